@@ -1,0 +1,1 @@
+"""ML Intern GitHub App: webhook edge, commands, run state machine, GitHub adapter, queue."""

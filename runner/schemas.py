@@ -1,0 +1,307 @@
+"""The reports a run writes under `reports/`: the contract between runner, workflows and bot.
+
+Every report is a frozen pydantic model with a `schema_version`. Readers call `read_report(path, Model)`;
+writers call `write_report(path, model)`, which writes atomically (temp file + rename) so a crash never
+leaves a half-written report that looks finished.
+
+| file                     | model          | written by          |
+|--------------------------|----------------|---------------------|
+| reports/inspect.json     | InspectReport  | `intern inspect`    |
+| reports/smoke.json       | SmokeReport    | `intern smoke`      |
+| reports/train.jsonl      | EpochRecord    | train.py, per epoch |
+| reports/train.json       | TrainSummary   | train.py, at end    |
+| reports/eval.json        | EvalReport     | `intern evaluate`   |
+| reports/stress.json      | StressReport   | `intern stress`     |
+| reports/run.json         | RunStatus      | `intern run`        |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from runner.errors import ProjectError
+
+SCHEMA_VERSION = 1
+REPORTS_DIR = "reports"
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- inspect -------------------------------------------------------------------------------------------
+
+
+class LabelCount(Report):
+    name: str
+    count: int
+    share: float
+
+
+class LengthStats(Report):
+    min: int
+    mean: float
+    p50: int
+    p95: int
+    p99: int
+    max: int
+
+
+class DuplicateExample(Report):
+    text: str
+    labels: list[str]
+    count: int
+
+
+class SplitSizes(Report):
+    train: int
+    validation: int
+    test: int
+
+
+class InspectReport(Report):
+    schema_version: int = SCHEMA_VERSION
+    source: str
+    rows: int
+    columns: list[str]
+    text_column: str
+    label_column: str
+    column_reason: str = Field(description="why these columns were picked (or 'given on the command line')")
+    labels: list[LabelCount]
+    imbalance_ratio: float = Field(description="largest class count / smallest class count")
+    chars: LengthStats
+    words: LengthStats
+    empty_rows: int = Field(description="rows dropped: empty or null text or label")
+    exact_duplicates: int = Field(description="rows whose exact text appears earlier")
+    normalised_duplicates: int = Field(description="rows whose normalised text appears earlier")
+    conflicting_groups: int = Field(description="normalised texts that carry more than one label")
+    conflicting_examples: list[DuplicateExample] = []
+    random_split_leakage: float = Field(
+        description="share of a naive random test split whose normalised text also occurs in its train split"
+    )
+    split: SplitSizes
+    split_leakage: float = Field(description="the same share for the group-aware split actually used (0.0)")
+    given_test: bool = False
+    warnings: list[str] = []
+
+
+# --- smoke ---------------------------------------------------------------------------------------------
+
+
+class Projection(Report):
+    flavour: str
+    hardware: str
+    seconds: float
+    cost_usd: float
+
+
+class FixAttempt(Report):
+    attempt: int
+    error_class: str
+    fix: str | None = Field(description="what was changed, or None when no known fix applied")
+    diff: str = ""
+    ok_after: bool
+
+
+class SmokeReport(Report):
+    schema_version: int = SCHEMA_VERSION
+    ok: bool
+    error_class: str | None = None
+    diagnosis: str | None = None
+    suggested_fix: str | None = None
+    seconds: float
+    steps: int = 0
+    examples: int = 0
+    examples_per_s: float | None = None
+    train_rows_full: int = 0
+    epochs: float = 0
+    projections: list[Projection] = []
+    log_tail: str = ""
+    attempts: list[FixAttempt] = []
+
+
+# --- train ---------------------------------------------------------------------------------------------
+
+
+class EpochRecord(Report):
+    epoch: float
+    train_loss: float | None
+    eval_loss: float | None
+    accuracy: float
+    macro_f1: float
+    seconds: float
+
+
+class TrainSummary(Report):
+    schema_version: int = SCHEMA_VERSION
+    model: str
+    parameters: int
+    max_length: int
+    epochs_run: float
+    best_epoch: float
+    best_macro_f1: float
+    seconds: float
+    device: str
+    hardware: str
+    threads: int
+    train_rows: int
+    validation_rows: int
+    hyperparameters: dict[str, float | int | str | None]
+
+
+# --- evaluate ------------------------------------------------------------------------------------------
+
+
+class ClassMetrics(Report):
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+class ConfusionMatrix(Report):
+    labels: list[str]
+    matrix: list[list[int]] = Field(description="rows: true label, columns: predicted label")
+
+
+class BaselineResult(Report):
+    name: str
+    accuracy: float
+    macro_f1: float
+    seconds: float
+
+
+class LeakageCheck(Report):
+    test_rows: int
+    with_duplicate_in_train: int
+    fraction: float
+
+
+class EvalReport(Report):
+    schema_version: int = SCHEMA_VERSION
+    split: Literal["test"] = "test"
+    rows: int
+    accuracy: float
+    macro_f1: float
+    weighted_f1: float
+    per_class: list[ClassMetrics]
+    confusion: ConfusionMatrix
+    baseline: BaselineResult | None = None
+    baseline_verdict: str = ""
+    leakage: LeakageCheck
+    seconds: float
+
+
+# --- stress --------------------------------------------------------------------------------------------
+
+
+class StressExample(Report):
+    text: str
+    expected: str = Field(description="a label, 'unknown' (must abstain) or 'a|b' (either is right)")
+    predicted: str
+    score: float
+    passed: bool
+
+
+class StressFamily(Report):
+    family: Literal["negation", "ambiguity", "unknown", "typos"]
+    description: str
+    n: int
+    metric: str = Field(description="'accuracy' or 'abstain rate'")
+    score: float
+    worst: list[StressExample]
+
+
+class StressReport(Report):
+    schema_version: int = SCHEMA_VERSION
+    threshold: float = Field(description="abstain below this top-class probability")
+    threshold_reason: str
+    families: list[StressFamily]
+    llm_examples: int = 0
+
+
+# --- run -----------------------------------------------------------------------------------------------
+
+StageName = Literal["inspect", "scaffold", "smoke", "train", "evaluate", "stress", "card"]
+StageState = Literal["pending", "running", "ok", "failed", "skipped"]
+
+
+class StageStatus(Report):
+    state: StageState = "pending"
+    seconds: float | None = None
+    message: str | None = None
+
+
+class RunStatus(Report):
+    schema_version: int = SCHEMA_VERSION
+    complete: bool = False
+    stages: dict[str, StageStatus] = {}
+
+
+# --- reading and writing -------------------------------------------------------------------------------
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write `text` to `path` through a temp file in the same directory and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_report(path: Path, report: BaseModel) -> Path:
+    return write_text_atomic(path, report.model_dump_json(indent=2) + "\n")
+
+
+def read_report(path: Path, model: type[R]) -> R:
+    """Read one JSON report; a missing or invalid file is a ProjectError naming the stage to run."""
+    if not path.is_file():
+        raise ProjectError(f"{path} not found: run the stage that writes it first")
+    try:
+        return model.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise ProjectError(f"{path} does not match {model.__name__}: {exc.errors()[0]['msg']}") from exc
+
+
+def read_epochs(path: Path) -> list[EpochRecord]:
+    """Read reports/train.jsonl; blank lines are skipped, a bad line is a ProjectError."""
+    if not path.is_file():
+        return []
+    records = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(EpochRecord.model_validate(json.loads(line)))
+        except (ValueError, ValidationError) as exc:
+            raise ProjectError(f"{path}:{number}: not an epoch record: {exc}") from exc
+    return records
+
+
+def json_schemas() -> dict[str, dict[str, object]]:
+    """The JSON Schema of every report, for the workflows and the bot to validate artifacts against."""
+    models: list[type[BaseModel]] = [
+        InspectReport,
+        SmokeReport,
+        EpochRecord,
+        TrainSummary,
+        EvalReport,
+        StressReport,
+        RunStatus,
+    ]
+    return {model.__name__: model.model_json_schema() for model in models}
