@@ -1,0 +1,128 @@
+"""The FastAPI app: `POST /webhook` (verify, record, enqueue, answer) and `GET /healthz`.
+
+`create_app(settings, services=...)` builds everything; nothing is built at import. The lifespan creates the
+tables, re-queues jobs a killed bot left running, and starts the worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot import webhook
+from bot.comments import redact
+from bot.deps import SettingsDep, StoreDep
+from bot.errors import WebhookRejected
+from bot.events import parse_event
+from bot.handlers import Services, make_job_runner
+from bot.settings import Settings
+from bot.store import Store
+from bot.worker import Worker, make_worker_id, recover_at_startup
+
+log = logging.getLogger(__name__)
+
+
+async def read_body_capped(request: Request, limit: int) -> bytes:
+    """The raw body, refusing (413) once more than `limit` bytes arrived, whatever Content-Length said."""
+    webhook.check_declared_size(request.headers.get("content-length"), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        webhook.check_read_size(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _RedactingRecord(logging.LogRecord):
+    secrets: tuple[str, ...] = ()
+
+    def getMessage(self) -> str:  # noqa: N802 (logging's name)
+        return redact(super().getMessage(), list(self.secrets))
+
+
+def install_log_redaction(secrets: list[str]) -> None:
+    """Every log record's message, from any logger, has the bot's secret values replaced."""
+    _RedactingRecord.secrets = tuple(secret for secret in secrets if secret)
+    logging.setLogRecordFactory(_RedactingRecord)
+
+
+def _accept(store: Store, delivery_id: str, event: str, action: str, job_payload: str | None) -> bool:
+    return store.accept_delivery(delivery_id, event, action, job_payload)
+
+
+def create_app(settings: Settings, services: Services | None = None, store: Store | None = None) -> FastAPI:
+    """The bot's ASGI app. `services` (gateway factory, compute backends) default to the real adapters."""
+    the_store = store or (services.store if services else Store(settings.database_url))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction(settings.secret_values())
+        the_store.create_all()
+        requeued = recover_at_startup(the_store)
+        if requeued:
+            log.warning("re-queued %d job(s) left running by a previous process", requeued)
+        workers: list[Worker] = []
+        if settings.workers:
+            from bot.handlers.wiring import default_services
+
+            real = services or default_services(settings, the_store)
+            runner = make_job_runner(real)
+            for index in range(settings.workers):
+                worker = Worker(
+                    the_store,
+                    runner,
+                    worker_id=make_worker_id(index),
+                    lease_s=settings.job_lease_s,
+                    poll_s=settings.worker_poll_s,
+                    max_attempts=settings.job_max_attempts,
+                )
+                worker.start()
+                workers.append(worker)
+        app.state.workers = workers
+        try:
+            yield
+        finally:
+            for worker in workers:
+                worker.stop()
+
+    app = FastAPI(title="ML Intern bot", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.store = the_store
+
+    @app.exception_handler(WebhookRejected)
+    async def _rejected(_request: Request, exc: WebhookRejected) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status_code)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/webhook")
+    async def receive(request: Request, settings: SettingsDep, store: StoreDep) -> JSONResponse:
+        body = await read_body_capped(request, settings.max_body_bytes)
+        webhook.verify_signature(
+            settings.webhook_secret_bytes(), body, request.headers.get(webhook.SIGNATURE_HEADER)
+        )
+        event, delivery_id = webhook.check_headers(
+            request.headers.get(webhook.EVENT_HEADER), request.headers.get(webhook.DELIVERY_HEADER)
+        )
+        payload = webhook.parse_json_object(body)
+        action = str(payload.get("action") or "")[:60]
+        if event == "ping":
+            await run_in_threadpool(_accept, store, delivery_id, event, action, None)
+            return JSONResponse({"status": "pong"}, status_code=200)
+        parsed = parse_event(event, payload)
+        job = parsed.model_dump_json() if parsed is not None else None
+        new = await run_in_threadpool(_accept, store, delivery_id, event, action, job)
+        if not new:
+            return JSONResponse({"status": "duplicate", "delivery": delivery_id}, status_code=200)
+        status = "queued" if job is not None else "ignored"
+        return JSONResponse({"status": status, "delivery": delivery_id}, status_code=202)
+
+    return app

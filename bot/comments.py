@@ -1,0 +1,108 @@
+"""Comment text, pure: Jinja2 templates, hidden markers, `<details>` folding, the 65,536-character cap, redaction.
+
+Every comment the bot posts carries a hidden marker, so a re-run finds and edits it instead of posting again:
+one sticky comment per run (`run_marker`), and one reply per triggering comment (`reply_marker`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+GITHUB_COMMENT_LIMIT = 65_536
+SAFETY_MARGIN = 512
+REDACTED = "[redacted]"
+TRUNCATION_NOTE = "\n\n… truncated ({cut} characters cut: the full text is in `reports/` on the PR branch)"
+
+
+def inline_code(value: object) -> str:
+    """Show untrusted text as inline code that cannot break out (backticks and newlines neutralised)."""
+    text = str(value).replace("\r", " ").replace("\n", " ")[:200]
+    return "`" + text.replace("`", "ˋ") + "`"
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["code"] = inline_code
+    return env
+
+
+def render_template(name: str, **context: object) -> str:
+    return _environment().get_template(name).render(**context)
+
+
+def run_marker(run_id: int) -> str:
+    return f"<!-- intern-bot:run:{run_id} -->"
+
+
+def reply_marker(comment_id: int) -> str:
+    return f"<!-- intern-bot:reply:{comment_id} -->"
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    body: str
+    folded: bool = False
+
+
+def details(summary: str, body: str) -> str:
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def _truncate(text: str, keep: int) -> str:
+    if len(text) <= keep:
+        return text
+    note = TRUNCATION_NOTE.format(cut=len(text) - keep)
+    return text[: max(0, keep - len(note))] + note
+
+
+def fit_sections(sections: list[Section], budget: int) -> list[Section]:
+    """Cut the longest section bodies until all of them together fit `budget` characters."""
+    total = sum(len(section.body) for section in sections)
+    if total <= budget:
+        return sections
+    # water-filling: find the largest cap so that sum(min(len, cap)) <= budget
+    lengths = sorted(len(section.body) for section in sections)
+    remaining, cap = budget, 0
+    for index, length in enumerate(lengths):
+        share = remaining // (len(lengths) - index)
+        if length <= share:
+            remaining -= length
+            continue
+        cap = share
+        break
+    else:
+        return sections
+    return [Section(s.title, _truncate(s.body, cap), s.folded) for s in sections]
+
+
+def render_sections(header: str, sections: list[Section], limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """Header + sections, long parts in `<details>`, always under `limit` characters."""
+    overhead = len(header) + sum(len(s.title) + 80 for s in sections) + SAFETY_MARGIN
+    fitted = fit_sections(sections, max(0, limit - overhead))
+    parts = [header.rstrip()]
+    for section in fitted:
+        if section.folded:
+            parts.append(details(section.title, section.body))
+        else:
+            parts.append(f"### {section.title}\n\n{section.body}")
+    body = "\n\n".join(parts) + "\n"
+    return _truncate(body, limit - 1) if len(body) >= limit else body
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """`text` with every secret value replaced (longest first, so a secret inside another is covered)."""
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text

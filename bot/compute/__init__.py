@@ -1,0 +1,1 @@
+"""Compute backends behind one Protocol (`bot.compute.base.ComputeBackend`): actions, hf-jobs, local."""

@@ -1,0 +1,39 @@
+"""The `actions` backend: workflow_dispatch of the PR's `.github/workflows/intern.yml`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.compute.base import Dispatched
+
+if TYPE_CHECKING:
+    from bot.handlers.context import Ctx
+    from bot.store import Run
+
+WORKFLOW_PATH = ".github/workflows/intern.yml"
+
+
+def dispatch_inputs(run: Run, mode: str, flavour: str, source_run: str | None = None) -> dict[str, str]:
+    """The workflow's dispatch inputs (strings only, as GitHub wants them)."""
+    inputs = {"mode": mode, "run_id": str(run.id), "flavour": flavour, "compute": "auto"}
+    if source_run is not None:
+        inputs["source_run"] = source_run
+    return inputs
+
+
+class ActionsBackend:
+    name = "actions"
+
+    def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
+        assert run.branch is not None
+        ctx.gateway.dispatch_workflow(
+            run.repo, WORKFLOW_PATH, run.branch, dispatch_inputs(run, "train", flavour)
+        )
+        return Dispatched(backend=self.name, flavour=flavour)
+
+    def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:
+        source = run.data.get("train_workflow_run_id")
+        ref = ctx.gateway.default_branch(run.repo)
+        inputs = dispatch_inputs(run, "publish", run.flavour or "cpu-basic", str(source) if source else None)
+        ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, ref, inputs)
+        return Dispatched(backend=self.name, flavour=run.flavour or "cpu-basic")

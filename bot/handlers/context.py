@@ -1,0 +1,73 @@
+"""What a handler gets: the services (settings, store, gateway factory, compute backends) and the delivery."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.comments import redact
+from bot.events import Actor
+from bot.gateway import GitHubGateway
+from bot.queue import enqueue
+from bot.settings import Settings
+from bot.store import Run, Store
+
+if TYPE_CHECKING:
+    from bot.compute.base import ComputeBackend
+
+log = logging.getLogger(__name__)
+
+GatewayFactory = Callable[[int | None], GitHubGateway]
+WRITE_PERMISSIONS = frozenset({"admin", "write"})
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Store
+    gateway_for: GatewayFactory
+    backends: Mapping[str, ComputeBackend]
+
+
+@dataclass(frozen=True)
+class Ctx:
+    services: Services
+    gateway: GitHubGateway
+    delivery_id: str | None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    def is_bot(self, actor: Actor) -> bool:
+        return actor.is_bot(self.settings.github_app_slug)
+
+    def may_write(self, repo: str, login: str) -> bool:
+        """Write or admin on the repo, asked of the API (author_association is only a hint)."""
+        return self.gateway.permission(repo, login) in WRITE_PERMISSIONS
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.settings.secret_values())
+
+    def post(self, repo: str, number: int, marker: str, body: str) -> int:
+        """Create or edit the comment carrying `marker`; secrets are redacted first."""
+        return self.gateway.upsert_comment(
+            repo, number, marker, self.redact(f"{body.rstrip()}\n\n{marker}\n")
+        )
+
+    def backend(self, name: str) -> ComputeBackend:
+        return self.services.backends[name]
+
+    def enqueue_task(self, name: str, run: Run, **payload: Any) -> int:
+        body = json.dumps({"run_id": run.id, "installation_id": run.installation_id, **payload})
+        return enqueue(self.store, f"task:{name}", body, self.delivery_id)
+
+
+Task = Callable[[Ctx, dict[str, Any]], None]

@@ -1,0 +1,151 @@
+"""The bot's one settings object: `INTERN_*` environment variables and `.env`.
+
+Built in the CLI or the app factory, never at import. `require_serving()` refuses to start without the
+webhook secret and the App credentials, naming the missing variables, and rejects placeholder secrets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigurationError
+
+ENV_PREFIX = "INTERN_"
+MIN_SECRET_LENGTH = 16
+PLACEHOLDERS = frozenset(
+    {"changeme", "changethis", "change-me", "secret", "password", "xxx", "todo", "placeholder", "your-secret"}
+)
+
+ComputeName = Literal["actions", "hf-jobs", "local"]
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.strip().lower()
+    return (
+        lowered in PLACEHOLDERS
+        or lowered.startswith("<")
+        or lowered.startswith("${")
+        or set(lowered) <= {"x", "*", "."}
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    github_app_id: int | None = None
+    github_app_slug: str = Field(default="ml-intern", description="the App's slug; `<slug>[bot]` is ignored")
+    github_private_key: SecretStr | None = None
+    github_private_key_path: Path | None = None
+    webhook_secret: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    database_url: str = "sqlite:///intern-bot.db"
+    hf_token: SecretStr | None = None
+    hf_endpoint: str = "https://huggingface.co"
+    hf_namespace: str | None = Field(
+        default=None, description="Hub owner for published models (default: repo owner)"
+    )
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    compute: ComputeName = "actions"
+    max_run_cost_usd: float = Field(default=20.0, ge=0, description="budget cap per training run, dollars")
+    max_run_hours: float = Field(default=6.0, gt=0, description="budget cap per training run, hours")
+    max_body_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="largest webhook body accepted"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, ge=0, description="worker threads started with the app (0: none)")
+    job_lease_s: float = Field(default=900.0, gt=0, description="a running job older than this is re-queued")
+    job_max_attempts: int = Field(default=3, ge=1)
+    worker_poll_s: float = Field(default=0.2, gt=0)
+    workdir: Path = Field(
+        default=Path("intern-bot-work"), description="checkouts for the local compute backend"
+    )
+    local_timeout_s: float = Field(default=3600.0, gt=0)
+
+    @field_validator("webhook_secret", "github_private_key", "hf_token", "openai_api_key")
+    @classmethod
+    def _reject_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and _is_placeholder(value.get_secret_value()):
+            raise ValueError("is a placeholder: set a real value")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (try `openssl rand -hex 32`)")
+        return value
+
+    def private_key_pem(self) -> str | None:
+        """The App private key, from INTERN_GITHUB_PRIVATE_KEY or the file INTERN_GITHUB_PRIVATE_KEY_PATH."""
+        if self.github_private_key is not None:
+            return self.github_private_key.get_secret_value()
+        if self.github_private_key_path is not None:
+            try:
+                return self.github_private_key_path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"{ENV_PREFIX}GITHUB_PRIVATE_KEY_PATH={self.github_private_key_path} cannot be read: {exc}"
+                ) from exc
+        return None
+
+    def secret_values(self) -> list[str]:
+        """Every secret value, for redaction of comments and log lines."""
+        values = [
+            secret.get_secret_value()
+            for secret in (self.webhook_secret, self.github_private_key, self.hf_token, self.openai_api_key)
+            if secret is not None
+        ]
+        return [value for value in values if value]
+
+    def webhook_secret_bytes(self) -> bytes:
+        if self.webhook_secret is None:
+            raise ConfigurationError(f"{ENV_PREFIX}WEBHOOK_SECRET is not set")
+        return self.webhook_secret.get_secret_value().encode("utf-8")
+
+
+def missing_for_serving(settings: Settings) -> list[str]:
+    """Environment variables `serve` needs and does not have (pure)."""
+    missing = []
+    if settings.webhook_secret is None:
+        missing.append(f"{ENV_PREFIX}WEBHOOK_SECRET")
+    if settings.github_app_id is None:
+        missing.append(f"{ENV_PREFIX}GITHUB_APP_ID")
+    if settings.github_private_key is None and settings.github_private_key_path is None:
+        missing.append(f"{ENV_PREFIX}GITHUB_PRIVATE_KEY (or {ENV_PREFIX}GITHUB_PRIVATE_KEY_PATH)")
+    return missing
+
+
+def require_serving(settings: Settings) -> Settings:
+    """Refuse to serve without a webhook secret and App credentials."""
+    missing = missing_for_serving(settings)
+    if missing:
+        raise ConfigurationError(
+            "cannot start the bot: missing "
+            + ", ".join(missing)
+            + " (set them in the environment or in .env)"
+        )
+    settings.private_key_pem()  # a key path that cannot be read fails now, not at the first webhook
+    return settings
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings; a validation error becomes a ConfigurationError naming the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [
+            f"{ENV_PREFIX}{str(error['loc'][0]).upper()}: {error['msg']}" if error["loc"] else error["msg"]
+            for error in exc.errors()
+        ]
+        raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None

@@ -1,0 +1,342 @@
+"""The bot's database: deliveries, jobs, runs and the audit log (SQLAlchemy 2).
+
+SQLite by default (one file, WAL, `BEGIN IMMEDIATE` so writers queue instead of failing), PostgreSQL by URL for
+several replicas. Job claiming lives in `bot/queue.py`; run reads and state changes live here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from bot.states import ACTIVE_STATES, RunState, check_transition
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60), default="")
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    delivery_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    repo: Mapped[str] = mapped_column(String(200), index=True)
+    issue_number: Mapped[int] = mapped_column(Integer)
+    pr_number: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    branch: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    head_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    state: Mapped[str] = mapped_column(String(30), default=RunState.PLANNED.value)
+    installation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    compute: Mapped[str] = mapped_column(String(20), default="actions")
+    flavour: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    smoke_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    check_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        loaded = json.loads(self.data_json or "{}")
+        assert isinstance(loaded, dict)
+        return loaded
+
+    def set_data(self, **values: Any) -> None:
+        merged = self.data
+        merged.update(values)
+        self.data_json = json.dumps(merged, sort_keys=True)
+
+    @property
+    def run_state(self) -> RunState:
+        return RunState(self.state)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), nullable=True, index=True)
+    repo: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    from_state: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    to_state: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    delivery_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Store:
+    """Sessions on one database; every method is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # --- deliveries ------------------------------------------------------------------------------------
+
+    def accept_delivery(
+        self, delivery_id: str, event_name: str, action: str, job_payload: str | None
+    ) -> bool:
+        """Record the delivery and, when `job_payload` is given, its job, in one transaction.
+
+        Returns False (and changes nothing) when the delivery id was seen before: a redelivery is a no-op.
+        """
+        try:
+            with self.session() as session:
+                session.add(Delivery(id=delivery_id, event=event_name, action=action))
+                session.flush()
+                if job_payload is not None:
+                    session.add(Job(kind=event_name, delivery_id=delivery_id, payload=job_payload))
+        except IntegrityError:
+            return False
+        return True
+
+    def delivery_seen(self, delivery_id: str) -> bool:
+        with self.session() as session:
+            return session.get(Delivery, delivery_id) is not None
+
+    # --- runs --------------------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        repo: str,
+        issue_number: int,
+        created_by: str,
+        compute: str,
+        installation_id: int | None,
+        delivery_id: str | None,
+        data: dict[str, Any],
+    ) -> Run:
+        with self.session() as session:
+            run = Run(
+                repo=repo,
+                issue_number=issue_number,
+                created_by=created_by,
+                compute=compute,
+                installation_id=installation_id,
+                data_json=json.dumps(data, sort_keys=True),
+            )
+            session.add(run)
+            session.flush()
+            session.add(
+                AuditEntry(
+                    run_id=run.id,
+                    repo=repo,
+                    actor=created_by,
+                    action="run created",
+                    to_state=run.state,
+                    delivery_id=delivery_id,
+                )
+            )
+            return run
+
+    def get_run(self, run_id: int) -> Run | None:
+        with self.session() as session:
+            return session.get(Run, run_id)
+
+    def active_run(self, repo: str, number: int) -> Run | None:
+        """The active run of an issue or PR `number` (one active run per PR)."""
+        with self.session() as session:
+            query = (
+                select(Run)
+                .where(Run.repo == repo, Run.state.in_([s.value for s in ACTIVE_STATES]))
+                .where((Run.issue_number == number) | (Run.pr_number == number))
+                .order_by(Run.id.desc())
+            )
+            return session.scalars(query).first()
+
+    def latest_run(self, repo: str, number: int) -> Run | None:
+        with self.session() as session:
+            query = (
+                select(Run)
+                .where(Run.repo == repo)
+                .where((Run.issue_number == number) | (Run.pr_number == number))
+                .order_by(Run.id.desc())
+            )
+            return session.scalars(query).first()
+
+    def run_for_branch(self, repo: str, branch: str) -> Run | None:
+        with self.session() as session:
+            query = select(Run).where(Run.repo == repo, Run.branch == branch).order_by(Run.id.desc())
+            return session.scalars(query).first()
+
+    def update_run(
+        self,
+        run_id: int,
+        *,
+        actor: str = "intern-bot",
+        action: str = "",
+        delivery_id: str | None = None,
+        data: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> Run:
+        """Set plain fields (not `state`) and merge `data`; audited when `action` is given."""
+        if "state" in fields:
+            raise ValueError("use transition() to change a run's state")
+        with self.session() as session:
+            run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
+            if run is None:
+                raise LookupError(f"run {run_id} not found")
+            for name, value in fields.items():
+                setattr(run, name, value)
+            if data:
+                run.set_data(**data)
+            run.updated_at = utcnow()
+            if action:
+                session.add(
+                    AuditEntry(
+                        run_id=run.id,
+                        repo=run.repo,
+                        actor=actor,
+                        action=action,
+                        delivery_id=delivery_id,
+                        detail="",
+                    )
+                )
+            return run
+
+    def transition(
+        self,
+        run_id: int,
+        target: RunState,
+        *,
+        actor: str,
+        action: str,
+        delivery_id: str | None,
+        detail: str = "",
+        **fields: Any,
+    ) -> Run:
+        """Move the run to `target` if the state machine allows it, and write the audit entry."""
+        with self.session() as session:
+            run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
+            if run is None:
+                raise LookupError(f"run {run_id} not found")
+            previous = run.state
+            check_transition(RunState(previous), target)
+            run.state = target.value
+            for name, value in fields.items():
+                setattr(run, name, value)
+            run.updated_at = utcnow()
+            session.add(
+                AuditEntry(
+                    run_id=run.id,
+                    repo=run.repo,
+                    actor=actor,
+                    action=action,
+                    from_state=previous,
+                    to_state=target.value,
+                    delivery_id=delivery_id,
+                    detail=detail,
+                )
+            )
+            return run
+
+    def audit(
+        self,
+        repo: str,
+        actor: str,
+        action: str,
+        delivery_id: str | None,
+        run_id: int | None = None,
+        detail: str = "",
+    ) -> None:
+        with self.session() as session:
+            session.add(
+                AuditEntry(
+                    run_id=run_id,
+                    repo=repo,
+                    actor=actor,
+                    action=action,
+                    delivery_id=delivery_id,
+                    detail=detail,
+                )
+            )
+
+    def audit_log(self, run_id: int) -> list[AuditEntry]:
+        with self.session() as session:
+            query = select(AuditEntry).where(AuditEntry.run_id == run_id).order_by(AuditEntry.id)
+            return list(session.scalars(query))

@@ -1,0 +1,269 @@
+"""The `intern` command line (spec §3.1). User mistakes print one line and exit 2; failed stages exit 1."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runner import __version__
+from runner.errors import InternError
+from runner.progress import ConsoleReporter
+
+app = typer.Typer(
+    name="intern",
+    help="ML Intern: from a labelled text dataset to a trained, evaluated, documented model.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataArg = Annotated[str, typer.Argument(help="a .csv/.tsv/.json/.jsonl/.parquet file or a Hub dataset id")]
+DirArg = Annotated[Path, typer.Argument(help="a project directory written by `intern scaffold` or `intern run`")]
+TextOpt = Annotated[str | None, typer.Option("--text", help="text column (detected when omitted)")]
+LabelOpt = Annotated[str | None, typer.Option("--label", help="label column (detected when omitted)")]
+TestOpt = Annotated[str | None, typer.Option("--test", help="a file to use as the test split instead of carving one")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="Hub id, local HF model dir, or scratch:tiny|small|base")
+]
+
+
+def _default_out(data: str) -> Path:
+    stem = Path(data).stem if Path(data).suffix else data.replace("/", "__")
+    return Path("runs") / stem
+
+
+@app.command()
+def run(
+    data: DataArg,
+    text: TextOpt = None,
+    label: LabelOpt = None,
+    model: ModelOpt = None,
+    objective: Annotated[str | None, typer.Option(help="what the model is for (goes in the card)")] = None,
+    out: Annotated[Path | None, typer.Option(help="project directory (default: runs/<dataset name>)")] = None,
+    test: TestOpt = None,
+) -> None:
+    """The whole loop: inspect, scaffold, smoke, train, evaluate, stress, card, demo."""
+    from runner.pipeline import RunOptions, run_pipeline
+
+    reporter = ConsoleReporter()
+    target = out or _default_out(data)
+    options = RunOptions(data=data, out=target, text=text, label=label, model=model, objective=objective, test=test)
+    run_pipeline(options, reporter)
+    reporter.line(f"\ndone: {target}/reports/report.md, model in {target}/model, demo: python {target}/app.py")
+    reporter.line(f"try it: intern predict {target}/model \"your text here\"")
+
+
+@app.command()
+def inspect(
+    data: DataArg,
+    text: TextOpt = None,
+    label: LabelOpt = None,
+    test: TestOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the JSON report instead of markdown")] = False,
+) -> None:
+    """Data report only: balance, lengths, duplicates, conflicts, leakage of a naive split."""
+    from runner.inspection import inspect_source
+    from runner.report import render_inspect_md
+
+    with ConsoleReporter().stage("inspect", data):
+        result = inspect_source(data, text=text, label=label, test_source=test)
+    typer.echo(result.report.model_dump_json(indent=2) if json_out else render_inspect_md(result.report))
+
+
+@app.command()
+def scaffold(
+    data: DataArg,
+    out: Annotated[Path, typer.Option(help="project directory to write")],
+    text: TextOpt = None,
+    label: LabelOpt = None,
+    model: ModelOpt = None,
+    objective: Annotated[str | None, typer.Option(help="what the model is for")] = None,
+    test: TestOpt = None,
+    workflow: Annotated[bool, typer.Option(help="also write .github/workflows/intern.yml")] = True,
+) -> None:
+    """Write the project files (intern.yaml, train.py, app.py, requirements.txt, reports/inspect.*)."""
+    from runner.inspection import inspect_source
+    from runner.pipeline import RunOptions, choose_model, prepare_out_dir, scaffold_project
+
+    reporter = ConsoleReporter()
+    prepare_out_dir(out)
+    with reporter.stage("inspect", data):
+        inspected = inspect_source(data, text=text, label=label, test_source=test)
+    chosen = choose_model(model)
+    reporter.line(f"columns: {inspected.report.column_reason}")
+    reporter.line(f"model: {chosen.name} ({chosen.reason})")
+    options = RunOptions(data=data, out=out, text=text, label=label, model=model, objective=objective, test=test,
+                         workflow=workflow)
+    scaffold_project(options, inspected, chosen)
+    reporter.line(f"wrote {out}: run `intern smoke {out}` next")
+
+
+@app.command()
+def smoke(
+    project: DirArg,
+    fix: Annotated[bool, typer.Option("--fix", help="diagnose failures and apply known fixes (3 attempts)")] = False,
+) -> None:
+    """Run train.py on a tiny stratified sample; writes reports/smoke.json. Exit 1 when it fails."""
+    from runner.report import render_smoke_md
+
+    reporter = ConsoleReporter()
+    if fix:
+        from runner.selfheal import smoke_with_fixes
+
+        report = smoke_with_fixes(project)
+    else:
+        from runner.smoke import run_smoke
+
+        report = run_smoke(project, reporter=reporter)
+    reporter.line(render_smoke_md(report))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(project: DirArg) -> None:
+    """Full training with the project's train.py; writes model/ and reports/train.json(l)."""
+    from runner.training import run_training
+
+    summary = run_training(project, reporter=ConsoleReporter())
+    typer.echo(f"best epoch {summary.best_epoch:g}: validation macro F1 {summary.best_macro_f1:.4f}")
+
+
+@app.command()
+def evaluate(project: DirArg) -> None:
+    """Test-split metrics, confusion matrix, baseline and leakage check; writes reports/eval.*."""
+    from runner.evaluate import run_evaluation
+
+    report = run_evaluation(project, reporter=ConsoleReporter())
+    typer.echo(f"test macro F1 {report.macro_f1:.4f}, accuracy {report.accuracy:.4f}. {report.baseline_verdict}")
+
+
+@app.command()
+def stress(project: DirArg) -> None:
+    """Negation, ambiguity, unknown and typo stress tests; calibrates the abstain threshold."""
+    from runner.stress import run_stress
+
+    report = run_stress(project, reporter=ConsoleReporter())
+    for family in report.families:
+        typer.echo(f"{family.family}: {family.metric} {family.score:.1%} over {family.n} cases")
+
+
+@app.command()
+def card(project: DirArg, repo_id: Annotated[str | None, typer.Option(help="repo id for the card")] = None) -> None:
+    """Write model/README.md (model card with model-index results)."""
+    from runner.card import write_card
+
+    typer.echo(f"wrote {write_card(project, repo_id)}")
+
+
+@app.command()
+def report(
+    project: DirArg,
+    stage: Annotated[str, typer.Option(help="run (everything so far) or smoke")] = "run",
+    image_url: Annotated[str | None, typer.Option(help="URL of the confusion matrix image")] = None,
+) -> None:
+    """Print the markdown summary (what the bot posts) and write reports/report.md."""
+    from runner.errors import UserInputError
+    from runner.report import render_run_md, render_smoke_md
+    from runner.schemas import SmokeReport, read_report, write_text_atomic
+
+    if stage == "smoke":
+        text = render_smoke_md(read_report(project / "reports" / "smoke.json", SmokeReport))
+    elif stage == "run":
+        text = render_run_md(project, image_url)
+        write_text_atomic(project / "reports" / "report.md", text)
+    else:
+        raise UserInputError(f"unknown --stage {stage!r}: use run or smoke")
+    typer.echo(text)
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="a trained model directory (PROJECT/model)")],
+    text: Annotated[str | None, typer.Argument(help="the text to classify")] = None,
+    input_file: Annotated[Path | None, typer.Option("--input", help="one text per line (.txt) or .jsonl")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
+    """Label and score for each text; `unknown` when the model abstains."""
+    from runner.errors import UserInputError
+    from runner.predict import predict_texts, read_inputs
+
+    if (text is None) == (input_file is None):
+        raise UserInputError("give either a TEXT argument or --input FILE")
+    texts = [text] if text is not None else read_inputs(input_file)  # type: ignore[arg-type]
+    for prediction in predict_texts(model_dir, texts):
+        if json_out:
+            typer.echo(prediction.model_dump_json())
+        else:
+            typer.echo(f"{prediction.label}\t{prediction.score:.4f}\t{prediction.text}")
+
+
+@app.command()
+def publish(
+    project: DirArg,
+    repo_id: Annotated[str, typer.Option(help="model repo, OWNER/NAME")],
+    space: Annotated[str | None, typer.Option(help="Space repo for the demo, OWNER/NAME")] = None,
+    token: Annotated[str | None, typer.Option(help="Hub token (default: HF_TOKEN)")] = None,
+    endpoint: Annotated[str | None, typer.Option(help="Hub URL (default: HF_ENDPOINT)")] = None,
+    private: Annotated[bool, typer.Option(help="create private repos")] = False,
+) -> None:
+    """Upload model, card and Space; running it twice changes nothing the second time."""
+    from runner.publish import publish_command
+
+    result = publish_command(project, repo_id, space, token, endpoint, private)
+    typer.echo(result.model_dump_json(indent=2))
+
+
+@app.command()
+def plan(
+    objective: Annotated[str, typer.Argument(help="what you want, in words (key=value overrides allowed)")],
+    data: Annotated[str | None, typer.Option(help="a dataset file or Hub id; searched on the Hub when omitted")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+) -> None:
+    """Turn an objective into a typed plan: dataset, columns, model, metrics, hyperparameters, compute."""
+    from runner.planning import plan_command, render_plan_md
+
+    result = plan_command(objective, data)
+    typer.echo(result.model_dump_json(indent=2) if json_out else render_plan_md(result))
+
+
+@app.command()
+def schemas() -> None:
+    """Print the JSON Schemas of every report (the contract with workflows and the bot)."""
+    from runner.schemas import json_schemas
+
+    typer.echo(json.dumps(json_schemas(), indent=2))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except InternError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Loading, column detection, inspection and splitting of labelled text datasets."""

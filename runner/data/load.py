@@ -1,0 +1,80 @@
+"""Load a dataset from a local file or the Hub into a DataFrame, with actionable errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner.config import DataFormat
+from runner.data.portable import read_table
+from runner.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUFFIX_FORMATS: dict[str, DataFormat] = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_HUB_ID = __import__("re").compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def detect_format(source: str) -> DataFormat:
+    """The format of `source` from its suffix; an existing-looking Hub id (`owner/name`) is `hub`."""
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if suffix in SUFFIX_FORMATS:
+        return SUFFIX_FORMATS[suffix]
+    if path.exists():
+        raise DataError(
+            f"cannot tell the format of {source}: use a .csv, .tsv, .json, .jsonl or .parquet file"
+        )
+    if _HUB_ID.match(source) and "/" in source:
+        return "hub"
+    raise DataError(
+        f"{source} not found: give a local .csv/.tsv/.json/.jsonl/.parquet file or a Hub dataset id (owner/name)"
+    )
+
+
+def load_table(source: str, fmt: DataFormat | None = None, hub_split: str = "train") -> pd.DataFrame:
+    """Read `source`; every failure is a DataError that says what to do."""
+    fmt = fmt or detect_format(source)
+    if fmt != "hub":
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"{source} not found: check the path (relative paths start from the current directory)")
+        if path.stat().st_size == 0:
+            raise DataError(f"{source} is empty: it holds no rows")
+    try:
+        frame = read_table(source, fmt, hub_split)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{source} is not valid UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}): "
+            "re-save it as UTF-8, e.g. `iconv -f latin1 -t utf-8 IN > OUT`"
+        ) from exc
+    except ImportError as exc:
+        raise DataError(f"reading {fmt} needs an extra package: {exc}; `pip install ml-intern-bot[train]`") from exc
+    except (ValueError, OSError) as exc:
+        if fmt == "hub":
+            raise DataError(
+                f"cannot load Hub dataset {source!r} (split {hub_split!r}): {_first_line(exc)}; "
+                "check the id, your network and HF_TOKEN, or pass a local file"
+            ) from exc
+        raise DataError(f"cannot parse {source} as {fmt}: {_first_line(exc)}") from exc
+    except Exception as exc:  # pandas/pyarrow parser errors have no common base we can name
+        raise DataError(f"cannot parse {source} as {fmt}: {type(exc).__name__}: {_first_line(exc)}") from exc
+    if len(frame) == 0:
+        raise DataError(f"{source} holds a header but no rows")
+    frame.columns = [str(column) for column in frame.columns]
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,89 @@
+"""Progress display for long stages: rich on a terminal, plain timestamped lines in CI or a pipe."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from rich.console import Console
+
+
+class Reporter(Protocol):
+    def stage(self, name: str, detail: str = "") -> _StageContext: ...
+
+    def line(self, text: str) -> None: ...
+
+
+def plain_mode() -> bool:
+    """Plain lines when stdout is not a terminal or when `CI` is set (GitHub Actions sets it)."""
+    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
+
+
+class _StageContext:
+    def __init__(self, console: Console, plain: bool, name: str, detail: str) -> None:
+        self.console, self.plain, self.name, self.detail = console, plain, name, detail
+        self.started = time.perf_counter()
+        self.status = None
+
+    def update(self, text: str) -> None:
+        """Show how far the stage is (an epoch line, a step count)."""
+        if self.plain:
+            print(f"  {self.name}: {text}", flush=True)
+        elif self.status is not None:
+            self.status.update(f"[bold]{self.name}[/] {text}")
+            self.console.print(f"  [dim]{text}[/]")
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class ConsoleReporter:
+    """Stage start/end lines with timings; a spinner with the latest update on a terminal."""
+
+    def __init__(self, console: Console | None = None, plain: bool | None = None) -> None:
+        self.console = console or Console(stderr=False, highlight=False)
+        self.plain = plain_mode() if plain is None else plain
+
+    @contextmanager
+    def stage(self, name: str, detail: str = "") -> Iterator[_StageContext]:
+        ctx = _StageContext(self.console, self.plain, name, detail)
+        suffix = f": {detail}" if detail else ""
+        if self.plain:
+            print(f"[{time.strftime('%H:%M:%S')}] {name}{suffix} ...", flush=True)
+            try:
+                yield ctx
+            except BaseException:
+                print(f"[{time.strftime('%H:%M:%S')}] {name} FAILED after {ctx.seconds:.1f} s", flush=True)
+                raise
+            print(f"[{time.strftime('%H:%M:%S')}] {name} done in {ctx.seconds:.1f} s", flush=True)
+            return
+        with self.console.status(f"[bold]{name}[/]{suffix}") as status:
+            ctx.status = status  # type: ignore[assignment]
+            try:
+                yield ctx
+            except BaseException:
+                self.console.print(f"[red]✗ {name}[/] failed after {ctx.seconds:.1f} s")
+                raise
+        self.console.print(f"[green]✓ {name}[/] {ctx.seconds:.1f} s")
+
+    def line(self, text: str) -> None:
+        if self.plain:
+            print(text, flush=True)
+        else:
+            self.console.print(text)
+
+
+class SilentReporter:
+    """For library use and tests: stages run, nothing is printed."""
+
+    @contextmanager
+    def stage(self, name: str, detail: str = "") -> Iterator[_StageContext]:
+        yield _StageContext(Console(file=open(os.devnull, "w")), True, name, detail)  # noqa: SIM115
+
+    def line(self, text: str) -> None:
+        return None

@@ -1,0 +1,133 @@
+"""Stress-test cases generated for the actual label set (pure, seeded).
+
+Families (spec §3.6):
+- negation: a text of class A plus a negated mention of class B's strongest keyword ("... not about refund");
+  the answer must stay A.
+- ambiguity: a text of class A joined to a text of class B; A or B is right, and we report which one wins.
+- unknown: gibberish and off-topic texts; the model must abstain (top probability under the threshold).
+- typos: texts of class A with character noise in about one word in four; the answer must stay A.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections import Counter, defaultdict
+
+from pydantic import BaseModel, ConfigDict
+
+UNKNOWN = "unknown"
+OFF_TOPIC = (
+    "What is the capital of Australia?",
+    "The weather will be sunny with a light breeze tomorrow afternoon.",
+    "Preheat the oven to 180 degrees and whisk the eggs with sugar.",
+    "Who won the football match last night?",
+    "Write me a poem about the ocean at dawn.",
+    "My cat keeps sleeping on the keyboard.",
+    "How many moons does Jupiter have?",
+    "Translate 'good morning' into Italian.",
+    "The mitochondria is the powerhouse of the cell.",
+    "Let's meet for coffee next Thursday at ten.",
+)
+NEGATIONS = ("This is not about {kw}.", "I am not asking about {kw}.", "Nothing to do with {kw}.")
+_WORD = re.compile(r"[a-z]{4,}")
+_KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    family: str
+    text: str
+    expected: str = "a label, 'unknown', or 'a|b'"
+
+
+def class_keywords(texts: list[str], labels: list[str], label_set: list[str]) -> dict[str, str]:
+    """The word most specific to each class (frequent in it, rare elsewhere), from the training texts."""
+    per_class: dict[str, Counter[str]] = defaultdict(Counter)
+    overall: Counter[str] = Counter()
+    for text, label in zip(texts, labels, strict=True):
+        words = set(_WORD.findall(text.lower()))
+        per_class[label].update(words)
+        overall.update(words)
+    keywords = {}
+    for label in label_set:
+        counts = per_class.get(label)
+        if not counts:
+            continue
+        total = sum(1 for lab in labels if lab == label)
+        best = max(
+            counts,
+            key=lambda word: (counts[word] / total) * (counts[word] / overall[word]),
+        )
+        keywords[label] = best
+    return keywords
+
+
+def add_typos(text: str, rng: random.Random, rate: float = 0.25) -> str:
+    """Swap, drop, double or replace one character in about `rate` of the words of 3+ letters."""
+    words = text.split(" ")
+    for index, word in enumerate(words):
+        if len(word) < 3 or rng.random() > rate:
+            continue
+        position = rng.randrange(1, len(word) - 1)
+        action = rng.choice(("swap", "drop", "double", "replace"))
+        if action == "swap":
+            word = word[: position - 1] + word[position] + word[position - 1] + word[position + 1 :]
+        elif action == "drop":
+            word = word[:position] + word[position + 1 :]
+        elif action == "double":
+            word = word[:position] + word[position] + word[position:]
+        else:
+            word = word[:position] + rng.choice(_KEYBOARD) + word[position + 1 :]
+        words[index] = word
+    return " ".join(words)
+
+
+def gibberish(rng: random.Random) -> str:
+    kind = rng.randrange(3)
+    if kind == 0:
+        return " ".join(
+            "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9)))
+            for _ in range(rng.randint(2, 7))
+        )
+    if kind == 1:
+        return "".join(rng.choice(_KEYBOARD[:10]) for _ in range(rng.randint(8, 20)))
+    return "".join(rng.choice(string.punctuation + string.digits) for _ in range(rng.randint(5, 15)))
+
+
+def build_cases(
+    test_texts: list[str],
+    test_labels: list[str],
+    keywords: dict[str, str],
+    label_set: list[str],
+    per_family: int = 60,
+    seed: int = 42,
+) -> list[Case]:
+    """Up to `per_family` cases per family, balanced over the classes present in the test split."""
+    rng = random.Random(seed)
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for text, label in zip(test_texts, test_labels, strict=True):
+        by_label[label].append(text)
+    present = sorted(label for label in label_set if by_label.get(label))
+    cases: list[Case] = []
+    if not present:
+        return cases
+    for i in range(per_family):
+        label = present[i % len(present)]
+        text = rng.choice(by_label[label])
+        others = [other for other in present if other != label and other in keywords]
+        if others:
+            other = rng.choice(others)
+            negation = rng.choice(NEGATIONS).format(kw=keywords[other])
+            cases.append(Case(family="negation", text=f"{text.rstrip('.?! ')}. {negation}", expected=label))
+        if len(present) > 1:
+            second = rng.choice([other for other in present if other != label])
+            joined = f"{text.rstrip('.?! ')}. Also, {rng.choice(by_label[second]).lstrip()}"
+            cases.append(Case(family="ambiguity", text=joined, expected=f"{label}|{second}"))
+        cases.append(Case(family="typos", text=add_typos(text, rng), expected=label))
+    for i in range(per_family):
+        text = OFF_TOPIC[i % len(OFF_TOPIC)] if i % 2 else gibberish(rng)
+        cases.append(Case(family="unknown", text=text, expected=UNKNOWN))
+    return cases

@@ -1,0 +1,153 @@
+"""The webhook edge over real HTTP: signatures, sizes, malformed bodies, redeliveries, the real payload shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from jsonschema import Draft7Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+
+from bot import queue
+from bot.app import create_app
+from bot.handlers import Services
+from tests.integration.bot.live_server import send, serve, signed_headers, wait_for
+from tests.unit.bot import payloads
+from tests.unit.bot.bot_harness import HF_TOKEN, REPO, SECRET, make_services, seed_repo
+from tests.unit.bot.fake_gateway import FakeGateway
+
+pytestmark = pytest.mark.integration
+HANDLED = ("issue_comment", "pull_request", "pull_request_review", "workflow_run", "installation")
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    resources = []
+    for path in payloads.SCHEMAS.rglob("*.schema.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((schema["$id"], DRAFT7.create_resource(schema)))
+    return Registry().with_resources(resources)
+
+
+def validate(registry: Registry, event: str, payload: dict[str, object]) -> None:
+    schema = registry.contents(f"{event}${payload['action']}")
+    errors = list(Draft7Validator(schema, registry=registry).iter_errors(payload))  # type: ignore[arg-type]
+    assert not errors, f"{event}.{payload['action']}: {errors[0].message} at {list(errors[0].absolute_path)}"
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    gw = FakeGateway()
+    seed_repo(gw)
+    return gw
+
+
+@pytest.fixture
+def services(tmp_path: Path, gateway: FakeGateway) -> Services:
+    return make_services(tmp_path, gateway, workers=1, worker_poll_s=0.02, max_body_bytes=2 * 1024 * 1024)
+
+
+@pytest.fixture
+def live(services: Services) -> Iterator[tuple[str, httpx2.Client]]:
+    with serve(create_app(services.settings, services)) as base, httpx2.Client(timeout=10) as client:
+        yield base, client
+
+
+def test_healthz_and_ping(live: tuple[str, httpx2.Client]) -> None:
+    base, client = live
+    assert client.get(f"{base}/healthz").json() == {"status": "ok"}
+    response = send(client, base, SECRET, "ping", {"zen": "Keep it logically awesome.", "hook_id": 1})
+    assert response.status_code == 200 and response.json() == {"status": "pong"}
+
+
+def test_every_real_example_is_accepted_and_a_redelivery_is_a_no_op(
+    live: tuple[str, httpx2.Client], services: Services, registry: Registry
+) -> None:
+    base, client = live
+    sent = 0
+    for event in HANDLED:
+        for path in sorted((payloads.EXAMPLES / event).glob("*.json")):
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            validate(registry, event, payload)
+            delivery = f"{event}-{path.stem}"
+            first = send(client, base, SECRET, event, payload, delivery)
+            assert first.status_code == 202, (path, first.text)
+            assert first.json()["status"] in ("queued", "ignored")
+            again = send(client, base, SECRET, event, payload, delivery)
+            assert again.status_code == 200 and again.json()["status"] == "duplicate"
+            sent += 1
+    assert sent >= 40
+    assert services.store.delivery_seen("issue_comment-created.payload")
+
+
+@pytest.mark.parametrize("how", ["missing", "wrong secret", "tampered body", "sha1 only"])
+def test_forged_deliveries_are_refused(live: tuple[str, httpx2.Client], services: Services, how: str) -> None:
+    base, client = live
+    body = json.dumps(payloads.issue_comment(REPO, 1, "/intern train", "alice")).encode()
+    headers = signed_headers(SECRET, body, "issue_comment", "forged-1")
+    if how == "missing":
+        del headers["X-Hub-Signature-256"]
+    elif how == "wrong secret":
+        headers = signed_headers("an-attacker-guessed-secret-0000", body, "issue_comment", "forged-1")
+    elif how == "tampered body":
+        body = body.replace(b"/intern train", b"/intern publish")
+    else:
+        del headers["X-Hub-Signature-256"]
+        headers["X-Hub-Signature"] = "sha1=0000"
+    response = client.post(f"{base}/webhook", content=body, headers=headers)
+    assert response.status_code == 401
+    assert not services.store.delivery_seen("forged-1")
+    assert queue.count(services.store, queue.QUEUED) == 0
+
+
+def test_malformed_and_oversized_bodies(live: tuple[str, httpx2.Client], services: Services) -> None:
+    base, client = live
+    for body in (b"{not json", b"[1,2]"):
+        response = client.post(f"{base}/webhook", content=body, headers=signed_headers(SECRET, body, "ping"))
+        assert response.status_code == 400
+    big = b'{"pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.post(f"{base}/webhook", content=big, headers=signed_headers(SECRET, big, "issue_comment"))
+    assert response.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the read size is checked too
+        for _ in range(40):
+            yield b"y" * (100 * 1024)
+
+    headers = signed_headers(SECRET, b"", "issue_comment")
+    response = client.post(f"{base}/webhook", content=chunks(), headers=headers)
+    assert response.status_code == 413
+    wrong_shape = json.dumps({"action": "created", "comment": {"id": "x"}}).encode()
+    response = client.post(f"{base}/webhook", content=wrong_shape,
+                           headers=signed_headers(SECRET, wrong_shape, "issue_comment"))
+    assert response.status_code == 400
+
+
+def test_shell_metacharacters_and_a_megabyte_comment(
+    live: tuple[str, httpx2.Client], services: Services, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    base, client = live
+    canary = tmp_path / "pwned"
+    evil = (f"/intern train dataset=$(touch {canary}) label=`touch {canary}`;rm -rf / && echo {HF_TOKEN}\n"
+            + "A" * (1024 * 1024))
+    payload = payloads.issue_comment(REPO, 1, evil, "alice")
+    response = send(client, base, SECRET, "issue_comment", payload)
+    assert response.status_code == 202
+    wait_for(lambda: gateway.comments_on(REPO, 1), what="the bot's reply")
+    reply = gateway.comments_on(REPO, 1)[0]
+    assert "I did not understand" in reply
+    assert len(reply) < 65_536
+    assert HF_TOKEN not in reply
+    assert not canary.exists()
+    assert services.store.latest_run(REPO, 1) is None
+
+
+def test_read_only_user_over_http(live: tuple[str, httpx2.Client], services: Services, gateway: FakeGateway) -> None:
+    base, client = live
+    response = send(client, base, SECRET, "issue_comment", payloads.issue_comment(REPO, 1, "/intern train", "reader"))
+    assert response.status_code == 202
+    wait_for(lambda: gateway.comments_on(REPO, 1), what="the refusal")
+    assert "Only people with **write** or **admin**" in gateway.comments_on(REPO, 1)[0]

@@ -1,0 +1,132 @@
+"""An in-memory `GitHubGateway` for unit tests: repos with branches and commits, PRs, comments, checks, runs."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, IssueInfo, Permission, PullInfo
+
+
+@dataclass
+class FakeRepo:
+    default_branch: str = "main"
+    branches: dict[str, str] = field(default_factory=dict)
+    commits: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    commit_messages: dict[str, str] = field(default_factory=dict)
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    issues: dict[int, IssueInfo] = field(default_factory=dict)
+    pulls: dict[int, PullInfo] = field(default_factory=dict)
+    comments: dict[int, tuple[int, str]] = field(default_factory=dict)  # id -> (issue number, body)
+    reactions: list[tuple[int, str]] = field(default_factory=list)
+    checks: dict[int, dict[str, object]] = field(default_factory=dict)
+    dispatches: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    artifacts: dict[int, list[tuple[ArtifactInfo, bytes]]] = field(default_factory=dict)
+
+
+class FakeGateway:
+    def __init__(self) -> None:
+        self.repos: dict[str, FakeRepo] = {}
+        self._ids = 100
+        self.calls: list[str] = []
+
+    def _next(self) -> int:
+        self._ids += 1
+        return self._ids
+
+    def add_repo(self, name: str, files: dict[str, bytes], branch: str = "main") -> FakeRepo:
+        repo = FakeRepo(default_branch=branch)
+        sha = hashlib.sha1(repr(sorted(files.items())).encode()).hexdigest()
+        repo.commits[sha] = dict(files)
+        repo.branches[branch] = sha
+        self.repos[name] = repo
+        return repo
+
+    # --- Protocol ------------------------------------------------------------------------------------------
+    def permission(self, repo: str, user: str) -> Permission:
+        self.calls.append(f"permission {user}")
+        return self.repos[repo].permissions.get(user, "read")
+
+    def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
+        self.repos[repo].reactions.append((comment_id, content))
+
+    def get_issue(self, repo: str, number: int) -> IssueInfo:
+        return self.repos[repo].issues[number]
+
+    def default_branch(self, repo: str) -> str:
+        return self.repos[repo].default_branch
+
+    def branch_sha(self, repo: str, branch: str) -> str | None:
+        return self.repos[repo].branches.get(branch)
+
+    def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
+        data = self.repos[repo]
+        sha = data.branches.get(ref, ref)
+        return data.commits.get(sha, {}).get(path)
+
+    def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:
+        data = self.repos[repo]
+        tree = {**data.commits[base_sha], **files}
+        sha = hashlib.sha1(f"{base_sha}{message}{sorted(files.items())!r}{self._next()}".encode()).hexdigest()
+        data.commits[sha] = tree
+        data.commit_messages[sha] = message
+        data.branches[branch] = sha
+        for number, pull in data.pulls.items():
+            if pull.head_ref == branch:
+                data.pulls[number] = pull.model_copy(update={"head_sha": sha})
+        return sha
+
+    def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullInfo:
+        data = self.repos[repo]
+        number = self._next()
+        pull = PullInfo(number=number, url=f"https://github.com/{repo}/pull/{number}", state="open", merged=False,
+                        head_ref=head, head_sha=data.branches[head], head_repo=repo, base_ref=base)
+        data.pulls[number] = pull
+        data.issues[number] = IssueInfo(number=number, title=title, body=body, author="ml-intern[bot]")
+        return pull
+
+    def get_pull(self, repo: str, number: int) -> PullInfo:
+        return self.repos[repo].pulls[number]
+
+    def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
+        data = self.repos[repo]
+        for comment_id, (number, text) in data.comments.items():
+            if number == issue_number and marker in text:
+                data.comments[comment_id] = (number, body)
+                return comment_id
+        comment_id = self._next()
+        data.comments[comment_id] = (issue_number, body)
+        return comment_id
+
+    def create_check_run(self, repo: str, head_sha: str, name: str, status: CheckStatus,
+                         conclusion: CheckConclusion | None, title: str, summary: str) -> int:
+        check_id = self._next()
+        self.repos[repo].checks[check_id] = {"name": name, "head_sha": head_sha, "status": status,
+                                             "conclusion": conclusion, "title": title, "summary": summary}
+        return check_id
+
+    def update_check_run(self, repo: str, check_run_id: int, status: CheckStatus,
+                         conclusion: CheckConclusion | None, title: str, summary: str) -> None:
+        self.repos[repo].checks[check_run_id].update(status=status, conclusion=conclusion, title=title,
+                                                     summary=summary)
+
+    def dispatch_workflow(self, repo: str, workflow_file: str, ref: str, inputs: dict[str, str]) -> None:
+        self.repos[repo].dispatches.append((workflow_file, ref, dict(inputs)))
+
+    def list_run_artifacts(self, repo: str, run_id: int) -> list[ArtifactInfo]:
+        return [info for info, _ in self.repos[repo].artifacts.get(run_id, [])]
+
+    def download_artifact(self, repo: str, artifact_id: int) -> bytes:
+        for entries in self.repos[repo].artifacts.values():
+            for info, data in entries:
+                if info.id == artifact_id:
+                    return data
+        raise KeyError(artifact_id)
+
+    # --- helpers for tests ------------------------------------------------------------------------------------
+    def add_artifact(self, repo: str, run_id: int, name: str, data: bytes) -> None:
+        info = ArtifactInfo(id=self._next(), name=name, size_in_bytes=len(data))
+        self.repos[repo].artifacts.setdefault(run_id, []).append((info, data))
+
+    def comments_on(self, repo: str, number: int) -> list[str]:
+        return [body for n, body in self.repos[repo].comments.values() if n == number]

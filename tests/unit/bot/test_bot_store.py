@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot import queue
+from bot.errors import IllegalTransitionError
+from bot.states import RunState
+from bot.store import Store, utcnow
+from bot.worker import Worker, recover_at_startup
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+    s.create_all()
+    return s
+
+
+def test_a_redelivery_is_a_no_op(store: Store) -> None:
+    assert store.accept_delivery("d-1", "issue_comment", "created", '{"x": 1}')
+    assert not store.accept_delivery("d-1", "issue_comment", "created", '{"x": 1}')
+    assert queue.count(store, queue.QUEUED) == 1
+    assert store.delivery_seen("d-1") and not store.delivery_seen("d-2")
+    assert store.accept_delivery("d-2", "check_run", "created", None)  # recorded, no job
+    assert queue.count(store, queue.QUEUED) == 1
+
+
+def test_claim_takes_oldest_and_only_once(store: Store) -> None:
+    first = queue.enqueue(store, "a", "{}")
+    queue.enqueue(store, "b", "{}")
+    job = queue.claim(store, "w1", 60)
+    assert job is not None and job.id == first and job.attempts == 1
+    assert queue.job_state(store, first) == queue.RUNNING
+    assert queue.finish(store, first, "w1")
+    assert queue.job_state(store, first) == queue.DONE
+    assert not queue.finish(store, first, "w1")  # only a running job held by the worker can finish
+
+
+def test_concurrent_claims_are_exclusive(store: Store) -> None:
+    for index in range(60):
+        queue.enqueue(store, "k", f'{{"i": {index}}}')
+    claimed: dict[str, list[int]] = {f"w{n}": [] for n in range(4)}
+
+    def work(name: str) -> None:
+        while (job := queue.claim(store, name, 60)) is not None:
+            claimed[name].append(job.id)
+
+    threads = [threading.Thread(target=work, args=(name,)) for name in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [job_id for ids in claimed.values() for job_id in ids]
+    assert len(every) == 60
+    assert len(set(every)) == 60  # no job claimed twice
+
+
+def test_restart_requeues_jobs_of_a_killed_bot(store: Store) -> None:
+    job_id = queue.enqueue(store, "k", "{}")
+    assert queue.claim(store, "dead-worker", 900) is not None
+    assert queue.claim(store, "other", 900) is None
+    assert recover_at_startup(store) == 1
+    job = queue.claim(store, "new-worker", 900)
+    assert job is not None and job.id == job_id and job.attempts == 2
+
+
+def test_expired_lease_is_requeued_but_live_one_is_not(store: Store) -> None:
+    expired = queue.enqueue(store, "k", "{}")
+    queue.claim(store, "w", 1)
+    live = queue.enqueue(store, "k", "{}")
+    queue.claim(store, "w", 900)
+    assert queue.requeue_expired(store, now=utcnow() + timedelta(seconds=5)) == 1
+    assert queue.job_state(store, expired) == queue.QUEUED
+    assert queue.job_state(store, live) == queue.RUNNING
+    assert not queue.finish(store, expired, "w")  # the old worker lost it
+
+
+def test_failures_are_retried_then_parked(store: Store) -> None:
+    job_id = queue.enqueue(store, "k", "{}")
+    for attempt in (1, 2):
+        assert queue.claim(store, "w", 60) is not None
+        assert queue.fail(store, job_id, "w", f"boom {attempt}", max_attempts=2) == (
+            queue.QUEUED if attempt == 1 else queue.FAILED
+        )
+    assert queue.claim(store, "w", 60) is None
+
+
+def test_worker_runs_jobs_and_survives_a_failing_one(store: Store) -> None:
+    ran: list[str] = []
+
+    def run_job(job: queue.ClaimedJob) -> None:
+        if job.kind == "bad":
+            raise RuntimeError("handler bug")
+        ran.append(job.kind)
+
+    good = queue.enqueue(store, "good", "{}")
+    bad = queue.enqueue(store, "bad", "{}")
+    worker = Worker(store, run_job, worker_id="t", lease_s=60, poll_s=0.01, max_attempts=1)
+    assert worker.run_once() and worker.run_once() and not worker.run_once()
+    assert ran == ["good"]
+    assert queue.job_state(store, good) == queue.DONE
+    assert queue.job_state(store, bad) == queue.FAILED
+
+
+def _run(store: Store) -> int:
+    run = store.create_run(repo="o/r", issue_number=1, created_by="alice", compute="actions", installation_id=1,
+                           delivery_id="d-1", data={"k": 1})
+    return run.id
+
+
+def test_transitions_are_audited(store: Store) -> None:
+    run_id = _run(store)
+    store.transition(run_id, RunState.PR_OPENED, actor="alice", action="PR opened", delivery_id="d-2", pr_number=5)
+    run = store.get_run(run_id)
+    assert run is not None and run.state == "pr_opened" and run.pr_number == 5
+    log = store.audit_log(run_id)
+    assert [(e.actor, e.from_state, e.to_state, e.delivery_id) for e in log] == [
+        ("alice", None, "planned", "d-1"),
+        ("alice", "planned", "pr_opened", "d-2"),
+    ]
+    assert store.active_run("o/r", 5) is not None and store.active_run("o/r", 1) is not None
+
+
+def test_illegal_transition_changes_nothing(store: Store) -> None:
+    run_id = _run(store)
+    with pytest.raises(IllegalTransitionError):
+        store.transition(run_id, RunState.TRAINING, actor="mallory", action="x", delivery_id=None)
+    run = store.get_run(run_id)
+    assert run is not None and run.state == "planned"
+    assert len(store.audit_log(run_id)) == 1
+
+
+def test_one_active_run_lookup_and_data_merge(store: Store) -> None:
+    run_id = _run(store)
+    store.update_run(run_id, data={"a": 2})
+    run = store.get_run(run_id)
+    assert run is not None and run.data == {"k": 1, "a": 2}
+    store.transition(run_id, RunState.CANCELLED, actor="a", action="cancel", delivery_id=None)
+    assert store.active_run("o/r", 1) is None
+    assert store.latest_run("o/r", 1) is not None
+    with pytest.raises(ValueError, match="transition"):
+        store.update_run(run_id, state="training")
