@@ -15,6 +15,7 @@ from runner.config import DataFormat, InternConfig, save_config
 from runner.data.portable import portable_source
 from runner.defaults import training_defaults
 from runner.schemas import InspectReport, write_text_atomic
+from runner.workflow import WorkflowOptions, render_workflow
 
 GITIGNORE = ".intern/\n__pycache__/\n"
 
@@ -64,6 +65,16 @@ def build_config(
     )
 
 
+def workflow_options_from_env() -> WorkflowOptions:
+    """Where the generated workflow takes the composite actions from: INTERN_ACTIONS_REPOSITORY and
+    INTERN_ACTIONS_REF (a 40-hex commit of this project); unset, the workflow says it needs them."""
+    values = {
+        "actions_repository": os.environ.get("INTERN_ACTIONS_REPOSITORY"),
+        "actions_ref": os.environ.get("INTERN_ACTIONS_REF"),
+    }
+    return WorkflowOptions.model_validate({key: value for key, value in values.items() if value})
+
+
 def render_train_script(config: InternConfig) -> str:
     text = _environment().get_template("train.py.j2").render(objective=config.objective, portable=portable_source())
     ast.parse(text)  # a template bug must never reach a user's PR
@@ -92,6 +103,7 @@ def render_project(
     *,
     workflow: bool = True,
     examples: list[str] | None = None,
+    workflow_options: WorkflowOptions | None = None,
 ) -> dict[str, str]:
     """Every file of the project, by relative path. `reports/inspect.*` only when an inspection is given."""
     from runner.report import render_inspect_md
@@ -109,9 +121,7 @@ def render_project(
         files["reports/inspect.json"] = inspect.model_dump_json(indent=2) + "\n"
         files["reports/inspect.md"] = render_inspect_md(inspect)
     if workflow:
-        from runner.workflow import WorkflowOptions, render_workflow
-
-        files[".github/workflows/intern.yml"] = render_workflow(WorkflowOptions())
+        files[".github/workflows/intern.yml"] = render_workflow(workflow_options or workflow_options_from_env())
     return files
 
 

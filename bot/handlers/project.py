@@ -37,11 +37,10 @@ def _is_repo_path(dataset: str) -> bool:
     return dataset.lower().endswith(LOCAL_SUFFIXES)
 
 
-def _load_frame(gateway: GitHubGateway, repo: str, ref: str, dataset: str, scratch: Path) -> Any:
-    from runner.data.load import load_table
-
+def _local_source(gateway: GitHubGateway, repo: str, ref: str, dataset: str, scratch: Path) -> str:
+    """Where the inspection reads the dataset: a temp copy of a repo file, or the Hub id as given."""
     if not _is_repo_path(dataset):
-        return load_table(dataset)
+        return dataset
     pure = PurePosixPath(dataset)
     if pure.is_absolute() or ".." in pure.parts:
         raise CommandError(f"`dataset={dataset}` must be a path inside this repository")
@@ -52,7 +51,7 @@ def _load_frame(gateway: GitHubGateway, repo: str, ref: str, dataset: str, scrat
         )
     local = scratch / pure.name
     local.write_bytes(content)
-    return load_table(str(local))
+    return str(local)
 
 
 def _plan_md(objective: str, args: dict[str, str], model: str, text: str, label: str, reason: str) -> str:
@@ -73,34 +72,27 @@ def build_project(
     gateway: GitHubGateway, repo: str, ref: str, objective: str, args: dict[str, str]
 ) -> Project:
     """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub)."""
-    from runner.data.columns import detect_columns
-    from runner.data.inspect import inspect_dataset  # type: ignore[attr-defined,unused-ignore]
-    from runner.data.load import detect_format
+    from runner.inspection import inspect_source
     from runner.report import render_inspect_md
     from runner.scaffold import build_config, render_project
 
     dataset = args.get("dataset")
     if not dataset:
-        raise CommandError(
-            "tell me which data to use: `/intern train dataset=path/in/repo.csv` or a Hub dataset id"
-        )
+        raise CommandError("tell me which data to use: `/intern train dataset=path/in/repo.csv` or a Hub dataset id")
     with tempfile.TemporaryDirectory() as scratch:
-        frame = _load_frame(gateway, repo, ref, dataset, Path(scratch))
-    choice = detect_columns(frame, text=args.get("text"), label=args.get("label"))
-    report = inspect_dataset(
-        frame, source=dataset, text_column=choice.text, label_column=choice.label, column_reason=choice.reason
-    )
+        source = _local_source(gateway, repo, ref, dataset, Path(scratch))
+        inspected = inspect_source(source, text=args.get("text"), label=args.get("label"))
+    report = inspected.report.model_copy(update={"source": dataset})
     model = args.get("model") or "scratch:small"
-    labels = [entry.name for entry in report.labels]
-    fmt = detect_format(dataset)
+    labels = inspected.labels
     config = build_config(
         source=dataset,
-        fmt=fmt,
-        text_column=choice.text,
-        label_column=choice.label,
+        fmt=inspected.fmt,
+        text_column=report.text_column,
+        label_column=report.label_column,
         labels=labels,
         model=model,
-        rows=report.rows,
+        rows=report.split.train,
         objective=objective[:500] or None,
     )
     if "epochs" in args:
@@ -109,11 +101,11 @@ def build_project(
         except ValueError as exc:
             raise CommandError(f"`epochs={args['epochs']}` is not a number") from exc
         config = config.model_copy(update={"training": config.training.model_copy(update={"epochs": epochs})})
-    rendered = render_project(config, report, workflow=True)
+    rendered = render_project(config, report, workflow=True, examples=inspected.examples)
     files = {path: text.encode("utf-8") for path, text in rendered.items()}
     return Project(
         files=files,
-        plan_md=_plan_md(objective, args, model, choice.text, choice.label, choice.reason),
+        plan_md=_plan_md(objective, args, model, report.text_column, report.label_column, report.column_reason),
         inspect_md=render_inspect_md(report),
         dataset_path=dataset if _is_repo_path(dataset) else None,
         model=model,

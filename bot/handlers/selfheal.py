@@ -22,7 +22,7 @@ MAX_ATTEMPTS = 3
 def _propose(files: dict[str, str], log_tail: str, attempt: int) -> Any:
     """runner.selfheal's fix for this failure, or None (also when the module is not available)."""
     try:
-        from runner.selfheal import propose_fix  # type: ignore[import-not-found,unused-ignore]
+        from runner.selfheal import propose_fix  # type: ignore[import-not-found,attr-defined,unused-ignore]
 
         from runner.diagnose import classify_failure
     except ImportError:

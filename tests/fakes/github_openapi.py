@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator  # type: ignore[import-untyped,unused-ignore]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from tests.fakes.github_server import Exchange
+from tests.fakes.github_http import Exchange
 
 ROOT = Path(__file__).resolve().parents[2]
 RELATIVE = Path("node_modules/@octokit/openapi/generated/api.github.com.json")
@@ -32,14 +32,11 @@ _GLOBAL_STATUSES = {401, 429}  # documented once for the whole API, not per oper
 
 
 def find_description() -> Path | None:
-    candidates = [
-        os.environ.get("INTERN_OCTOKIT_OPENAPI", ""),
-        ROOT / ".cache/octokit" / RELATIVE,
-        ROOT / RELATIVE,
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
+    explicit = os.environ.get("INTERN_OCTOKIT_OPENAPI")
+    candidates = [Path(explicit)] if explicit else []
+    for candidate in [*candidates, ROOT / ".cache/octokit" / RELATIVE, ROOT / RELATIVE]:
+        if candidate.is_file():
+            return candidate
     return None
 
 
@@ -71,10 +68,10 @@ def _description() -> dict[str, Any]:
 
 
 @functools.cache
-def _registry() -> Registry:
-    return Registry().with_resource(
-        BASE, Resource.from_contents(_description(), default_specification=DRAFT4)
-    )
+def _registry() -> Registry[Any]:
+    resource: Resource[Any] = Resource.from_contents(_description(), default_specification=DRAFT4)
+    registry: Registry[Any] = Registry().with_resource(BASE, resource)
+    return registry
 
 
 def _pointer(*parts: str) -> str:

@@ -6,30 +6,27 @@ validates what the server sends against the operation's response schema.
 
 from __future__ import annotations
 
-import base64
 import zlib
 from typing import Any
 
 from tests.fakes.github_state import (
     LEGACY_PERMISSION,
-    Artifact,
-    CheckRun,
     Comment,
-    Commit,
     Issue,
     Pull,
     Reaction,
     Repo,
     Review,
-    WorkflowRun,
-    now_iso,
 )
 
 HTML = "https://github.com"
-_REPO_URLS = ["archive", "assignees", "blobs", "branches", "collaborators", "comments", "commits", "compare", "contents", "contributors", "deployments", "downloads", "events", "forks", "git_commits", "git_refs", "git_tags", "hooks", "issue_comment", "issue_events", "issues", "keys", "labels", "languages", "merges", "milestones", "notifications", "pulls", "releases", "stargazers", "statuses", "subscribers", "subscription", "tags", "teams", "trees"]
-_USER_URLS = (
-    ["events", "followers", "following", "gists", "organizations", "received_events", "repos", "starred", "subscriptions"]
-)
+_REPO_URLS = """
+archive assignees blobs branches collaborators comments commits compare contents contributors deployments
+downloads events forks git_commits git_refs git_tags hooks issue_comment issue_events issues keys labels
+languages merges milestones notifications pulls releases stargazers statuses subscribers subscription tags
+teams trees
+"""
+_USER_URLS = "events followers following gists organizations received_events repos starred subscriptions"
 
 
 def stable_id(text: str) -> int:
@@ -48,7 +45,7 @@ def user(api: str, login: str) -> dict[str, Any]:
         "type": "Bot" if login.endswith("[bot]") else "User",
         "site_admin": False,
     }
-    body.update({f"{name}_url": f"{api}/users/{login}/{name}" for name in _USER_URLS})
+    body.update({f"{name}_url": f"{api}/users/{login}/{name}" for name in _USER_URLS.split()})
     return body
 
 
@@ -66,7 +63,7 @@ def repository(api: str, repo: Repo, *, full: bool = True) -> dict[str, Any]:
         "fork": False,
         "url": url,
     }
-    body.update({f"{name}_url": f"{url}/{name}" for name in _REPO_URLS})
+    body.update({f"{name}_url": f"{url}/{name}" for name in _REPO_URLS.split()})
     if not full:
         return body
     body.update(
@@ -185,127 +182,6 @@ def reaction(api: str, item: Reaction) -> dict[str, Any]:
     }
 
 
-def git_ref(api: str, repo: Repo, ref: str) -> dict[str, Any]:
-    sha = repo.refs[ref]
-    return {
-        "ref": ref,
-        "node_id": f"REF_{stable_id(repo.full_name + ref)}",
-        "url": f"{api}/repos/{repo.full_name}/git/{ref}",
-        "object": {"type": "commit", "sha": sha, "url": f"{api}/repos/{repo.full_name}/git/commits/{sha}"},
-    }
-
-
-def short_blob(api: str, repo: Repo, sha: str) -> dict[str, Any]:
-    return {"url": f"{api}/repos/{repo.full_name}/git/blobs/{sha}", "sha": sha}
-
-
-def blob(api: str, repo: Repo, sha: str) -> dict[str, Any]:
-    data = repo.blobs[sha]
-    return {
-        **short_blob(api, repo, sha),
-        "node_id": f"B_{sha[:12]}",
-        "size": len(data),
-        "content": encode_content(data),
-        "encoding": "base64",
-    }
-
-
-def git_tree(api: str, repo: Repo, sha: str) -> dict[str, Any]:
-    entries = [
-        {
-            "path": path,
-            "mode": "100644",
-            "type": "blob",
-            "sha": blob_sha,
-            "size": len(repo.blobs[blob_sha]),
-            "url": f"{api}/repos/{repo.full_name}/git/blobs/{blob_sha}",
-        }
-        for path, blob_sha in sorted(repo.trees[sha].items())
-    ]
-    return {
-        "sha": sha,
-        "url": f"{api}/repos/{repo.full_name}/git/trees/{sha}",
-        "tree": entries,
-        "truncated": False,
-    }
-
-
-def git_commit(api: str, repo: Repo, item: Commit) -> dict[str, Any]:
-    base = f"{api}/repos/{repo.full_name}/git"
-    return {
-        "sha": item.sha,
-        "node_id": f"C_{item.sha[:12]}",
-        "url": f"{base}/commits/{item.sha}",
-        "html_url": f"{HTML}/{repo.full_name}/commit/{item.sha}",
-        "author": item.author,
-        "committer": item.committer,
-        "message": item.message,
-        "tree": {"sha": item.tree, "url": f"{base}/trees/{item.tree}"},
-        "parents": [
-            {"sha": p, "url": f"{base}/commits/{p}", "html_url": f"{HTML}/{repo.full_name}/commit/{p}"}
-            for p in item.parents
-        ],
-        "verification": {
-            "verified": False,
-            "reason": "unsigned",
-            "signature": None,
-            "payload": None,
-            "verified_at": None,
-        },
-    }
-
-
-def encode_content(data: bytes) -> str:
-    """Base64 wrapped at 60 characters, as the contents and blobs APIs send it."""
-    text = base64.b64encode(data).decode()
-    return "".join(text[i : i + 60] + "\n" for i in range(0, len(text), 60))
-
-
-def content_file(api: str, repo: Repo, path: str, ref: str, blob_sha: str) -> dict[str, Any]:
-    data = repo.blobs[blob_sha]
-    large = len(data) > 1024 * 1024
-    url = f"{api}/repos/{repo.full_name}/contents/{path}?ref={ref}"
-    html = f"{HTML}/{repo.full_name}/blob/{ref}/{path}"
-    git = f"{api}/repos/{repo.full_name}/git/blobs/{blob_sha}"
-    return {
-        "type": "file",
-        "encoding": "none" if large else "base64",
-        "size": len(data),
-        "name": path.rsplit("/", 1)[-1],
-        "path": path,
-        "content": "" if large else encode_content(data),
-        "sha": blob_sha,
-        "url": url,
-        "git_url": git,
-        "html_url": html,
-        "download_url": f"{HTML}/raw/{repo.full_name}/{ref}/{path}",
-        "_links": {"self": url, "git": git, "html": html},
-    }
-
-
-def content_directory(api: str, repo: Repo, path: str, ref: str, names: list[str]) -> list[dict[str, Any]]:
-    base = f"{api}/repos/{repo.full_name}/contents"
-    items = []
-    for name in names:
-        full = f"{path}/{name}".strip("/")
-        html = f"{HTML}/{repo.full_name}/tree/{ref}/{full}"
-        items.append(
-            {
-                "type": "dir",
-                "size": 0,
-                "name": name,
-                "path": full,
-                "sha": "0" * 40,
-                "url": f"{base}/{full}?ref={ref}",
-                "git_url": None,
-                "html_url": html,
-                "download_url": None,
-                "_links": {"self": f"{base}/{full}?ref={ref}", "git": None, "html": html},
-            }
-        )
-    return items
-
-
 def _branch(api: str, repo: Repo, ref: str, sha: str) -> dict[str, Any]:
     return {
         "label": f"{repo.owner}:{ref}",
@@ -395,102 +271,6 @@ def review(api: str, repo: Repo, item: Review) -> dict[str, Any]:
         "_links": {"html": {"href": html}, "pull_request": {"href": pull_url}},
         "submitted_at": item.submitted_at,
         "author_association": _association(repo, item.user),
-    }
-
-
-def check_run(api: str, repo: Repo, item: CheckRun, app_slug: str) -> dict[str, Any]:
-    url = f"{api}/repos/{repo.full_name}/check-runs/{item.id}"
-    return {
-        "id": item.id,
-        "node_id": f"CR_{item.id}",
-        "head_sha": item.head_sha,
-        "external_id": item.external_id,
-        "url": url,
-        "html_url": f"{HTML}/{repo.full_name}/runs/{item.id}",
-        "details_url": item.details_url,
-        "status": item.status,
-        "conclusion": item.conclusion,
-        "started_at": item.started_at,
-        "completed_at": item.completed_at,
-        "output": {
-            "title": item.output.get("title"),
-            "summary": item.output.get("summary"),
-            "text": item.output.get("text"),
-            "annotations_count": 0,
-            "annotations_url": f"{url}/annotations",
-        },
-        "name": item.name,
-        "check_suite": {"id": stable_id(item.head_sha)},
-        "app": None,
-        "pull_requests": [],
-    }
-
-
-def workflow(api: str, repo: Repo, path: str) -> dict[str, Any]:
-    workflow_id = stable_id(repo.full_name + path)
-    return {
-        "id": workflow_id,
-        "node_id": f"W_{workflow_id}",
-        "name": path.rsplit("/", 1)[-1].rsplit(".", 1)[0],
-        "path": path,
-        "state": "active",
-        "created_at": repo.created_at,
-        "updated_at": repo.created_at,
-        "url": f"{api}/repos/{repo.full_name}/actions/workflows/{workflow_id}",
-        "html_url": f"{HTML}/{repo.full_name}/blob/{repo.default_branch}/{path}",
-        "badge_url": f"{HTML}/{repo.full_name}/workflows/{path.rsplit('/', 1)[-1]}/badge.svg",
-    }
-
-
-def workflow_run(api: str, repo: Repo, item: WorkflowRun) -> dict[str, Any]:
-    url = f"{api}/repos/{repo.full_name}/actions/runs/{item.id}"
-    minimal = repository(api, repo, full=False)
-    return {
-        "id": item.id,
-        "name": item.name,
-        "node_id": f"WFR_{item.id}",
-        "head_branch": item.head_branch,
-        "head_sha": item.head_sha,
-        "path": item.path,
-        "display_title": item.name,
-        "run_number": item.run_number,
-        "run_attempt": 1,
-        "event": item.event,
-        "status": item.status,
-        "conclusion": item.conclusion,
-        "workflow_id": stable_id(repo.full_name + item.path),
-        "url": url,
-        "html_url": f"{HTML}/{repo.full_name}/actions/runs/{item.id}",
-        "pull_requests": [],
-        "created_at": item.created_at,
-        "updated_at": now_iso(),
-        "jobs_url": f"{url}/jobs",
-        "logs_url": f"{url}/logs",
-        "check_suite_url": f"{api}/repos/{repo.full_name}/check-suites/{stable_id(item.head_sha)}",
-        "artifacts_url": f"{url}/artifacts",
-        "cancel_url": f"{url}/cancel",
-        "rerun_url": f"{url}/rerun",
-        "workflow_url": f"{api}/repos/{repo.full_name}/actions/workflows/{stable_id(repo.full_name + item.path)}",
-        "head_commit": None,
-        "repository": minimal,
-        "head_repository": minimal,
-    }
-
-
-def artifact(api: str, repo: Repo, item: Artifact) -> dict[str, Any]:
-    url = f"{api}/repos/{repo.full_name}/actions/artifacts/{item.id}"
-    return {
-        "id": item.id,
-        "node_id": f"A_{item.id}",
-        "name": item.name,
-        "size_in_bytes": len(item.data),
-        "url": url,
-        "archive_download_url": f"{url}/zip",
-        "expired": item.expired,
-        "created_at": item.created_at,
-        "expires_at": item.created_at,
-        "updated_at": item.created_at,
-        "workflow_run": {"id": item.run_id, "head_sha": repo.runs[item.run_id].head_sha},
     }
 
 

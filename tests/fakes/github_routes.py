@@ -118,7 +118,7 @@ def create_pull(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, 
         raise FakeGitHubError(422, f"No commits between {body['base']} and {head}")
     if any(x.head_ref == head and x.state == "open" for x in repo.pulls.values()):
         raise FakeGitHubError(422, f"A pull request already exists for {repo.owner}:{head}.")
-    number = fake.nextnumber_of(repo)
+    number = fake.next_number(repo)
     item = Pull(number, body["title"], body.get("body") or "", login, head, body["base"], head_sha, base_sha)
     repo.pulls[number] = item
     return Reply(201, P.pull(fake.api, repo, item))
@@ -161,7 +161,8 @@ def list_reviews(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any,
 def create_review(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
     item = _pull(repo, p)
-    event = (b or {}).get("event", "COMMENT")
+    body = b if isinstance(b, dict) else {}
+    event = body.get("event", "COMMENT")
     states = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}
     if event not in states:
         raise FakeGitHubError(422, f"Unprocessable Entity: event {event!r}")
@@ -170,8 +171,8 @@ def create_review(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any
         item.number,
         login,
         states[event],
-        (b or {}).get("body") or "",
-        b.get("commit_id") or item.head_sha,
+        body.get("body") or "",
+        body.get("commit_id") or item.head_sha,
     )
     repo.reviews[created.id] = created
     return Reply(200, P.review(fake.api, repo, created))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tests.fakes import github_payloads as P
+from tests.fakes import github_payloads_actions as P
+from tests.fakes.github_payloads import stable_id
 from tests.fakes.github_router import MAX_BODY, Reply, number_of, repo_of, require, route
 from tests.fakes.github_state import CheckRun, Dispatch, FakeGitHubError, Repo, now_iso, validate_dispatch
 
@@ -73,7 +74,7 @@ def update_check_run(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: 
 
 def _workflow_path(repo: Repo, workflow_id: str) -> str:
     for path in repo.workflow_paths():
-        if workflow_id in (path.rsplit("/", 1)[-1], str(P.stable_id(repo.full_name + path))):
+        if workflow_id in (path.rsplit("/", 1)[-1], str(stable_id(repo.full_name + path))):
             return path
     raise FakeGitHubError(404, "Not Found")
 

@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING, Any
 
-from tests.fakes import github_payloads as P
+from tests.fakes import github_payloads_git as P
 from tests.fakes.github_router import Reply, repo_of, require, route
 from tests.fakes.github_state import FakeGitHubError, now_iso
 

@@ -2,37 +2,35 @@
 
     fake = FakeGitHub(); fake.start()          # or the `fake_github` pytest fixture below
     fake.add_repo("octo/demo", files={"data.csv": b"text,label\n"}, collaborators={"alice": "write"})
-    gateway = PyGithubGateway(StaticTokenProvider(fake.token), 1, bot_login=fake.bot_login, base_url=fake.api)
+    tokens = StaticTokenProvider(fake.token)
+    gateway = PyGithubGateway(tokens, 1, bot_login=fake.bot_login, base_url=fake.api)
 
-What it keeps: repos (default branch, collaborators), refs, blobs, trees, commits, contents, issues and comments
-(paginated with Link headers), reactions, pulls (create, get, merge), reviews, check runs, workflow dispatches
-(checked against the workflow's `workflow_dispatch.inputs`), workflow runs and artifacts (the zip download
-answers 302 to a `localhost` storage URL, as GitHub redirects to blob storage), and the App's installation
-access tokens (the JWT is verified with the key given to `trust_app_key`). `rate_limit()` makes the next
-requests fail the way GitHub's primary or secondary limits do. Every exchange is recorded in `exchanges`; the
-fixture checks them all against GitHub's REST API description when `@octokit/openapi` is installed (see
-`github_openapi.py`). Routes live in `github_routes.py`, bodies in `github_payloads.py`, state in `github_state.py`.
+What it keeps: repos (default branch, collaborators), refs, blobs, trees, commits, contents, issues and
+comments (paginated with Link headers), reactions, pulls (create, get, merge), reviews, check runs,
+workflow dispatches (checked against the workflow's `workflow_dispatch.inputs`), workflow runs and artifacts
+(the zip download answers 302 to a `localhost` storage URL, as GitHub redirects to blob storage), and the
+App's installation access tokens (the JWT is verified with the key given to `trust_app_key`).
+`rate_limit()` makes the next requests fail the way GitHub's primary or secondary limits do, `fail_next()`
+with any status. Every exchange is recorded in `exchanges`; the fixture checks them all against GitHub's
+REST API description when `@octokit/openapi` is installed (see `github_openapi.py`). HTTP in `github_http.py`,
+routes in `github_routes*.py`, bodies in `github_payloads*.py`, state in `github_state.py`.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import time
-import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from http.server import ThreadingHTTPServer
+from typing import Any
 
-import jwt
 import pytest
 
 from tests.fakes import github_payloads as P
 from tests.fakes import github_routes, github_routes_actions, github_routes_git
-from tests.fakes.github_router import ROUTES, Reply
+from tests.fakes.github_http import Exchange, Handler, RateLimit, RateLimitKind
 from tests.fakes.github_state import (
     Artifact,
     CheckRun,
@@ -50,29 +48,6 @@ from tests.fakes.github_state import (
 )
 
 _REGISTERED = (github_routes, github_routes_git, github_routes_actions)  # importing them registers the routes
-RateLimitKind = Literal["primary", "secondary", "429"]
-
-
-@dataclass
-class Exchange:
-    """One request the fake answered, for assertions and the OpenAPI conformance check."""
-
-    method: str
-    path: str
-    template: str | None
-    status: int
-    body: Any
-    headers: dict[str, str]
-    at: float
-    authorization: bool
-
-
-@dataclass
-class _RateLimit:
-    kind: RateLimitKind
-    remaining: int
-    retry_after: int | None
-    reset_in: int
 
 
 @dataclass
@@ -89,18 +64,18 @@ class FakeGitHub:
     def __post_init__(self) -> None:
         self.next_id = Counter(1000)
         self._numbers: dict[str, int] = {}
-        self._lock = threading.RLock()
-        self._tokens: dict[str, tuple[str, float]] = {self.token: (self.bot_login, float("inf"))}
-        self._app_key: str | None = None
-        self._rate_limit: _RateLimit | None = None
-        self._failures: list[tuple[int, str]] = []
+        self.lock = threading.RLock()
+        self.tokens: dict[str, tuple[str, float]] = {self.token: (self.bot_login, float("inf"))}
+        self.app_key: str | None = None
+        self.pending_rate_limit: RateLimit | None = None
+        self.pending_failures: list[tuple[int, str]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.issued_tokens: list[str] = []
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> FakeGitHub:
-        handler = type("Handler", (_Handler,), {"fake": self})
+        handler = type("BoundHandler", (Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -137,7 +112,7 @@ class FakeGitHub:
         collaborators: dict[str, str] | None = None,
         private: bool = False,
     ) -> Repo:
-        with self._lock:
+        with self.lock:
             repo = Repo(full_name, P.stable_id(full_name), default_branch, private, dict(collaborators or {}))
             repo.commit_files(
                 default_branch, files or {"README.md": b"# demo\n"}, "Initial commit", repo.owner
@@ -147,7 +122,7 @@ class FakeGitHub:
 
     def set_permission(self, repo: str, user: str, permission: str) -> None:
         """`admin`, `maintain`, `write`, `triage`, `read`, or `none` to remove the collaborator."""
-        with self._lock:
+        with self.lock:
             if permission == "none":
                 self.repo(repo).collaborators.pop(user, None)
             else:
@@ -157,18 +132,18 @@ class FakeGitHub:
         self, repo: str, branch: str, files: dict[str, bytes], message: str = "push", author: str = "alice"
     ) -> str:
         """A commit on `branch` as a human would push it (creates the branch from nothing when missing)."""
-        with self._lock:
+        with self.lock:
             return self.repo(repo).commit_files(branch, files, message, author)
 
     def add_issue(self, repo: str, title: str, body: str = "", author: str = "alice") -> int:
-        with self._lock:
+        with self.lock:
             handle = self.repo(repo)
             number = self.next_number(handle)
             handle.issues[number] = Issue(number, title, body, author)
             return number
 
     def add_comment(self, repo: str, issue_number: int, user: str, body: str) -> int:
-        with self._lock:
+        with self.lock:
             stamp = now_iso()
             item = Comment(self.next_id(), issue_number, user, body, stamp, stamp)
             self.repo(repo).comments[item.id] = item
@@ -177,7 +152,7 @@ class FakeGitHub:
     def add_review(
         self, repo: str, pull_number: int, user: str, state: str = "APPROVED", commit_id: str | None = None
     ) -> int:
-        with self._lock:
+        with self.lock:
             handle = self.repo(repo)
             sha = commit_id or handle.pulls[pull_number].head_sha
             item = Review(self.next_id(), pull_number, user, state, "", sha)
@@ -197,7 +172,7 @@ class FakeGitHub:
         event: str = "pull_request",
     ) -> dict[int, str]:
         """A finished (or, with conclusion None, running) run; returns {artifact id: name}."""
-        with self._lock:
+        with self.lock:
             handle = self.repo(repo)
             status = "completed" if conclusion else "in_progress"
             name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
@@ -212,13 +187,13 @@ class FakeGitHub:
             return ids
 
     def merge_pull(self, repo: str, number: int, merged_by: str = "alice") -> str:
-        with self._lock:
+        with self.lock:
             handle = self.repo(repo)
             return self.merge(handle, handle.pulls[number], merged_by, None)
 
     def trust_app_key(self, public_key_pem: str) -> None:
-        """Accept App JWTs signed by the matching private key at `POST /app/installations/{id}/access_tokens`."""
-        self._app_key = public_key_pem
+        """Accept App JWTs signed with this key's private half at `/app/installations/{id}/access_tokens`."""
+        self.app_key = public_key_pem
 
     def rate_limit(
         self,
@@ -228,11 +203,11 @@ class FakeGitHub:
         reset_in: int = 1,
     ) -> None:
         """Answer the next `times` API requests with a rate-limit refusal (403 or 429, as GitHub does)."""
-        self._rate_limit = _RateLimit(kind, times, retry_after, reset_in)
+        self.pending_rate_limit = RateLimit(kind, times, retry_after, reset_in)
 
     def fail_next(self, status: int, message: str, times: int = 1) -> None:
         """Answer the next `times` API requests with `status` and GitHub's error body carrying `message`."""
-        self._failures = [(status, message)] * times
+        self.pending_failures = [(status, message)] * times
 
     # --- test helpers: assert ----------------------------------------------------------------------------
     def repo(self, full_name: str) -> Repo:
@@ -304,106 +279,9 @@ class FakeGitHub:
             raise FakeGitHubError(404, "Not Found")
         token = f"ghs_{uuid.uuid4().hex}"
         expires = datetime.now(UTC) + timedelta(hours=1)
-        self._tokens[token] = (self.bot_login, expires.timestamp())
+        self.tokens[token] = (self.bot_login, expires.timestamp())
         self.issued_tokens.append(token)
         return token, expires.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def login_for(self, path: str, authorization: str) -> str:
-        scheme, _, credential = authorization.partition(" ")
-        if path.startswith("/app/"):
-            if scheme.lower() != "bearer" or self._app_key is None:
-                raise FakeGitHubError(401, "A JSON web token could not be decoded")
-            try:
-                claims = jwt.decode(
-                    credential,
-                    self._app_key,
-                    algorithms=["RS256"],
-                    options={"require": ["iat", "exp", "iss"]},
-                )
-            except jwt.PyJWTError as exc:
-                raise FakeGitHubError(
-                    401, f"A JSON web token could not be decoded ({type(exc).__name__})"
-                ) from exc
-            if str(claims["iss"]) != str(self.app_id) or claims["exp"] > time.time() + 600 + 30:
-                raise FakeGitHubError(
-                    401, "'Issuer' claim ('iss') must be an Integer, or 'exp' is too far in the future"
-                )
-            return self.app_slug
-        login, expires = self._tokens.get(credential, ("", 0.0))
-        if scheme.lower() not in ("token", "bearer") or not login or expires < time.time():
-            raise FakeGitHubError(401, "Bad credentials")
-        return login
-
-    def take_rate_limit(self) -> Reply | None:
-        limit = self._rate_limit
-        if limit is None or limit.remaining <= 0:
-            return None
-        limit.remaining -= 1
-        reset = str(int(time.time()) + limit.reset_in)
-        headers = {"x-ratelimit-limit": "5000", "x-ratelimit-used": "5000", "x-ratelimit-reset": reset}
-        if limit.kind == "secondary":
-            message = (
-                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-            )
-            headers["x-ratelimit-remaining"] = "4000"
-        else:
-            message = "API rate limit exceeded for installation ID 1."
-            headers["x-ratelimit-remaining"] = "0"
-        if limit.retry_after is not None:
-            headers["retry-after"] = str(limit.retry_after)
-        status = 429 if limit.kind == "429" else 403
-        return Reply(
-            status, {"message": message, "documentation_url": "https://docs.github.com/rest"}, headers
-        )
-
-    # --- dispatch ----------------------------------------------------------------------------------------
-    def handle(
-        self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes
-    ) -> tuple[Reply, str | None]:
-        parsed = urllib.parse.urlsplit(raw_path)
-        path = urllib.parse.unquote(parsed.path)
-        query = {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()}
-        template = None
-        for verb, candidate, pattern, handler in ROUTES:
-            match = pattern.match(path)
-            if verb == method and match:
-                template = candidate
-                break
-        try:
-            limited = self.take_rate_limit()
-            if limited is not None:
-                return limited, template
-            login = self.login_for(path, headers.get("authorization", ""))
-            if self._failures:
-                raise FakeGitHubError(*self._failures.pop())
-            if template is None:
-                raise FakeGitHubError(404, "Not Found")
-            body = json.loads(raw_body) if raw_body.strip() else None
-            with self._lock:
-                reply = handler(self, match.groupdict() if match else {}, query, body, login)
-            return (self._paginate(reply, query, path) if reply.paginate else reply), template
-        except FakeGitHubError as exc:
-            return Reply(exc.status, P.error(exc.message, exc.status)), template
-        except json.JSONDecodeError:
-            return Reply(400, P.error("Problems parsing JSON", 400)), template
-
-    def _paginate(self, reply: Reply, query: dict[str, str], path: str) -> Reply:
-        items = list(reply.body)
-        per_page = max(1, min(100, int(query.get("per_page", 30))))
-        page = max(1, int(query.get("page", 1)))
-        last = max(1, -(-len(items) // per_page))
-        links = []
-        for rel, number in (("prev", page - 1), ("next", page + 1), ("first", 1), ("last", last)):
-            if 1 <= number <= last and (rel in ("prev", "next") or page != number):
-                url = f"{self.api}{path}?{urllib.parse.urlencode({**query, 'per_page': per_page, 'page': number})}"
-                links.append(f'<{url}>; rel="{rel}"')
-        headers = {k: v for k, v in reply.headers.items() if k != "x-list-key"}
-        if links:
-            headers["Link"] = ", ".join(links)
-        chunk = items[(page - 1) * per_page : page * per_page]
-        key = reply.headers.get("x-list-key")
-        body: Any = {"total_count": len(items), key: chunk} if key else chunk
-        return Reply(reply.status, body, headers)
 
     def serve_storage(self, path: str, authorized: bool) -> bytes | None:
         artifact_id = int(path.rsplit("/", 1)[-1].split(".", 1)[0])
@@ -412,60 +290,6 @@ class FakeGitHub:
             if artifact_id in repo.artifacts:
                 return repo.artifacts[artifact_id].data
         return None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeGitHub
-    protocol_version = "HTTP/1.1"
-    wbufsize = 1 << 16  # one write per response: no Nagle/delayed-ACK stalls on keep-alive connections
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        if self.path.startswith("/_storage/"):
-            data = self.fake.serve_storage(urllib.parse.urlsplit(self.path).path, "authorization" in headers)
-            self._send(200 if data is not None else 404, data or b"", {"Content-Type": "application/zip"})
-            return
-        reply, template = self.fake.handle(self.command, self.path, headers, raw_body)
-        payload = b"" if reply.body is None else json.dumps(reply.body).encode()
-        out = {
-            "Content-Type": "application/json; charset=utf-8",
-            "X-GitHub-Request-Id": uuid.uuid4().hex[:16].upper(),
-            "X-GitHub-Api-Version-Selected": "2022-11-28",
-            "x-ratelimit-limit": "5000",
-            "x-ratelimit-remaining": "4999",
-            "x-ratelimit-reset": str(int(time.time()) + 3600),
-            **reply.headers,
-        }
-        self.fake.exchanges.append(
-            Exchange(
-                self.command,
-                self.path,
-                template,
-                reply.status,
-                reply.body,
-                out,
-                time.monotonic(),
-                "authorization" in headers,
-            )
-        )
-        self._send(reply.status, payload, out)
-
-    def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
 
 @pytest.fixture

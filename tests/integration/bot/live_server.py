@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from bot.webhook import sign
+from tests.unit.bot.payloads import schema_errors
 
 
 @contextmanager
@@ -48,6 +49,9 @@ def signed_headers(secret: str, body: bytes, event: str, delivery: str | None = 
 
 def send(client: httpx2.Client, base: str, secret: str, event: str, payload: dict[str, Any],
          delivery: str | None = None) -> httpx2.Response:
+    if event != "ping":
+        errors = schema_errors(event, payload)
+        assert not errors, f"the test sends a payload GitHub would not: {event}.{payload.get('action')}: {errors[0]}"
     body = json.dumps(payload).encode()
     return client.post(f"{base}/webhook", content=body, headers=signed_headers(secret, body, event, delivery))
 

@@ -25,7 +25,7 @@ from tests.fakes.github_server import FakeGitHub
 pytestmark = pytest.mark.integration
 needs_description = pytest.mark.skipif(
     find_description() is None,
-    reason="@octokit/openapi is not installed: npm install --no-save --prefix .cache/octokit @octokit/openapi",
+    reason="no @octokit/openapi: run `npm install --no-save --prefix .cache/octokit @octokit/openapi`",
 )
 
 REPO = "octo/demo"

@@ -120,3 +120,25 @@ def workflow_run(repo: str, run_id: int, head_branch: str, head_sha: str, *, eve
     wr.update(id=run_id, head_branch=head_branch, head_sha=head_sha, event=event, conclusion=conclusion,
               path=path, status="completed")
     return data
+
+
+@cache
+def _registry() -> Any:
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT7
+
+    resources = []
+    for path in SCHEMAS.rglob("*.schema.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        resources.append((schema["$id"], DRAFT7.create_resource(schema)))
+    return Registry().with_resources(resources)
+
+
+def schema_errors(event: str, payload: dict[str, Any]) -> list[str]:
+    """Where `payload` breaks GitHub's published schema for `event.action` (empty when it conforms)."""
+    from jsonschema import Draft7Validator
+
+    registry = _registry()
+    schema = registry.contents(f"{event}${payload['action']}")
+    validator = Draft7Validator(schema, registry=registry)
+    return [f"{error.message[:200]} at {list(error.absolute_path)}" for error in validator.iter_errors(payload)]
