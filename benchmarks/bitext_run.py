@@ -41,7 +41,7 @@ def run_one(name: str, data: Path, text: str | None, label: str, out_root: Path)
         command += ["--text", text]
     env = dict(os.environ, HF_HUB_OFFLINE="1", CI="1")
     started = time.perf_counter()
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
         print(completed.stdout[-3000:], completed.stderr[-3000:], sep="\n", file=sys.stderr)

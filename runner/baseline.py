@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import FeatureUnion, make_pipeline
+from sklearn.svm import LinearSVC
 
 from runner.schemas import BaselineResult
 
@@ -15,7 +15,10 @@ BASELINE_NAME = "TF-IDF (words 1-2 + chars 2-5) + linear SVM"
 
 
 def train_and_score(
-    train_texts: list[str], train_labels: list[str], test_texts: list[str], test_labels: list[str],
+    train_texts: list[str],
+    train_labels: list[str],
+    test_texts: list[str],
+    test_labels: list[str],
     labels: list[str],
 ) -> tuple[BaselineResult, list[str]]:
     """Fit on train, score on test; returns the result and the test predictions."""

@@ -26,9 +26,7 @@ DirArg = Annotated[Path, typer.Argument(help="a project directory written by `in
 TextOpt = Annotated[str | None, typer.Option("--text", help="text column (detected when omitted)")]
 LabelOpt = Annotated[str | None, typer.Option("--label", help="label column (detected when omitted)")]
 TestOpt = Annotated[str | None, typer.Option("--test", help="a file to use as the test split instead of carving one")]
-ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Hub id, local HF model dir, or scratch:tiny|small|base")
-]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Hub id, local HF model dir, or scratch:tiny|small|base")]
 
 
 def _default_out(data: str) -> Path:
@@ -54,7 +52,7 @@ def run(
     options = RunOptions(data=data, out=target, text=text, label=label, model=model, objective=objective, test=test)
     run_pipeline(options, reporter)
     reporter.line(f"\ndone: {target}/reports/report.md, model in {target}/model, demo: python {target}/app.py")
-    reporter.line(f"try it: intern predict {target}/model \"your text here\"")
+    reporter.line(f'try it: intern predict {target}/model "your text here"')
 
 
 @app.command()
@@ -96,8 +94,16 @@ def scaffold(
     chosen = choose_model(model)
     reporter.line(f"columns: {inspected.report.column_reason}")
     reporter.line(f"model: {chosen.name} ({chosen.reason})")
-    options = RunOptions(data=data, out=out, text=text, label=label, model=model, objective=objective, test=test,
-                         workflow=workflow)
+    options = RunOptions(
+        data=data,
+        out=out,
+        text=text,
+        label=label,
+        model=model,
+        objective=objective,
+        test=test,
+        workflow=workflow,
+    )
     scaffold_project(options, inspected, chosen)
     reporter.line(f"wrote {out}: run `intern smoke {out}` next")
 

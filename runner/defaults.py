@@ -30,7 +30,7 @@ def hub_reachable(endpoint: str | None = None, timeout_s: float = 3.0) -> bool:
         return False
     url = (endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/") + "/api/models?limit=1"
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310 (fixed https/http URL)
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False
@@ -50,7 +50,8 @@ def default_model(hub_ok: bool, gpu: bool) -> ModelChoice:
         return ModelChoice(name=PRETRAINED_GPU, reason="a GPU is available: fine-tune DistilBERT")
     if hub_ok:
         return ModelChoice(
-            name=PRETRAINED_CPU, reason="no GPU: a 2-layer pretrained BERT (4.4M parameters) trains in minutes on CPU"
+            name=PRETRAINED_CPU,
+            reason="no GPU: a 2-layer pretrained BERT (4.4M parameters) trains in minutes on CPU",
         )
     return ModelChoice(
         name=SCRATCH_CPU,

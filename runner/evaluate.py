@@ -36,9 +36,7 @@ def compute_metrics(
     accuracy = float(accuracy_score(true, predicted)) if true else 0.0
     macro = float(f1_score(true, predicted, labels=labels, average="macro", zero_division=0))
     weighted = float(f1_score(true, predicted, labels=labels, average="weighted", zero_division=0))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        true, predicted, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
     per_class = [
         ClassMetrics(
             label=label,

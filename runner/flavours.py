@@ -25,13 +25,29 @@ class Flavour(BaseModel):
 
 FLAVOURS: tuple[Flavour, ...] = (
     Flavour(name="cpu-basic", hardware="2 vCPU, 16 GB", usd_per_hour=0.01, speed_per_core_equivalent=2, gpu=False),
-    Flavour(name="cpu-upgrade", hardware="8 vCPU, 32 GB", usd_per_hour=0.03, speed_per_core_equivalent=8, gpu=False),
+    Flavour(
+        name="cpu-upgrade",
+        hardware="8 vCPU, 32 GB",
+        usd_per_hour=0.03,
+        speed_per_core_equivalent=8,
+        gpu=False,
+    ),
     Flavour(name="t4-small", hardware="NVIDIA T4 16 GB", usd_per_hour=0.40, speed_per_core_equivalent=30, gpu=True),
     Flavour(name="l4x1", hardware="NVIDIA L4 24 GB", usd_per_hour=0.80, speed_per_core_equivalent=60, gpu=True),
-    Flavour(name="a10g-small", hardware="NVIDIA A10G 24 GB", usd_per_hour=1.00, speed_per_core_equivalent=70,
-            gpu=True),
-    Flavour(name="a100-large", hardware="NVIDIA A100 80 GB", usd_per_hour=2.50, speed_per_core_equivalent=160,
-            gpu=True),
+    Flavour(
+        name="a10g-small",
+        hardware="NVIDIA A10G 24 GB",
+        usd_per_hour=1.00,
+        speed_per_core_equivalent=70,
+        gpu=True,
+    ),
+    Flavour(
+        name="a100-large",
+        hardware="NVIDIA A100 80 GB",
+        usd_per_hour=2.50,
+        speed_per_core_equivalent=160,
+        gpu=True,
+    ),
 )
 FLAVOUR_NAMES = tuple(flavour.name for flavour in FLAVOURS)
 

@@ -61,7 +61,7 @@ def load_classifier(model_dir: Path) -> Classifier:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     torch.set_num_threads(os.cpu_count() or 1)
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
     model.eval()

@@ -27,7 +27,11 @@ class InspectResult(BaseModel):
 
 
 def _given_test(
-    texts: list[str], labels: list[str], test_texts: list[str], test_labels: list[str], test_source: str,
+    texts: list[str],
+    labels: list[str],
+    test_texts: list[str],
+    test_labels: list[str],
+    test_source: str,
     split: SplitConfig,
 ) -> PreparedData:
     unknown = sorted(set(test_labels) - set(labels))
@@ -79,7 +83,10 @@ def inspect_source(
     else:
         validate_labels(labels, source)
         data = PreparedData(
-            texts, labels, split_indices(texts, labels, split.test_size, split.validation_size, split.seed), dropped
+            texts,
+            labels,
+            split_indices(texts, labels, split.test_size, split.validation_size, split.seed),
+            dropped,
         )
     report = build_report(
         data,
@@ -101,5 +108,10 @@ def inspect_source(
         if found:
             examples.append(found)
     return InspectResult(
-        report=report, fmt=fmt, test_format=test_format, labels=label_names, rows=len(texts), examples=examples
+        report=report,
+        fmt=fmt,
+        test_format=test_format,
+        labels=label_names,
+        rows=len(texts),
+        examples=examples,
     )

@@ -19,13 +19,22 @@ from runner.defaults import ModelChoice, default_model, gpu_available, hub_reach
 from runner.errors import ProjectError, StageFailedError
 from runner.inspection import InspectResult, inspect_source
 from runner.progress import Reporter, SilentReporter
-from runner.schemas import REPORTS_DIR, RunStatus, StageStatus, write_report, write_text_atomic
 from runner.scaffold import build_config, relative_source, render_project, write_project
+from runner.schemas import REPORTS_DIR, RunStatus, StageStatus, write_report, write_text_atomic
 
 STAGES = ("inspect", "scaffold", "smoke", "train", "evaluate", "stress", "card")
 STALE_OUTPUTS = (
-    "smoke.json", "smoke.log", "train.json", "train.jsonl", "train.log", "eval.json", "eval.md",
-    "confusion_matrix.png", "stress.json", "stress.md", "report.md",
+    "smoke.json",
+    "smoke.log",
+    "train.json",
+    "train.jsonl",
+    "train.log",
+    "eval.json",
+    "eval.md",
+    "confusion_matrix.png",
+    "stress.json",
+    "stress.md",
+    "report.md",
 )
 T = TypeVar("T")
 

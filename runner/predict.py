@@ -36,7 +36,7 @@ def read_inputs(path: Path) -> list[str]:
             try:
                 texts.append(str(json.loads(line)["text"]))
             except (ValueError, KeyError, TypeError) as exc:
-                raise DataError(f"{path}:{number}: expected a JSON object with a \"text\" field") from exc
+                raise DataError(f'{path}:{number}: expected a JSON object with a "text" field') from exc
         return texts
     return lines
 

@@ -6,14 +6,14 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Protocol
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 from rich.console import Console
 
 
 class Reporter(Protocol):
-    def stage(self, name: str, detail: str = "") -> _StageContext: ...
+    def stage(self, name: str, detail: str = "") -> AbstractContextManager[StageContext]: ...
 
     def line(self, text: str) -> None: ...
 
@@ -23,11 +23,11 @@ def plain_mode() -> bool:
     return bool(os.environ.get("CI")) or not sys.stdout.isatty()
 
 
-class _StageContext:
+class StageContext:
     def __init__(self, console: Console, plain: bool, name: str, detail: str) -> None:
         self.console, self.plain, self.name, self.detail = console, plain, name, detail
         self.started = time.perf_counter()
-        self.status = None
+        self.status: Any = None
 
     def update(self, text: str) -> None:
         """Show how far the stage is (an epoch line, a step count)."""
@@ -50,8 +50,8 @@ class ConsoleReporter:
         self.plain = plain_mode() if plain is None else plain
 
     @contextmanager
-    def stage(self, name: str, detail: str = "") -> Iterator[_StageContext]:
-        ctx = _StageContext(self.console, self.plain, name, detail)
+    def stage(self, name: str, detail: str = "") -> Iterator[StageContext]:
+        ctx = StageContext(self.console, self.plain, name, detail)
         suffix = f": {detail}" if detail else ""
         if self.plain:
             print(f"[{time.strftime('%H:%M:%S')}] {name}{suffix} ...", flush=True)
@@ -63,7 +63,7 @@ class ConsoleReporter:
             print(f"[{time.strftime('%H:%M:%S')}] {name} done in {ctx.seconds:.1f} s", flush=True)
             return
         with self.console.status(f"[bold]{name}[/]{suffix}") as status:
-            ctx.status = status  # type: ignore[assignment]
+            ctx.status = status
             try:
                 yield ctx
             except BaseException:
@@ -82,8 +82,8 @@ class SilentReporter:
     """For library use and tests: stages run, nothing is printed."""
 
     @contextmanager
-    def stage(self, name: str, detail: str = "") -> Iterator[_StageContext]:
-        yield _StageContext(Console(file=open(os.devnull, "w")), True, name, detail)  # noqa: SIM115
+    def stage(self, name: str, detail: str = "") -> Iterator[StageContext]:
+        yield StageContext(Console(file=open(os.devnull, "w")), True, name, detail)  # noqa: SIM115
 
     def line(self, text: str) -> None:
         return None

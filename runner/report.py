@@ -110,8 +110,10 @@ def render_run_md(project_dir: Path, confusion_image_url: str | None = None) -> 
     parts = ["# ML Intern run report\n"]
     status = _optional(reports / "run.json", RunStatus)
     if status is not None:
-        rows = [f"| {name} | {stage.state} | {duration(stage.seconds) if stage.seconds is not None else ''} |"
-                for name, stage in status.stages.items()]
+        rows = [
+            f"| {name} | {stage.state} | {duration(stage.seconds) if stage.seconds is not None else ''} |"
+            for name, stage in status.stages.items()
+        ]
         parts.append("| stage | state | time |\n|---|---|---:|\n" + "\n".join(rows) + "\n")
     inspect = _optional(reports / "inspect.json", InspectReport)
     smoke = _optional(reports / "smoke.json", SmokeReport)

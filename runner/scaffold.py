@@ -83,11 +83,15 @@ def render_train_script(config: InternConfig) -> str:
 
 def render_app(model_ref: str, title: str, description: str = "", examples: list[str] | None = None) -> str:
     """The Gradio demo: `model_ref` is "./model" in the project, or the published repo id on a Space."""
-    text = _environment().get_template("app.py.j2").render(
-        model_ref=model_ref,
-        title=title,
-        description=description,
-        examples=[[example] for example in (examples or [])],
+    text = (
+        _environment()
+        .get_template("app.py.j2")
+        .render(
+            model_ref=model_ref,
+            title=title,
+            description=description,
+            examples=[[example] for example in (examples or [])],
+        )
     )
     ast.parse(text)
     return text
@@ -109,7 +113,9 @@ def render_project(
     from runner.report import render_inspect_md
 
     title = (config.objective or f"{config.data.label_column} classifier").strip()[:60]
-    description = f"Predicts `{config.data.label_column}` ({len(config.labels)} classes) from text. Trained by ML Intern."
+    description = (
+        f"Predicts `{config.data.label_column}` ({len(config.labels)} classes) from text. Trained by ML Intern."
+    )
     files = {
         "intern.yaml": config.to_yaml(),
         "train.py": render_train_script(config),

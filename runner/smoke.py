@@ -50,15 +50,15 @@ def full_train_rows(project_dir: Path) -> int:
         return 0
 
 
-def run_smoke(
-    project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable
-) -> SmokeReport:
+def run_smoke(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> SmokeReport:
     """Run the smoke test and write reports/smoke.json (also on failure)."""
     project_dir = project_dir.resolve()
     check_project(project_dir)
     config = load_config(project_dir)
     reporter = reporter or SilentReporter()
-    with reporter.stage("smoke test", f"{config.smoke.max_steps} steps, {config.smoke.rows_per_class} rows/class") as ctx:
+    with reporter.stage(
+        "smoke test", f"{config.smoke.max_steps} steps, {config.smoke.rows_per_class} rows/class"
+    ) as ctx:
         result = run_script(
             ["train.py", "--config", "intern.yaml", "--smoke"],
             cwd=project_dir,

@@ -16,7 +16,14 @@ from runner.config import load_config
 from runner.data.portable import load_splits
 from runner.inference import CALIBRATION_FILE, Classifier, load_classifier
 from runner.progress import Reporter, SilentReporter
-from runner.schemas import REPORTS_DIR, StressExample, StressFamily, StressReport, write_report, write_text_atomic
+from runner.schemas import (
+    REPORTS_DIR,
+    StressExample,
+    StressFamily,
+    StressReport,
+    write_report,
+    write_text_atomic,
+)
 from runner.stress_cases import UNKNOWN, Case, build_cases, class_keywords
 
 COVERAGE = 0.99
@@ -51,7 +58,11 @@ def score_cases(classifier: Classifier, cases: list[Case], threshold: float) -> 
         top = int(row.argmax())
         answer, passed = judge(case, classifier.labels[top], float(row[top]), threshold)
         example = StressExample(
-            text=case.text, expected=case.expected, predicted=answer, score=round(float(row[top]), 4), passed=passed
+            text=case.text,
+            expected=case.expected,
+            predicted=answer,
+            score=round(float(row[top]), 4),
+            passed=passed,
         )
         families.setdefault(case.family, []).append(example)
     results = []
@@ -67,7 +78,7 @@ def score_cases(classifier: Classifier, cases: list[Case], threshold: float) -> 
             description += f" (the first text's label wins in {first:.0%}, the second's in {second:.0%})"
         results.append(
             StressFamily(
-                family=family,  # type: ignore[arg-type]
+                family=family,
                 description=description,
                 n=len(examples),
                 metric="abstain rate" if family == "unknown" else "accuracy",
@@ -102,7 +113,12 @@ def run_stress(project_dir: Path, *, reporter: Reporter | None = None, per_famil
             families=families,
         )
     model_dir = project_dir / "model"
-    calibration = {"threshold": threshold, "coverage": COVERAGE, "calibrated_on": "validation", "labels": config.labels}
+    calibration = {
+        "threshold": threshold,
+        "coverage": COVERAGE,
+        "calibrated_on": "validation",
+        "labels": config.labels,
+    }
     write_text_atomic(model_dir / CALIBRATION_FILE, json.dumps(calibration, indent=2) + "\n")
     write_report(project_dir / REPORTS_DIR / "stress.json", report)
     write_text_atomic(project_dir / REPORTS_DIR / "stress.md", render_stress_md(report))

@@ -48,7 +48,7 @@ def run_script(
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     kept: list[str] = []
     with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and the project's script)
+        process = subprocess.Popen(
             [python, *args],
             cwd=cwd,
             stdout=subprocess.PIPE,

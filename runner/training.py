@@ -16,9 +16,7 @@ from runner.subprocess_run import run_script
 TRAIN_TIME_LIMIT_S = 6 * 3600
 
 
-def run_training(
-    project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable
-) -> TrainSummary:
+def run_training(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> TrainSummary:
     """Train with `python train.py --config intern.yaml`; a failure raises StageFailedError with the diagnosis."""
     project_dir = project_dir.resolve()
     check_project(project_dir)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.commands import READ_ONLY, Command, Rejection, parse_commands, render_help_md
 from bot.comments import render_template, reply_marker
-from bot.errors import CommandError, IllegalTransitionError
+from bot.errors import BotError, CommandError, IllegalTransitionError
 from bot.events import IssueCommentEvent
 from bot.handlers import lifecycle, planning
 from bot.handlers.context import Ctx
@@ -115,7 +115,7 @@ COMMAND_HANDLERS: dict[str, Callable[[Ctx, Request, Command], None]] = {
 }
 
 
-def run_commands(ctx: Ctx, request: Request, body: str | None) -> int:
+def run_commands(ctx: Ctx, request: Request, body: str | None, react: bool = True) -> int:
     """Run every command in `body`; returns how many were run (refusals and rejections not counted)."""
     parsed = parse_commands(body)
     done = 0
@@ -136,8 +136,11 @@ def run_commands(ctx: Ctx, request: Request, body: str | None) -> int:
                 render_template("refusal.md.j2", login=request.author, verb=f"/intern {item.verb}"),
             )
             continue
-        if item.verb not in READ_ONLY:
-            ctx.gateway.add_reaction(request.repo, request.comment_id, "eyes")
+        if item.verb not in READ_ONLY and react:
+            try:
+                ctx.gateway.add_reaction(request.repo, request.comment_id, "eyes")
+            except BotError as exc:  # cosmetic: the command still runs
+                log.warning("could not react to comment %s: %s", request.comment_id, exc)
         try:
             COMMAND_HANDLERS[item.verb](ctx, request, item)
         except (CommandError, IllegalTransitionError) as exc:

@@ -37,7 +37,7 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
             title="",
             body="",
         )
-        commands.run_commands(ctx, request, review.body)
+        commands.run_commands(ctx, request, review.body, react=False)
     if review.state.lower() != "approved":
         return
     run = ctx.store.active_run(repo, number)

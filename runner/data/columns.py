@@ -11,8 +11,22 @@ from runner.errors import ColumnError
 if TYPE_CHECKING:
     import pandas as pd
 
-TEXT_NAMES = ("text", "instruction", "utterance", "query", "question", "sentence", "message", "content",
-              "body", "review", "ticket", "description", "input", "prompt")
+TEXT_NAMES = (
+    "text",
+    "instruction",
+    "utterance",
+    "query",
+    "question",
+    "sentence",
+    "message",
+    "content",
+    "body",
+    "review",
+    "ticket",
+    "description",
+    "input",
+    "prompt",
+)
 LABEL_NAMES = ("label", "labels", "category", "intent", "class", "target", "topic", "tag", "y", "type")
 _MAX_LABEL_CARDINALITY = 500
 
@@ -74,7 +88,7 @@ def _label_score(stat: ColumnStats) -> float:
         return -1.0
     rank = _name_rank(stat.name, LABEL_NAMES)
     name_bonus = 100.0 - rank if rank is not None else 0.0
-    return name_bonus + 10.0 / stat.distinct**0.5
+    return float(name_bonus + 10.0 / float(stat.distinct) ** 0.5)
 
 
 def detect_columns(frame: pd.DataFrame, text: str | None = None, label: str | None = None) -> ColumnChoice:
@@ -92,22 +106,28 @@ def detect_columns(frame: pd.DataFrame, text: str | None = None, label: str | No
     reasons = []
     if text is None:
         candidates = sorted(
-            (s for s in stats.values() if s.name != label and _text_score(s) > 0), key=_text_score, reverse=True
+            (s for s in stats.values() if s.name != label and _text_score(s) > 0),
+            key=_text_score,
+            reverse=True,
         )
         if not candidates:
             raise ColumnError(
                 f"no text column found among {', '.join(columns)}: pass --text with the column holding the texts"
             )
         text = candidates[0].name
-        why = "its name is a usual text column name" if _name_rank(text, TEXT_NAMES) is not None else (
-            "it holds the longest free text"
+        why = (
+            "its name is a usual text column name"
+            if _name_rank(text, TEXT_NAMES) is not None
+            else ("it holds the longest free text")
         )
         reasons.append(f"text={text!r} ({why}, {candidates[0].mean_words:.1f} words on average)")
     else:
         reasons.append(f"text={text!r} (given)")
     if label is None:
         candidates = sorted(
-            (s for s in stats.values() if s.name != text and _label_score(s) > 0), key=_label_score, reverse=True
+            (s for s in stats.values() if s.name != text and _label_score(s) > 0),
+            key=_label_score,
+            reverse=True,
         )
         if not candidates:
             raise ColumnError(
@@ -115,8 +135,10 @@ def detect_columns(frame: pd.DataFrame, text: str | None = None, label: str | No
             )
         best = candidates[0]
         label = best.name
-        why = "its name is a usual label column name" if _name_rank(label, LABEL_NAMES) is not None else (
-            "it has few distinct short values"
+        why = (
+            "its name is a usual label column name"
+            if _name_rank(label, LABEL_NAMES) is not None
+            else ("it has few distinct short values")
         )
         others = [c.name for c in candidates[1:3]]
         also = f"; other candidates: {', '.join(others)}" if others else ""

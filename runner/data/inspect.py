@@ -64,7 +64,11 @@ def validate_labels(labels: list[str], source: str) -> None:
 
 
 def prepare(
-    texts_raw: list[object], labels_raw: list[object], source: str, test_size: float, validation_size: float,
+    texts_raw: list[object],
+    labels_raw: list[object],
+    source: str,
+    test_size: float,
+    validation_size: float,
     seed: int,
 ) -> PreparedData:
     texts, labels, kept = clean_rows(texts_raw, labels_raw)
@@ -102,8 +106,17 @@ def conflicting_groups(texts: list[str], labels: list[str]) -> tuple[int, list[D
 
 
 def build_report(
-    data: PreparedData, *, source: str, rows: int, columns: list[str], text_column: str, label_column: str,
-    column_reason: str, test_size: float, seed: int, given_test: bool = False,
+    data: PreparedData,
+    *,
+    source: str,
+    rows: int,
+    columns: list[str],
+    text_column: str,
+    label_column: str,
+    column_reason: str,
+    test_size: float,
+    seed: int,
+    given_test: bool = False,
 ) -> InspectReport:
     texts, labels = data.texts, data.labels
     counts = Counter(labels)
@@ -124,10 +137,7 @@ def build_report(
     small = sorted(label for label, count in counts.items() if count < 10)
     if small:
         warnings.append(f"{len(small)} classes have fewer than 10 examples: their scores will be noisy")
-    missing = [
-        name for name in ("validation", "test")
-        if {labels[i] for i in data.splits[name]} != set(counts)
-    ]
+    missing = [name for name in ("validation", "test") if {labels[i] for i in data.splits[name]} != set(counts)]
     if missing:
         warnings.append(f"some classes have too few distinct texts to appear in: {', '.join(missing)}")
     return InspectReport(
@@ -151,7 +161,9 @@ def build_report(
         conflicting_examples=conflict_examples,
         random_split_leakage=round(random_split_leakage(texts, test_size, seed), 4),
         split=SplitSizes(
-            train=len(data.splits["train"]), validation=len(data.splits["validation"]), test=len(data.splits["test"])
+            train=len(data.splits["train"]),
+            validation=len(data.splits["validation"]),
+            test=len(data.splits["test"]),
         ),
         split_leakage=round(split_share, 4) if split_hits else 0.0,
         given_test=given_test,

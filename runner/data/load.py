@@ -32,9 +32,7 @@ def detect_format(source: str) -> DataFormat:
     if suffix in SUFFIX_FORMATS:
         return SUFFIX_FORMATS[suffix]
     if path.exists():
-        raise DataError(
-            f"cannot tell the format of {source}: use a .csv, .tsv, .json, .jsonl or .parquet file"
-        )
+        raise DataError(f"cannot tell the format of {source}: use a .csv, .tsv, .json, .jsonl or .parquet file")
     if _HUB_ID.match(source) and "/" in source:
         return "hub"
     raise DataError(

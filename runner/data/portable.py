@@ -13,6 +13,7 @@ import random
 import re
 import unicodedata
 from collections import defaultdict
+from typing import Any
 
 _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s{}]")
@@ -129,7 +130,7 @@ def stratified_sample(labels: list[str], per_class: int, seed: int) -> list[int]
     return sorted(picked)
 
 
-def load_splits(config: dict, base_dir: str = ".") -> dict[str, tuple[list[str], list[str]]]:
+def load_splits(config: dict[str, Any], base_dir: str = ".") -> dict[str, tuple[list[str], list[str]]]:
     """The train / validation / test texts and labels that intern.yaml describes.
 
     With `data.test_source`, that file is the test split, and training rows whose normalised text occurs in it

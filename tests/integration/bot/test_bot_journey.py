@@ -107,14 +107,17 @@ def test_comment_to_published_model(world: tuple[str, httpx2.Client, Services], 
     base_sha = fake_github.repo(REPO).branches["main"] if hasattr(fake_github.repo(REPO), "branches") else None
 
     # 1. a read-only user is refused, a bot is ignored, an admin starts the run
+    refused = fake_github.add_comment(REPO, issue, "reader", "/intern train")
     send(client, base, SECRET, "issue_comment", payloads.issue_comment(REPO, issue, "/intern train", "reader",
-                                                                       comment_id=1))
+                                                                       comment_id=refused))
     send(client, base, SECRET, "issue_comment", payloads.issue_comment(REPO, issue, "/intern train",
                                                                        fake_github.bot_login, kind="Bot",
                                                                        comment_id=2))
     command = ("Let's try it:\n/intern train dataset=data/tickets.csv text=text label=label model=scratch:tiny "
                "epochs=2")
-    send(client, base, SECRET, "issue_comment", payloads.issue_comment(REPO, issue, command, "alice", comment_id=3,
+    accepted = fake_github.add_comment(REPO, issue, "alice", command)
+    send(client, base, SECRET, "issue_comment", payloads.issue_comment(REPO, issue, command, "alice",
+                                                                       comment_id=accepted,
                                                                        title="Classify support tickets"))
     wait_for(lambda: fake_github.pulls(REPO), timeout=60, what="the PR")
     pull = fake_github.pulls(REPO)[0]
@@ -129,6 +132,7 @@ def test_comment_to_published_model(world: tuple[str, httpx2.Client, Services], 
     assert f"#{issue}" in pull.body
     assert any("Only people with **write**" in c.body for c in fake_github.comments(REPO, issue))
     assert base_sha is None or base_sha == pull.base_sha
+    assert any(r.content == "eyes" for r in fake_github.reactions(REPO))
 
     # 2. the smoke workflow finishes on the PR head: results comment, approval requested
     fake_github.add_workflow_run(REPO, 501, pull.head_sha, "success", {"intern-smoke-reports": smoke_zip()},
@@ -142,7 +146,8 @@ def test_comment_to_published_model(world: tuple[str, httpx2.Client, Services], 
     wait_for(lambda: _run(services, issue).state in ("evaluated", "failed"), timeout=150, what="training")
     run = _run(services, issue)
     assert run.state == "evaluated", services.store.audit_log(run.id)[-1].detail
-    results_sha = fake_github.pulls(REPO)[0].head_sha
+    results_sha = run.head_sha or ""
+    assert results_sha != pull.head_sha
     results = fake_github.files(REPO, results_sha)
     assert "reports/eval.json" in results and "reports/train.jsonl" in results
     assert "reports/confusion_matrix.png" in results

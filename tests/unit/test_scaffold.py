@@ -1,0 +1,158 @@
+"""Rendering the project directory (runner/scaffold.py and its templates)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runner.config import InternConfig, load_config
+from runner.data.portable import portable_source
+from runner.defaults import training_defaults
+from runner.scaffold import (
+    build_config,
+    relative_source,
+    render_app,
+    render_project,
+    render_requirements,
+    render_train_script,
+    write_project,
+)
+from tests.fakes import sample_reports as sample
+
+BASE_FILES = {"intern.yaml", "train.py", "app.py", "requirements.txt", ".gitignore"}
+
+
+def config(model: str = "scratch:tiny", objective: str | None = "route support tickets") -> InternConfig:
+    return build_config(
+        source="../data/tickets.csv",
+        fmt="csv",
+        text_column="instruction",
+        label_column="category",
+        labels=["billing", "delivery", "refund"],
+        model=model,
+        rows=1200,
+        objective=objective,
+    )
+
+
+@pytest.mark.parametrize(
+    ("inspect", "workflow", "expected"),
+    [
+        (False, False, BASE_FILES),
+        (True, False, BASE_FILES | {"reports/inspect.json", "reports/inspect.md"}),
+        (False, True, BASE_FILES | {".github/workflows/intern.yml"}),
+        (True, True, BASE_FILES | {"reports/inspect.json", "reports/inspect.md", ".github/workflows/intern.yml"}),
+    ],
+)
+def test_render_project_keys(inspect: bool, workflow: bool, expected: set[str]) -> None:
+    files = render_project(config(), sample.inspect_report() if inspect else None, workflow=workflow)
+    assert set(files) == expected
+    assert all(text.endswith("\n") for text in files.values())
+
+
+def test_every_python_file_parses() -> None:
+    files = render_project(config(), sample.inspect_report(), examples=['say "hi"', "it's {braces}"])
+    python_files = [name for name in files if name.endswith(".py")]
+    assert sorted(python_files) == ["app.py", "train.py"]
+    for name in python_files:
+        ast.parse(files[name], filename=name)
+
+
+def test_train_script_carries_the_portable_block_verbatim() -> None:
+    script = render_train_script(config())
+    assert portable_source() in script
+    assert "for: route support tickets." in script.splitlines()[1]
+    tree = ast.parse(script)
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert {"main", "load_splits", "build_model", "make_compute_metrics", "to_dataset"} <= functions
+    assert "import runner" not in script and "from runner" not in script
+    assert "labels=every_class" in script and "ClassLabel(names=label_names)" in script
+
+
+def test_train_script_without_objective() -> None:
+    script = render_train_script(config(objective=None))
+    assert script.splitlines()[1] == '"""Train a text classifier.'
+
+
+def test_intern_yaml_round_trips_through_load_config(tmp_path: Path) -> None:
+    original = config()
+    write_project(render_project(original, None, workflow=False), tmp_path)
+    loaded = load_config(tmp_path)
+    assert loaded == original
+    raw = yaml.safe_load((tmp_path / "intern.yaml").read_text(encoding="utf-8"))
+    assert raw["data"]["text_column"] == "instruction"
+    assert raw["training"]["epochs"] == training_defaults("scratch:tiny", 1200, 3)["epochs"]
+
+
+def test_build_config_uses_the_defaults_for_the_model() -> None:
+    scratch, pretrained = config("scratch:small"), config("distilbert-base-uncased")
+    assert scratch.training.learning_rate == 1e-3
+    assert pretrained.training.learning_rate == 5e-5
+    assert scratch.model.is_scratch and not pretrained.model.is_scratch
+
+
+def test_app_has_interface_and_label() -> None:
+    text = render_app("./model", 'Tickets "router"', "desc", examples=["where is my parcel"])
+    tree = ast.parse(text)
+    assert "gr.Interface(" in text and "gr.Label(" in text
+    assert 'MODEL = os.environ.get("INTERN_MODEL", "./model")' in text
+    assert 'title="Tickets \\"router\\""' in text
+    assert '[["where is my parcel"]]' in text
+    assert any(isinstance(node, ast.FunctionDef) and node.name == "predict" for node in tree.body)
+
+
+def test_app_for_a_published_repo() -> None:
+    text = render_app("owner/tickets-model", "Tickets")
+    assert '"owner/tickets-model"' in text
+    assert "examples=[]" in text
+
+
+def test_requirements() -> None:
+    lines = [line for line in render_requirements().splitlines() if line and not line.startswith("#")]
+    names = {line.split(">")[0].split("<")[0].split("=")[0] for line in lines}
+    assert {"torch", "transformers", "datasets", "scikit-learn", "gradio", "pyyaml", "pandas"} <= names
+
+
+def test_inspect_report_json_round_trips() -> None:
+    report = sample.inspect_report()
+    files = render_project(config(), report, workflow=False)
+    assert type(report).model_validate_json(files["reports/inspect.json"]) == report
+    assert "## Data report" in files["reports/inspect.md"]
+
+
+def test_workflow_file_is_yaml_with_jobs() -> None:
+    files = render_project(config(), None, workflow=True)
+    workflow = yaml.safe_load(files[".github/workflows/intern.yml"])
+    assert isinstance(workflow, dict) and workflow.get("jobs")
+
+
+def test_write_project_writes_every_file(tmp_path: Path) -> None:
+    files = render_project(config(), sample.inspect_report())
+    written = write_project(files, tmp_path / "proj")
+    assert {path.relative_to(tmp_path / "proj").as_posix() for path in written} == set(files)
+    for relative, text in files.items():
+        assert (tmp_path / "proj" / relative).read_text(encoding="utf-8") == text
+    assert not list((tmp_path / "proj").rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("source", "out", "expected"),
+    [
+        ("data/tickets.csv", "runs/tickets", "../../data/tickets.csv"),
+        ("tickets.csv", ".", "tickets.csv"),
+        ("tickets.csv", "proj", "../tickets.csv"),
+    ],
+)
+def test_relative_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, out: str, expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert relative_source(source, "csv", Path(out)) == expected
+    assert (tmp_path / out / relative_source(source, "csv", Path(out))).resolve() == (tmp_path / source).resolve()
+
+
+def test_relative_source_keeps_hub_ids(tmp_path: Path) -> None:
+    assert relative_source("owner/dataset", "hub", tmp_path) == "owner/dataset"
