@@ -42,7 +42,7 @@ async def read_body_capped(request: Request, limit: int) -> bytes:
 class _RedactingRecord(logging.LogRecord):
     secrets: tuple[str, ...] = ()
 
-    def getMessage(self) -> str:  # noqa: N802 (logging's name)
+    def getMessage(self) -> str:
         return redact(super().getMessage(), list(self.secrets))
 
 
@@ -106,9 +106,7 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
     @app.post("/webhook")
     async def receive(request: Request, settings: SettingsDep, store: StoreDep) -> JSONResponse:
         body = await read_body_capped(request, settings.max_body_bytes)
-        webhook.verify_signature(
-            settings.webhook_secret_bytes(), body, request.headers.get(webhook.SIGNATURE_HEADER)
-        )
+        webhook.verify_signature(settings.webhook_secret_bytes(), body, request.headers.get(webhook.SIGNATURE_HEADER))
         event, delivery_id = webhook.check_headers(
             request.headers.get(webhook.EVENT_HEADER), request.headers.get(webhook.DELIVERY_HEADER)
         )

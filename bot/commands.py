@@ -35,9 +35,7 @@ WRITERS = "users with write or admin permission"
 TRAIN_KEYS = frozenset({"dataset", "text", "label", "model", "epochs", "compute", "flavour", "test"})
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec(
-        "help", "/intern help", "Show this list of commands.", "anyone", "an issue or PR", ("/intern help",)
-    ),
+    CommandSpec("help", "/intern help", "Show this list of commands.", "anyone", "an issue or PR", ("/intern help",)),
     CommandSpec(
         "train",
         "/intern train [dataset=D] [text=C] [label=C] [model=M] [epochs=N] [compute=C]",
@@ -66,9 +64,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "an issue or PR",
         ("/intern status",),
     ),
-    CommandSpec(
-        "retry", "/intern retry", "Re-run the stage that failed.", WRITERS, "a PR", ("/intern retry",)
-    ),
+    CommandSpec("retry", "/intern retry", "Re-run the stage that failed.", WRITERS, "a PR", ("/intern retry",)),
     CommandSpec(
         "cancel",
         "/intern cancel",
@@ -149,8 +145,7 @@ def parse_line(line: str) -> Command | Rejection | None:
         if not value or len(value) > MAX_VALUE_LENGTH or not _VALUE.match(value):
             return Rejection(
                 line,
-                f"the value of `{key}` must be 1-{MAX_VALUE_LENGTH} characters of letters, "
-                "digits and ./:@+-_",
+                f"the value of `{key}` must be 1-{MAX_VALUE_LENGTH} characters of letters, digits and ./:@+-_",
                 verb=verb,
             )
         if key in args:

@@ -49,11 +49,7 @@ def claim(store: Store, worker_id: str, lease_s: float) -> ClaimedJob | None:
     if store.dialect == "postgresql":
         with store.session() as session:
             job = session.scalars(
-                select(Job)
-                .where(Job.state == QUEUED)
-                .order_by(Job.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
+                select(Job).where(Job.state == QUEUED).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
             ).first()
             if job is None:
                 return None
@@ -63,9 +59,7 @@ def claim(store: Store, worker_id: str, lease_s: float) -> ClaimedJob | None:
             return ClaimedJob(job.id, job.kind, job.delivery_id, job.payload, job.attempts)
     for _ in range(5):  # another worker may win the row between our SELECT and UPDATE: try the next one
         with store.session() as session:
-            job_id = session.scalars(
-                select(Job.id).where(Job.state == QUEUED).order_by(Job.id).limit(1)
-            ).first()
+            job_id = session.scalars(select(Job.id).where(Job.state == QUEUED).order_by(Job.id).limit(1)).first()
             if job_id is None:
                 return None
             result = session.execute(

@@ -88,8 +88,7 @@ def choose_flavour(
     if not fitting:
         if not candidates:
             raise BudgetExceededError(
-                "the smoke test projected no allowed hardware flavour: check `flavours` in "
-                f"{REPO_SETTINGS_PATH}"
+                f"the smoke test projected no allowed hardware flavour: check `flavours` in {REPO_SETTINGS_PATH}"
             )
         cheapest = min(candidates, key=lambda p: p.cost_usd)
         raise BudgetExceededError(

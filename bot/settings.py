@@ -47,27 +47,21 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///intern-bot.db"
     hf_token: SecretStr | None = None
     hf_endpoint: str = "https://huggingface.co"
-    hf_namespace: str | None = Field(
-        default=None, description="Hub owner for published models (default: repo owner)"
-    )
+    hf_namespace: str | None = Field(default=None, description="Hub owner for published models (default: repo owner)")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     compute: ComputeName = "actions"
     max_run_cost_usd: float = Field(default=20.0, ge=0, description="budget cap per training run, dollars")
     max_run_hours: float = Field(default=6.0, gt=0, description="budget cap per training run, hours")
-    max_body_bytes: int = Field(
-        default=25 * 1024 * 1024, ge=1024, description="largest webhook body accepted"
-    )
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest webhook body accepted")
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=0, description="worker threads started with the app (0: none)")
     job_lease_s: float = Field(default=900.0, gt=0, description="a running job older than this is re-queued")
     job_max_attempts: int = Field(default=3, ge=1)
     worker_poll_s: float = Field(default=0.2, gt=0)
-    workdir: Path = Field(
-        default=Path("intern-bot-work"), description="checkouts for the local compute backend"
-    )
+    workdir: Path = Field(default=Path("intern-bot-work"), description="checkouts for the local compute backend")
     local_timeout_s: float = Field(default=3600.0, gt=0)
 
     @field_validator("webhook_secret", "github_private_key", "hf_token", "openai_api_key")
@@ -129,9 +123,7 @@ def require_serving(settings: Settings) -> Settings:
     missing = missing_for_serving(settings)
     if missing:
         raise ConfigurationError(
-            "cannot start the bot: missing "
-            + ", ".join(missing)
-            + " (set them in the environment or in .env)"
+            "cannot start the bot: missing " + ", ".join(missing) + " (set them in the environment or in .env)"
         )
     settings.private_key_pem()  # a key path that cannot be read fails now, not at the first webhook
     return settings

@@ -122,6 +122,7 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -157,9 +158,7 @@ class Store:
 
     # --- deliveries ------------------------------------------------------------------------------------
 
-    def accept_delivery(
-        self, delivery_id: str, event_name: str, action: str, job_payload: str | None
-    ) -> bool:
+    def accept_delivery(self, delivery_id: str, event_name: str, action: str, job_payload: str | None) -> bool:
         """Record the delivery and, when `job_payload` is given, its job, in one transaction.
 
         Returns False (and changes nothing) when the delivery id was seen before: a redelivery is a no-op.

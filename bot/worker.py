@@ -66,9 +66,7 @@ class Worker:
                 "".join(traceback.format_exception(exc)),
                 max_attempts=self.max_attempts,
             )
-            log.exception(
-                "job failed", extra={"job_id": job.id, "delivery_id": job.delivery_id, "state": state}
-            )
+            log.exception("job failed", extra={"job_id": job.id, "delivery_id": job.delivery_id, "state": state})
         else:
             queue.finish(self.store, job.id, self.worker_id)
         finally:
@@ -97,9 +95,7 @@ class Worker:
             self._stop.wait(self.poll_s)
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self.run_forever, name=f"intern-worker-{self.worker_id}", daemon=True
-        )
+        self._thread = threading.Thread(target=self.run_forever, name=f"intern-worker-{self.worker_id}", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 PRETRAINED_GPU = "distilbert-base-uncased"
 PRETRAINED_CPU = "google/bert_uncased_L-2_H-128_A-2"
 SCRATCH_CPU = "scratch:small"
+SCRATCH_GPU = "scratch:base"
 
 
 class ModelChoice(BaseModel):
@@ -52,6 +53,12 @@ def default_model(hub_ok: bool, gpu: bool) -> ModelChoice:
         return ModelChoice(
             name=PRETRAINED_CPU,
             reason="no GPU: a 2-layer pretrained BERT (4.4M parameters) trains in minutes on CPU",
+        )
+    if gpu:
+        return ModelChoice(
+            name=SCRATCH_GPU,
+            reason="the Hugging Face Hub cannot be reached (offline): a 4-layer BERT trained from scratch on the GPU, "
+            "with a WordPiece tokenizer learned from the training split",
         )
     return ModelChoice(
         name=SCRATCH_CPU,

@@ -64,6 +64,7 @@ def run_script(
             assert process.stdout is not None
             for raw in process.stdout:
                 log.write(raw)
+                log.flush()
                 for line in raw.replace("\r", "\n").splitlines():
                     if not line.strip():
                         continue

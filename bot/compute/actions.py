@@ -26,9 +26,7 @@ class ActionsBackend:
 
     def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
         assert run.branch is not None
-        ctx.gateway.dispatch_workflow(
-            run.repo, WORKFLOW_PATH, run.branch, dispatch_inputs(run, "train", flavour)
-        )
+        ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, run.branch, dispatch_inputs(run, "train", flavour))
         return Dispatched(backend=self.name, flavour=flavour)
 
     def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:

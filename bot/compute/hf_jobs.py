@@ -41,9 +41,7 @@ def is_refusal(exc: BaseException) -> bool:
 class HfJobsBackend:
     name = "hf-jobs"
 
-    def __init__(
-        self, hub_client: Callable[[], Any], fallback: ComputeBackend, image: str = DEFAULT_IMAGE
-    ) -> None:
+    def __init__(self, hub_client: Callable[[], Any], fallback: ComputeBackend, image: str = DEFAULT_IMAGE) -> None:
         self._hub_client = hub_client
         self._fallback = fallback
         self._image = image

@@ -50,9 +50,7 @@ def do_status(ctx: Ctx, request: Request, _command: Command) -> None:
 def _active(ctx: Ctx, request: Request) -> lifecycle.Run:
     run = ctx.store.active_run(request.repo, request.number)
     if run is None:
-        raise CommandError(
-            "there is no active ML Intern run here: start one with `/intern train` in an issue"
-        )
+        raise CommandError("there is no active ML Intern run here: start one with `/intern train` in an issue")
     return run
 
 

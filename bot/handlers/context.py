@@ -58,9 +58,7 @@ class Ctx:
 
     def post(self, repo: str, number: int, marker: str, body: str) -> int:
         """Create or edit the comment carrying `marker`; secrets are redacted first."""
-        return self.gateway.upsert_comment(
-            repo, number, marker, self.redact(f"{body.rstrip()}\n\n{marker}\n")
-        )
+        return self.gateway.upsert_comment(repo, number, marker, self.redact(f"{body.rstrip()}\n\n{marker}\n"))
 
     def backend(self, name: str) -> ComputeBackend:
         return self.services.backends[name]

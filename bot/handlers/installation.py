@@ -17,6 +17,4 @@ def on_installation(ctx: Ctx, event: InstallationEvent) -> None:
     )
 
 
-ROUTES = {
-    ("installation", action): on_installation for action in ("created", "deleted", "suspend", "unsuspend")
-}
+ROUTES = {("installation", action): on_installation for action in ("created", "deleted", "suspend", "unsuspend")}

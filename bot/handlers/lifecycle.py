@@ -35,9 +35,7 @@ def remember_bot_commit(ctx: Ctx, run: Run, sha: str) -> Run:
 
 
 def cancel(ctx: Ctx, run: Run, actor: str) -> None:
-    run = ctx.store.transition(
-        run.id, RunState.CANCELLED, actor=actor, action="cancelled", delivery_id=ctx.delivery_id
-    )
+    run = ctx.store.transition(run.id, RunState.CANCELLED, actor=actor, action="cancelled", delivery_id=ctx.delivery_id)
     run = progress.set_next_step(ctx, run, None)
     progress.refresh(ctx, run.id)
 
@@ -73,9 +71,7 @@ def _flavour(ctx: Ctx, run: Run) -> Projection:
     projections = [Projection.model_validate(p) for p in run.data.get("projections", [])]
     if not projections:
         return Projection(flavour=repo_settings.default_flavour or DEFAULT_FLAVOUR, seconds=0, cost_usd=0)
-    return choose_flavour(
-        projections, max_cost, max_hours, repo_settings.flavours, repo_settings.default_flavour
-    )
+    return choose_flavour(projections, max_cost, max_hours, repo_settings.flavours, repo_settings.default_flavour)
 
 
 def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Run:
@@ -132,9 +128,7 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
     base = ctx.gateway.branch_sha(run.repo, run.branch) or run.head_sha
     assert base is not None
     files = {f"reports/{name}": content for name, content in sorted(reports.items())}
-    sha = ctx.gateway.commit_files(
-        run.repo, run.branch, base, files, f"Add ML Intern training results (run #{run.id})"
-    )
+    sha = ctx.gateway.commit_files(run.repo, run.branch, base, files, f"Add ML Intern training results (run #{run.id})")
     run = remember_bot_commit(ctx, run, sha)
     image = results.blob_url(ctx.settings.github_api_url, run.repo, sha, "reports/confusion_matrix.png")
     sections = results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None)
@@ -150,9 +144,7 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
     )
     summary = results.one_line_summary(reports)
     run = progress.check(ctx, run, "train", "completed", "success", "Training finished", summary)
-    run = progress.set_next_step(
-        ctx, run, "review the results; merging the PR publishes the model and the demo."
-    )
+    run = progress.set_next_step(ctx, run, "review the results; merging the PR publishes the model and the demo.")
     progress.refresh(ctx, run.id)
     return run
 
@@ -169,9 +161,7 @@ def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Ru
     body = message + (
         f"\n\n<details><summary>log tail</summary>\n\n```\n{log_tail}\n```\n</details>" if log_tail else ""
     )
-    run = progress.set_section(
-        ctx, run, "training" if stage == "training" else stage, body, failed_stage=stage
-    )
+    run = progress.set_section(ctx, run, "training" if stage == "training" else stage, body, failed_stage=stage)
     run = progress.check(
         ctx,
         run,

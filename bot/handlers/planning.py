@@ -64,9 +64,7 @@ def start_run(
     default = ctx.gateway.default_branch(repo)
     base_sha = ctx.gateway.branch_sha(repo, default)
     assert base_sha is not None
-    run = progress.check(
-        ctx, run, "plan", "in_progress", None, "Planning", "inspecting the data", head_sha=base_sha
-    )
+    run = progress.check(ctx, run, "plan", "in_progress", None, "Planning", "inspecting the data", head_sha=base_sha)
     objective = f"{title}\n\n{body}".strip()
     try:
         project = build_project(ctx.gateway, repo, default, objective, args)
@@ -80,9 +78,7 @@ def start_run(
             delivery_id=ctx.delivery_id,
             detail=message[:2000],
         )
-        run = progress.check(
-            ctx, run, "plan", "completed", "failure", "Planning failed", message, head_sha=base_sha
-        )
+        run = progress.check(ctx, run, "plan", "completed", "failure", "Planning failed", message, head_sha=base_sha)
         run = progress.set_section(ctx, run, "plan", f"Planning failed: {message}", failed_stage="plan")
         run = progress.set_next_step(ctx, run, "fix the request and comment `/intern train` again.")
         progress.refresh(ctx, run.id)
@@ -122,9 +118,7 @@ def start_run(
     run = ctx.store.update_run(run.id, data={"files": paths, "bot_shas": [sha]})
     run = progress.set_section(ctx, run, "plan", project.plan_md)
     run = progress.set_section(ctx, run, "inspect", project.inspect_md)
-    run = progress.check(
-        ctx, run, "plan", "completed", "success", "Planned", f"PR #{pull.number}", head_sha=base_sha
-    )
+    run = progress.check(ctx, run, "plan", "completed", "success", "Planned", f"PR #{pull.number}", head_sha=base_sha)
     run = ctx.store.transition(
         run.id,
         RunState.SMOKE_RUNNING,
@@ -132,9 +126,7 @@ def start_run(
         action="smoke test started",
         delivery_id=ctx.delivery_id,
     )
-    run = progress.check(
-        ctx, run, "smoke", "in_progress", None, "Smoke test running", "waiting for the workflow"
-    )
+    run = progress.check(ctx, run, "smoke", "in_progress", None, "Smoke test running", "waiting for the workflow")
     run = progress.set_next_step(ctx, run, "the smoke test runs in GitHub Actions on this PR.")
     progress.refresh(ctx, run.id)
     ctx.post(

@@ -36,9 +36,7 @@ def render_run_comment(run: Run) -> str:
         next_step=data.get("next_step"),
     )
     stored: dict[str, str] = data.get("sections", {})
-    sections = [
-        Section(TITLES[name], stored[name], name in FOLDED) for name in SECTION_ORDER if stored.get(name)
-    ]
+    sections = [Section(TITLES[name], stored[name], name in FOLDED) for name in SECTION_ORDER if stored.get(name)]
     return render_sections(header, sections)
 
 
@@ -85,8 +83,6 @@ def check(
     if existing and existing[1] == sha:
         ctx.gateway.update_check_run(run.repo, int(existing[0]), status, conclusion, title, summary)
         return run
-    check_id = ctx.gateway.create_check_run(
-        run.repo, sha, f"ML Intern: {stage}", status, conclusion, title, summary
-    )
+    check_id = ctx.gateway.create_check_run(run.repo, sha, f"ML Intern: {stage}", status, conclusion, title, summary)
     checks[stage] = [check_id, sha]
     return ctx.store.update_run(run.id, data={"checks": checks})

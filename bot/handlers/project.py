@@ -10,7 +10,6 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from bot.errors import CommandError
 from bot.gateway import GitHubGateway
@@ -68,9 +67,7 @@ def _plan_md(objective: str, args: dict[str, str], model: str, text: str, label:
     return str(render_plan_md(plan_command(objective, args)))
 
 
-def build_project(
-    gateway: GitHubGateway, repo: str, ref: str, objective: str, args: dict[str, str]
-) -> Project:
+def build_project(gateway: GitHubGateway, repo: str, ref: str, objective: str, args: dict[str, str]) -> Project:
     """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub)."""
     from runner.inspection import inspect_source
     from runner.report import render_inspect_md

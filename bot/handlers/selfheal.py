@@ -22,9 +22,8 @@ MAX_ATTEMPTS = 3
 def _propose(files: dict[str, str], log_tail: str, attempt: int) -> Any:
     """runner.selfheal's fix for this failure, or None (also when the module is not available)."""
     try:
-        from runner.selfheal import propose_fix  # type: ignore[import-not-found,attr-defined,unused-ignore]
-
         from runner.diagnose import classify_failure
+        from runner.selfheal import propose_fix  # type: ignore[import-not-found,attr-defined,unused-ignore]
     except ImportError:
         return None
     return propose_fix(files, classify_failure(log_tail), attempt)

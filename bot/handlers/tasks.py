@@ -93,21 +93,17 @@ def local_publish(ctx: Ctx, payload: dict[str, Any]) -> None:
             "again with the local backend, then `/intern publish`",
         )
         return
-    extra = {"HF_ENDPOINT": ctx.settings.hf_endpoint}
+    extra = {"HF_ENDPOINT": ctx.settings.hf_endpoint, "HF_HUB_OFFLINE": "0"}  # publishing must go online
     if ctx.settings.hf_token is not None:
         extra["HF_TOKEN"] = ctx.settings.hf_token.get_secret_value()
     args = ("--repo-id", str(repo_id), *(("--space", str(space_id)) if space_id else ()))
     try:
-        run_stage(
-            "publish", project, timeout_s=ctx.settings.local_timeout_s, env=subprocess_env(extra), extra=args
-        )
+        run_stage("publish", project, timeout_s=ctx.settings.local_timeout_s, env=subprocess_env(extra), extra=args)
     except StageFailed as failed:
         lifecycle.fail(ctx, run, "publish", str(failed), ctx.redact(failed.log_tail))
         return
     endpoint = ctx.settings.hf_endpoint.rstrip("/")
-    lifecycle.published(
-        ctx, run, f"{endpoint}/{repo_id}", f"{endpoint}/spaces/{space_id}" if space_id else None
-    )
+    lifecycle.published(ctx, run, f"{endpoint}/{repo_id}", f"{endpoint}/spaces/{space_id}" if space_id else None)
 
 
 TASKS: dict[str, Task] = {"local_train": local_train, "local_publish": local_publish}

@@ -16,9 +16,7 @@ from bot.settings import Settings
 from bot.store import Store
 
 
-def make_backends(
-    settings: Settings, hub_client: Callable[[], Any] | None = None
-) -> dict[str, ComputeBackend]:
+def make_backends(settings: Settings, hub_client: Callable[[], Any] | None = None) -> dict[str, ComputeBackend]:
     def default_hub_client() -> Any:
         from runner.hub import make_hub_client
 
@@ -39,9 +37,7 @@ def make_gateway_factory(settings: Settings, options: Any = None) -> GatewayFact
 
     key = settings.private_key_pem()
     if settings.github_app_id is None or key is None:
-        raise ConfigurationError(
-            "INTERN_GITHUB_APP_ID and INTERN_GITHUB_PRIVATE_KEY are needed to call GitHub"
-        )
+        raise ConfigurationError("INTERN_GITHUB_APP_ID and INTERN_GITHUB_PRIVATE_KEY are needed to call GitHub")
     tokens = AppTokenProvider(settings.github_app_id, key, base_url=settings.github_api_url)
     cache: dict[int, GitHubGateway] = {}
 

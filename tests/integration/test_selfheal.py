@@ -102,7 +102,9 @@ def break_classlabel(project: Path) -> None:
 
 
 def break_metrics(project: Path) -> None:
-    edit(project, "train.py", replace("import accuracy_score, f1_score", "import accuracy_score, classification_report"))
+    edit(
+        project, "train.py", replace("import accuracy_score, f1_score", "import accuracy_score, classification_report")
+    )
     report = (
         "classification_report(prediction.label_ids, predicted, target_names=[str(c) for c in every_class], "
         'output_dict=True, zero_division=0)["macro avg"]["f1-score"]'

@@ -97,7 +97,7 @@ def test_same_column_for_text_and_label() -> None:
 def test_no_usable_label_column() -> None:
     texts, _ = _rows()
     frame = pd.DataFrame({"text": texts, "id": [f"row-{i}" for i in range(N)]})
-    with pytest.raises(ColumnError, match="no label column found.*--label"):
+    with pytest.raises(ColumnError, match=r"no label column found.*--label"):
         detect_columns(frame)
 
 
@@ -110,7 +110,7 @@ def test_single_valued_column_is_not_a_label() -> None:
 
 def test_no_text_column() -> None:
     frame = pd.DataFrame({"a": [1, 2, 3, 4] * 5, "b": [0, 1] * 10})
-    with pytest.raises(ColumnError, match="no text column found.*--text"):
+    with pytest.raises(ColumnError, match=r"no text column found.*--text"):
         detect_columns(frame)
 
 

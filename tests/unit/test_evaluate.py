@@ -95,8 +95,11 @@ def test_baseline_on_separable_data() -> None:
     rows, _ = make_rows(12, seed=0)
     test_rows, _ = make_rows(4, seed=123)
     result, predicted = baseline.train_and_score(
-        [row.text for row in rows], [row.label for row in rows],
-        [row.text for row in test_rows], [row.label for row in test_rows], list(LABELS),
+        [row.text for row in rows],
+        [row.label for row in rows],
+        [row.text for row in test_rows],
+        [row.label for row in test_rows],
+        list(LABELS),
     )
     assert result.name == baseline.BASELINE_NAME
     assert result.accuracy >= 0.9 and result.macro_f1 >= 0.9

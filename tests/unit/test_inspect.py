@@ -78,8 +78,15 @@ def _report(rows: list[Row], *, test_size: float = 0.1, seed: int = 42) -> Inspe
     labels: list[object] = [row.label for row in rows]
     data = prepare(texts, labels, "data.csv", test_size, 0.1, seed)
     return build_report(
-        data, source="data.csv", rows=len(rows), columns=["text", "label"], text_column="text",
-        label_column="label", column_reason="given", test_size=test_size, seed=seed,
+        data,
+        source="data.csv",
+        rows=len(rows),
+        columns=["text", "label"],
+        text_column="text",
+        label_column="label",
+        column_reason="given",
+        test_size=test_size,
+        seed=seed,
     )
 
 
@@ -174,7 +181,37 @@ def test_inspect_source_test_file_lacking_a_column(tmp_path: Path) -> None:
 
 
 def test_inspect_source_refuses_one_class(tmp_path: Path) -> None:
-    path = write_rows(tmp_path / "data.csv", [Row(f"text {i}", "only") for i in range(5)],
-                      extra={"kind": ["x", "y", "x", "y", "x"]})
+    path = write_rows(
+        tmp_path / "data.csv", [Row(f"text {i}", "only") for i in range(5)], extra={"kind": ["x", "y", "x", "y", "x"]}
+    )
     with pytest.raises(DataError, match="only one class"):
         inspect_source(str(path), label="label")
+
+
+@pytest.mark.parametrize("given_test", [False, True])
+def test_inspection_split_is_the_split_train_py_uses(tmp_path: Path, given_test: bool) -> None:
+    from runner.data.portable import load_splits
+
+    rows, _ = make_rows(15, problems=True)
+    train = write_rows(tmp_path / "train.csv", [*rows, Row("", "refund")])
+    test_rows, _ = make_rows(3, seed=11)
+    test = write_rows(tmp_path / "test.csv", [*test_rows, rows[3]]) if given_test else None
+    split = SplitConfig(seed=3, test_size=0.2, validation_size=0.15)
+    result = inspect_source(str(train), test_source=str(test) if test else None, split=split)
+    config = {
+        "data": {
+            "source": "train.csv",
+            "format": "csv",
+            "text_column": "text",
+            "label_column": "label",
+            "test_source": "test.csv" if test else None,
+        },
+        "split": split.model_dump(),
+    }
+    parts = load_splits(config, str(tmp_path))
+    sizes = result.report.split
+    assert (len(parts["train"][0]), len(parts["validation"][0]), len(parts["test"][0])) == (
+        sizes.train,
+        sizes.validation,
+        sizes.test,
+    )

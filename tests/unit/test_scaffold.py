@@ -146,9 +146,7 @@ def test_write_project_writes_every_file(tmp_path: Path) -> None:
         ("tickets.csv", "proj", "../tickets.csv"),
     ],
 )
-def test_relative_source(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, out: str, expected: str
-) -> None:
+def test_relative_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, out: str, expected: str) -> None:
     monkeypatch.chdir(tmp_path)
     assert relative_source(source, "csv", Path(out)) == expected
     assert (tmp_path / out / relative_source(source, "csv", Path(out))).resolve() == (tmp_path / source).resolve()

@@ -47,8 +47,9 @@ def signed_headers(secret: str, body: bytes, event: str, delivery: str | None = 
     }
 
 
-def send(client: httpx2.Client, base: str, secret: str, event: str, payload: dict[str, Any],
-         delivery: str | None = None) -> httpx2.Response:
+def send(
+    client: httpx2.Client, base: str, secret: str, event: str, payload: dict[str, Any], delivery: str | None = None
+) -> httpx2.Response:
     if event != "ping":
         errors = schema_errors(event, payload)
         assert not errors, f"the test sends a payload GitHub would not: {event}.{payload.get('action')}: {errors[0]}"

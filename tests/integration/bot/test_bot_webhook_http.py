@@ -108,8 +108,9 @@ def test_malformed_and_oversized_bodies(live: tuple[str, httpx2.Client], service
     response = client.post(f"{base}/webhook", content=chunks(), headers=headers)
     assert response.status_code == 413
     wrong_shape = json.dumps({"action": "created", "comment": {"id": "x"}}).encode()
-    response = client.post(f"{base}/webhook", content=wrong_shape,
-                           headers=signed_headers(SECRET, wrong_shape, "issue_comment"))
+    response = client.post(
+        f"{base}/webhook", content=wrong_shape, headers=signed_headers(SECRET, wrong_shape, "issue_comment")
+    )
     assert response.status_code == 400
 
 
@@ -118,8 +119,9 @@ def test_shell_metacharacters_and_a_megabyte_comment(
 ) -> None:
     base, client = live
     canary = tmp_path / "pwned"
-    evil = (f"/intern train dataset=$(touch {canary}) label=`touch {canary}`;rm -rf / && echo {HF_TOKEN}\n"
-            + "A" * (1024 * 1024))
+    evil = f"/intern train dataset=$(touch {canary}) label=`touch {canary}`;rm -rf / && echo {HF_TOKEN}\n" + "A" * (
+        1024 * 1024
+    )
     payload = payloads.issue_comment(REPO, 1, evil, "alice")
     response = send(client, base, SECRET, "issue_comment", payload)
     assert response.status_code == 202

@@ -40,12 +40,17 @@ class RefusingHub:
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "webhook_secret": SECRET, "github_app_id": 1, "github_private_key": "-----BEGIN KEY-----abc",
-        "database_url": f"sqlite:///{tmp_path / 'bot.db'}", "hf_token": HF_TOKEN, "workdir": tmp_path / "work",
-        "compute": "actions", "workers": 0,
+        "webhook_secret": SECRET,
+        "github_app_id": 1,
+        "github_private_key": "-----BEGIN KEY-----abc",
+        "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+        "hf_token": HF_TOKEN,
+        "workdir": tmp_path / "work",
+        "compute": "actions",
+        "workers": 0,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def make_services(tmp_path: Path, gateway: FakeGateway, hub: Any = None, **overrides: Any) -> Services:
@@ -75,23 +80,44 @@ def seed_repo(gateway: FakeGateway) -> None:
     gateway.repos[REPO].permissions.update({"alice": "write", "root": "admin", "reader": "read"})
 
 
-def seed_run(services: Services, gateway: FakeGateway, state: RunState = RunState.AWAITING_APPROVAL,
-             compute: str = "actions", projections: list[dict[str, Any]] | None = None) -> Run:
+def seed_run(
+    services: Services,
+    gateway: FakeGateway,
+    state: RunState = RunState.AWAITING_APPROVAL,
+    compute: str = "actions",
+    projections: list[dict[str, Any]] | None = None,
+) -> Run:
     """A run whose PR is open, moved to `state` the legal way."""
     if REPO not in gateway.repos:
         seed_repo(gateway)
     base = gateway.branch_sha(REPO, "main")
     assert base is not None
-    sha = gateway.commit_files(REPO, BRANCH, base, {"intern.yaml": b"model: x\n", "train.py": b"print(1)\n"},
-                               "ML Intern: project")
+    sha = gateway.commit_files(
+        REPO, BRANCH, base, {"intern.yaml": b"model: x\n", "train.py": b"print(1)\n"}, "ML Intern: project"
+    )
     pull = gateway.open_pull(REPO, BRANCH, "main", "ML Intern: classify", "body")
     store = services.store
-    run = store.create_run(repo=REPO, issue_number=1, created_by="alice", compute=compute, installation_id=1,
-                           delivery_id="seed", data={"files": ["intern.yaml", "train.py"], "bot_shas": [sha],
-                                                     "projections": projections or [],
-                                                     "hub_repo_id": "octo/tickets-model"})
-    path = [RunState.PR_OPENED, RunState.SMOKE_RUNNING, RunState.AWAITING_APPROVAL, RunState.TRAINING,
-            RunState.EVALUATED]
+    run = store.create_run(
+        repo=REPO,
+        issue_number=1,
+        created_by="alice",
+        compute=compute,
+        installation_id=1,
+        delivery_id="seed",
+        data={
+            "files": ["intern.yaml", "train.py"],
+            "bot_shas": [sha],
+            "projections": projections or [],
+            "hub_repo_id": "octo/tickets-model",
+        },
+    )
+    path = [
+        RunState.PR_OPENED,
+        RunState.SMOKE_RUNNING,
+        RunState.AWAITING_APPROVAL,
+        RunState.TRAINING,
+        RunState.EVALUATED,
+    ]
     fields: dict[str, Any] = {"pr_number": pull.number, "branch": BRANCH, "head_sha": sha}
     for step in path:
         run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **fields)

@@ -79,8 +79,16 @@ class FakeGateway:
     def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullInfo:
         data = self.repos[repo]
         number = self._next()
-        pull = PullInfo(number=number, url=f"https://github.com/{repo}/pull/{number}", state="open", merged=False,
-                        head_ref=head, head_sha=data.branches[head], head_repo=repo, base_ref=base)
+        pull = PullInfo(
+            number=number,
+            url=f"https://github.com/{repo}/pull/{number}",
+            state="open",
+            merged=False,
+            head_ref=head,
+            head_sha=data.branches[head],
+            head_repo=repo,
+            base_ref=base,
+        )
         data.pulls[number] = pull
         data.issues[number] = IssueInfo(number=number, title=title, body=body, author="ml-intern[bot]")
         return pull
@@ -98,17 +106,37 @@ class FakeGateway:
         data.comments[comment_id] = (issue_number, body)
         return comment_id
 
-    def create_check_run(self, repo: str, head_sha: str, name: str, status: CheckStatus,
-                         conclusion: CheckConclusion | None, title: str, summary: str) -> int:
+    def create_check_run(
+        self,
+        repo: str,
+        head_sha: str,
+        name: str,
+        status: CheckStatus,
+        conclusion: CheckConclusion | None,
+        title: str,
+        summary: str,
+    ) -> int:
         check_id = self._next()
-        self.repos[repo].checks[check_id] = {"name": name, "head_sha": head_sha, "status": status,
-                                             "conclusion": conclusion, "title": title, "summary": summary}
+        self.repos[repo].checks[check_id] = {
+            "name": name,
+            "head_sha": head_sha,
+            "status": status,
+            "conclusion": conclusion,
+            "title": title,
+            "summary": summary,
+        }
         return check_id
 
-    def update_check_run(self, repo: str, check_run_id: int, status: CheckStatus,
-                         conclusion: CheckConclusion | None, title: str, summary: str) -> None:
-        self.repos[repo].checks[check_run_id].update(status=status, conclusion=conclusion, title=title,
-                                                     summary=summary)
+    def update_check_run(
+        self,
+        repo: str,
+        check_run_id: int,
+        status: CheckStatus,
+        conclusion: CheckConclusion | None,
+        title: str,
+        summary: str,
+    ) -> None:
+        self.repos[repo].checks[check_run_id].update(status=status, conclusion=conclusion, title=title, summary=summary)
 
     def dispatch_workflow(self, repo: str, workflow_file: str, ref: str, inputs: dict[str, str]) -> None:
         self.repos[repo].dispatches.append((workflow_file, ref, dict(inputs)))

@@ -54,17 +54,28 @@ def with_repo(data: dict[str, Any], repo: str, installation_id: int = 1) -> dict
     return data
 
 
-def issue_comment(repo: str, number: int, body: str, login: str, *, kind: str = "User", comment_id: int = 9001,
-                  on_pr: bool = False, title: str = "Classify tickets") -> dict[str, Any]:
+def issue_comment(
+    repo: str,
+    number: int,
+    body: str,
+    login: str,
+    *,
+    kind: str = "User",
+    comment_id: int = 9001,
+    on_pr: bool = False,
+    title: str = "Classify tickets",
+) -> dict[str, Any]:
     data = with_repo(example("issue_comment"), repo)
     set_path(data, "issue.number", number)
     set_path(data, "issue.title", title)
     set_path(data, "issue.body", "Train a ticket classifier.")
     if on_pr:
-        data["issue"]["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}",
-                                         "html_url": f"https://github.com/{repo}/pull/{number}",
-                                         "diff_url": f"https://github.com/{repo}/pull/{number}.diff",
-                                         "patch_url": f"https://github.com/{repo}/pull/{number}.patch"}
+        data["issue"]["pull_request"] = {
+            "url": f"https://api.github.com/repos/{repo}/pulls/{number}",
+            "html_url": f"https://github.com/{repo}/pull/{number}",
+            "diff_url": f"https://github.com/{repo}/pull/{number}.diff",
+            "patch_url": f"https://github.com/{repo}/pull/{number}.patch",
+        }
     else:
         data["issue"].pop("pull_request", None)
     set_path(data, "comment.id", comment_id)
@@ -74,8 +85,9 @@ def issue_comment(repo: str, number: int, body: str, login: str, *, kind: str = 
     return data
 
 
-def _pull(data: dict[str, Any], repo: str, number: int, head_ref: str, head_sha: str,
-          head_repo: str | None = None) -> None:
+def _pull(
+    data: dict[str, Any], repo: str, number: int, head_ref: str, head_sha: str, head_repo: str | None = None
+) -> None:
     pr = data["pull_request"]
     pr["number"] = number
     pr["head"]["ref"] = head_ref
@@ -85,9 +97,20 @@ def _pull(data: dict[str, Any], repo: str, number: int, head_ref: str, head_sha:
     pr["base"]["repo"]["full_name"] = repo
 
 
-def review(repo: str, number: int, head_ref: str, head_sha: str, login: str, *, state: str = "approved",
-           commit_id: str | None = None, kind: str = "User", head_repo: str | None = None,
-           body: str | None = None, review_id: int = 777) -> dict[str, Any]:
+def review(
+    repo: str,
+    number: int,
+    head_ref: str,
+    head_sha: str,
+    login: str,
+    *,
+    state: str = "approved",
+    commit_id: str | None = None,
+    kind: str = "User",
+    head_repo: str | None = None,
+    body: str | None = None,
+    review_id: int = 777,
+) -> dict[str, Any]:
     data = with_repo(example("pull_request_review"), repo)
     _pull(data, repo, number, head_ref, head_sha, head_repo)
     set_path(data, "review.id", review_id)
@@ -99,8 +122,17 @@ def review(repo: str, number: int, head_ref: str, head_sha: str, login: str, *, 
     return data
 
 
-def pull_request(repo: str, number: int, action: str, head_ref: str, head_sha: str, login: str, *,
-                 merged: bool = False, head_repo: str | None = None) -> dict[str, Any]:
+def pull_request(
+    repo: str,
+    number: int,
+    action: str,
+    head_ref: str,
+    head_sha: str,
+    login: str,
+    *,
+    merged: bool = False,
+    head_repo: str | None = None,
+) -> dict[str, Any]:
     name = "synchronize.payload.json" if action == "synchronize" else "closed.payload.json"
     data = with_repo(example("pull_request", name), repo)
     _pull(data, repo, number, head_ref, head_sha, head_repo)
@@ -113,12 +145,27 @@ def pull_request(repo: str, number: int, action: str, head_ref: str, head_sha: s
     return data
 
 
-def workflow_run(repo: str, run_id: int, head_branch: str, head_sha: str, *, event: str = "pull_request",
-                 conclusion: str = "success", path: str = ".github/workflows/intern.yml") -> dict[str, Any]:
+def workflow_run(
+    repo: str,
+    run_id: int,
+    head_branch: str,
+    head_sha: str,
+    *,
+    event: str = "pull_request",
+    conclusion: str = "success",
+    path: str = ".github/workflows/intern.yml",
+) -> dict[str, Any]:
     data = with_repo(example("workflow_run"), repo)
     wr = data["workflow_run"]
-    wr.update(id=run_id, head_branch=head_branch, head_sha=head_sha, event=event, conclusion=conclusion,
-              path=path, status="completed")
+    wr.update(
+        id=run_id,
+        head_branch=head_branch,
+        head_sha=head_sha,
+        event=event,
+        conclusion=conclusion,
+        path=path,
+        status="completed",
+    )
     return data
 
 
@@ -136,7 +183,7 @@ def _registry() -> Any:
 
 def schema_errors(event: str, payload: dict[str, Any]) -> list[str]:
     """Where `payload` breaks GitHub's published schema for `event.action` (empty when it conforms)."""
-    from jsonschema import Draft7Validator
+    from jsonschema import Draft7Validator  # type: ignore[import-untyped,unused-ignore]
 
     registry = _registry()
     schema = registry.contents(f"{event}${payload['action']}")

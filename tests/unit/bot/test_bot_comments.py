@@ -26,8 +26,11 @@ def test_small_comment_is_unchanged_and_folds_long_parts() -> None:
 
 
 def test_huge_sections_are_cut_under_the_limit() -> None:
-    sections = [Section("Log", "x" * 200_000, folded=True), Section("Small", "keep me"),
-                Section("Other", "y" * 90_000, folded=True)]
+    sections = [
+        Section("Log", "x" * 200_000, folded=True),
+        Section("Small", "keep me"),
+        Section("Other", "y" * 90_000, folded=True),
+    ]
     text = render_sections("## Run", sections)
     assert len(text) < GITHUB_COMMENT_LIMIT
     assert "keep me" in text  # small sections survive whole

@@ -27,8 +27,10 @@ from tests.unit.bot.bot_harness import (
 )
 from tests.unit.bot.fake_gateway import FakeGateway
 
-CHEAP = [{"flavour": "cpu-basic", "hardware": "2 vCPU", "seconds": 1200.0, "cost_usd": 0.0},
-         {"flavour": "t4-small", "hardware": "T4", "seconds": 300.0, "cost_usd": 0.05}]
+CHEAP = [
+    {"flavour": "cpu-basic", "hardware": "2 vCPU", "seconds": 1200.0, "cost_usd": 0.0},
+    {"flavour": "t4-small", "hardware": "T4", "seconds": 300.0, "cost_usd": 0.05},
+]
 
 
 @pytest.fixture
@@ -75,8 +77,11 @@ def test_unknown_verb_gets_help_with_a_suggestion(services: Services, gateway: F
 
 def test_status_shows_the_audit_log(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.AWAITING_APPROVAL)
-    deliver(services, "issue_comment", payloads.issue_comment(REPO, run.pr_number or 0, "/intern status", "reader",
-                                                              on_pr=True))
+    deliver(
+        services,
+        "issue_comment",
+        payloads.issue_comment(REPO, run.pr_number or 0, "/intern status", "reader", on_pr=True),
+    )
     text = _comments(gateway, run.pr_number or 0)
     assert f"**Run #{run.id}** is `awaiting_approval`" in text
     assert "smoke_running → awaiting_approval" in text
@@ -85,8 +90,11 @@ def test_status_shows_the_audit_log(services: Services, gateway: FakeGateway) ->
 
 def test_cancel_by_writer(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.AWAITING_APPROVAL)
-    deliver(services, "issue_comment", payloads.issue_comment(REPO, run.pr_number or 0, "/intern cancel", "alice",
-                                                              on_pr=True))
+    deliver(
+        services,
+        "issue_comment",
+        payloads.issue_comment(REPO, run.pr_number or 0, "/intern cancel", "alice", on_pr=True),
+    )
     assert services.store.get_run(run.id).state == "cancelled"  # type: ignore[union-attr]
     assert (9001, "eyes") in gateway.repos[REPO].reactions
 
@@ -110,8 +118,11 @@ def test_approval_by_a_writer_on_the_head_dispatches_training(services: Services
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "training" and after.approved_sha == run.head_sha
     assert gateway.repos[REPO].dispatches == [
-        (".github/workflows/intern.yml", BRANCH,
-         {"mode": "train", "run_id": str(run.id), "flavour": "t4-small", "compute": "auto"})
+        (
+            ".github/workflows/intern.yml",
+            BRANCH,
+            {"mode": "train", "run_id": str(run.id), "flavour": "t4-small", "compute": "auto"},
+        )
     ]
     assert any(c["name"] == "ML Intern: train" for c in gateway.repos[REPO].checks.values())
 
@@ -126,8 +137,9 @@ def test_approval_by_a_writer_on_the_head_dispatches_training(services: Services
         ("alice", {"state": "commented"}, None),
     ],
 )
-def test_approvals_that_do_not_count(services: Services, gateway: FakeGateway, login: str,
-                                     kwargs: dict[str, object], why: str | None) -> None:
+def test_approvals_that_do_not_count(
+    services: Services, gateway: FakeGateway, login: str, kwargs: dict[str, object], why: str | None
+) -> None:
     gateway.repos[REPO].permissions["ml-intern[bot]"] = "admin"
     run = seed_run(services, gateway, projections=CHEAP)
     _approve(services, run.pr_number or 0, run.head_sha or "", login, **kwargs)
@@ -143,8 +155,9 @@ def test_approval_on_a_stale_sha_after_a_push(services: Services, gateway: FakeG
     run = seed_run(services, gateway, projections=CHEAP)
     old = run.head_sha or ""
     new = gateway.commit_files(REPO, BRANCH, old, {"train.py": b"print(2)\n"}, "human edit")
-    deliver(services, "pull_request", payloads.pull_request(REPO, run.pr_number or 0, "synchronize", BRANCH, new,
-                                                            "alice"))
+    deliver(
+        services, "pull_request", payloads.pull_request(REPO, run.pr_number or 0, "synchronize", BRANCH, new, "alice")
+    )
     moved = services.store.get_run(run.id)
     assert moved is not None and moved.state == "smoke_running" and moved.head_sha == new
     _approve(services, run.pr_number or 0, old, "alice", commit_id=old)
@@ -156,8 +169,9 @@ def test_approval_on_a_stale_sha_after_a_push(services: Services, gateway: FakeG
 def test_a_push_after_approval_invalidates_it(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.EVALUATED)
     new = gateway.commit_files(REPO, BRANCH, run.head_sha or "", {"train.py": b"x=1\n"}, "edit")
-    deliver(services, "pull_request", payloads.pull_request(REPO, run.pr_number or 0, "synchronize", BRANCH, new,
-                                                            "alice"))
+    deliver(
+        services, "pull_request", payloads.pull_request(REPO, run.pr_number or 0, "synchronize", BRANCH, new, "alice")
+    )
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "smoke_running" and after.approved_sha is None
 
@@ -165,8 +179,11 @@ def test_a_push_after_approval_invalidates_it(services: Services, gateway: FakeG
 def test_the_bots_own_push_does_not_invalidate(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.EVALUATED)
     bot_sha = run.data["bot_shas"][0]
-    deliver(services, "pull_request", payloads.pull_request(REPO, run.pr_number or 0, "synchronize", BRANCH,
-                                                            bot_sha, "ml-intern[bot]"))
+    deliver(
+        services,
+        "pull_request",
+        payloads.pull_request(REPO, run.pr_number or 0, "synchronize", BRANCH, bot_sha, "ml-intern[bot]"),
+    )
     assert services.store.get_run(run.id).state == "evaluated"  # type: ignore[union-attr]
 
 
@@ -174,13 +191,19 @@ def test_the_bots_own_push_does_not_invalidate(services: Services, gateway: Fake
 
 
 def test_budget_caps_come_from_the_default_branch_only(services: Services, gateway: FakeGateway) -> None:
-    gateway.commit_files(REPO, "main", gateway.branch_sha(REPO, "main") or "",
-                         {".github/intern.yml": b"max_run_cost_usd: 0.01\nflavours: [t4-small]\n"}, "caps")
+    gateway.commit_files(
+        REPO,
+        "main",
+        gateway.branch_sha(REPO, "main") or "",
+        {".github/intern.yml": b"max_run_cost_usd: 0.01\nflavours: [t4-small]\n"},
+        "caps",
+    )
     expensive = [{"flavour": "t4-small", "hardware": "T4", "seconds": 600.0, "cost_usd": 3.0}]
     run = seed_run(services, gateway, projections=expensive)
     # the PR head tries to raise its own budget: ignored
-    head = gateway.commit_files(REPO, BRANCH, run.head_sha or "", {".github/intern.yml": b"max_run_cost_usd: 99\n"},
-                                "raise budget")
+    head = gateway.commit_files(
+        REPO, BRANCH, run.head_sha or "", {".github/intern.yml": b"max_run_cost_usd: 99\n"}, "raise budget"
+    )
     services.store.update_run(run.id, head_sha=head, data={"bot_shas": [head]})
     _approve(services, run.pr_number or 0, head, "alice")
     assert services.store.get_run(run.id).state == "awaiting_approval"  # type: ignore[union-attr]
@@ -207,9 +230,17 @@ def test_hf_jobs_refusal_falls_back_to_cpu_and_says_so(tmp_path: Path, gateway: 
 
 def _smoke(ok: bool, log_tail: str = "") -> bytes:
     projections = [Projection(flavour="cpu-basic", hardware="2 vCPU", seconds=900, cost_usd=0.0)]
-    report = SmokeReport(ok=ok, seconds=12.5, steps=8, examples=32, examples_per_s=20.0, projections=projections,
-                         error_class=None if ok else "LabelNotClassLabel", diagnosis=None if ok else log_tail,
-                         log_tail=log_tail)
+    report = SmokeReport(
+        ok=ok,
+        seconds=12.5,
+        steps=8,
+        examples=32,
+        examples_per_s=20.0,
+        projections=projections,
+        error_class=None if ok else "LabelNotClassLabel",
+        diagnosis=None if ok else log_tail,
+        log_tail=log_tail,
+    )
     return report.model_dump_json().encode()
 
 
@@ -235,8 +266,9 @@ def test_smoke_failure_never_leaks_secrets(services: Services, gateway: FakeGate
     run = seed_run(services, gateway, RunState.SMOKE_RUNNING)
     leak = f"Traceback: HF_TOKEN={HF_TOKEN} rejected"
     gateway.add_artifact(REPO, 557, "intern-smoke-reports", zip_files({"reports/smoke.json": _smoke(False, leak)}))
-    deliver(services, "workflow_run", payloads.workflow_run(REPO, 557, BRANCH, run.head_sha or "",
-                                                            conclusion="failure"))
+    deliver(
+        services, "workflow_run", payloads.workflow_run(REPO, 557, BRANCH, run.head_sha or "", conclusion="failure")
+    )
     after = services.store.get_run(run.id)
     assert after is not None and after.state in ("smoke_failed", "smoke_running")
     everything = _comments(gateway, run.pr_number or 0) + str(gateway.repos[REPO].checks)
@@ -246,15 +278,31 @@ def test_smoke_failure_never_leaks_secrets(services: Services, gateway: FakeGate
 
 def test_training_results_are_committed_and_posted(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.TRAINING)
-    epochs = b"\n".join(EpochRecord(epoch=e, train_loss=1.0 / e, eval_loss=0.9, accuracy=0.5 + e / 10,
-                                    macro_f1=0.4 + e / 10, seconds=3.0).model_dump_json().encode() for e in (1, 2))
-    report = EvalReport(rows=10, accuracy=0.8, macro_f1=0.75, weighted_f1=0.79, per_class=[],
-                        confusion=ConfusionMatrix(labels=["a", "b"], matrix=[[4, 1], [1, 4]]),
-                        leakage=LeakageCheck(test_rows=10, with_duplicate_in_train=0, fraction=0.0), seconds=1.0)
+    epochs = b"\n".join(
+        EpochRecord(
+            epoch=e, train_loss=1.0 / e, eval_loss=0.9, accuracy=0.5 + e / 10, macro_f1=0.4 + e / 10, seconds=3.0
+        )
+        .model_dump_json()
+        .encode()
+        for e in (1, 2)
+    )
+    report = EvalReport(
+        rows=10,
+        accuracy=0.8,
+        macro_f1=0.75,
+        weighted_f1=0.79,
+        per_class=[],
+        confusion=ConfusionMatrix(labels=["a", "b"], matrix=[[4, 1], [1, 4]]),
+        leakage=LeakageCheck(test_rows=10, with_duplicate_in_train=0, fraction=0.0),
+        seconds=1.0,
+    )
     files = {"train.jsonl": epochs, "eval.json": report.model_dump_json().encode(), "confusion_matrix.png": b"\x89PNG"}
     gateway.add_artifact(REPO, 900, f"intern-train-reports-{run.id}", zip_files(files))
-    deliver(services, "workflow_run", payloads.workflow_run(REPO, 900, BRANCH, run.head_sha or "",
-                                                            event="workflow_dispatch"))
+    deliver(
+        services,
+        "workflow_run",
+        payloads.workflow_run(REPO, 900, BRANCH, run.head_sha or "", event="workflow_dispatch"),
+    )
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "evaluated"
     head = gateway.branch_sha(REPO, BRANCH) or ""
@@ -266,8 +314,11 @@ def test_training_results_are_committed_and_posted(services: Services, gateway: 
 
 def test_merge_dispatches_publish_and_close_cancels(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.EVALUATED)
-    deliver(services, "pull_request", payloads.pull_request(REPO, run.pr_number or 0, "closed", BRANCH,
-                                                            run.head_sha or "", "alice", merged=True))
+    deliver(
+        services,
+        "pull_request",
+        payloads.pull_request(REPO, run.pr_number or 0, "closed", BRANCH, run.head_sha or "", "alice", merged=True),
+    )
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "merged"
     assert gateway.repos[REPO].dispatches[-1][2]["mode"] == "publish"
@@ -276,6 +327,9 @@ def test_merge_dispatches_publish_and_close_cancels(services: Services, gateway:
 
 def test_close_without_merge_cancels(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.AWAITING_APPROVAL)
-    deliver(services, "pull_request", payloads.pull_request(REPO, run.pr_number or 0, "closed", BRANCH,
-                                                            run.head_sha or "", "alice"))
+    deliver(
+        services,
+        "pull_request",
+        payloads.pull_request(REPO, run.pr_number or 0, "closed", BRANCH, run.head_sha or "", "alice"),
+    )
     assert services.store.get_run(run.id).state == "cancelled"  # type: ignore[union-attr]

@@ -32,9 +32,7 @@ def test_refuses_to_serve_naming_every_missing_variable() -> None:
 def test_names_only_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTERN_WEBHOOK_SECRET", GOOD_SECRET)
     monkeypatch.setenv("INTERN_GITHUB_APP_ID", "42")
-    assert missing_for_serving(load_settings()) == [
-        "INTERN_GITHUB_PRIVATE_KEY (or INTERN_GITHUB_PRIVATE_KEY_PATH)"
-    ]
+    assert missing_for_serving(load_settings()) == ["INTERN_GITHUB_PRIVATE_KEY (or INTERN_GITHUB_PRIVATE_KEY_PATH)"]
 
 
 def test_complete_settings_from_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -53,8 +51,9 @@ def test_complete_settings_from_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, 
     assert GOOD_SECRET not in repr(settings)
 
 
-@pytest.mark.parametrize("secret", ["changeme", "CHANGETHIS", "<your-webhook-secret>", "xxxxxxxxxxxxxxxxxxxx",
-                                    "${WEBHOOK_SECRET}", "short"])
+@pytest.mark.parametrize(
+    "secret", ["changeme", "CHANGETHIS", "<your-webhook-secret>", "xxxxxxxxxxxxxxxxxxxx", "${WEBHOOK_SECRET}", "short"]
+)
 def test_placeholder_and_short_secrets_are_rejected(monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
     monkeypatch.setenv("INTERN_WEBHOOK_SECRET", secret)
     with pytest.raises(ConfigurationError, match="INTERN_WEBHOOK_SECRET"):
@@ -76,5 +75,5 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_secret_values_lists_what_to_redact() -> None:
-    settings = Settings(_env_file=None, webhook_secret=GOOD_SECRET, hf_token="hf_realtokenvalue123")  # type: ignore[arg-type]
+    settings = Settings(_env_file=None, webhook_secret=GOOD_SECRET, hf_token="hf_realtokenvalue123")
     assert set(settings.secret_values()) == {GOOD_SECRET, "hf_realtokenvalue123"}

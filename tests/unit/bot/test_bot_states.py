@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.errors import IllegalTransitionError
@@ -13,12 +15,20 @@ from bot.states import (
 )
 
 S = RunState
-HAPPY_PATH = [S.PLANNED, S.PR_OPENED, S.SMOKE_RUNNING, S.AWAITING_APPROVAL, S.TRAINING, S.EVALUATED, S.MERGED,
-              S.PUBLISHED]
+HAPPY_PATH = [
+    S.PLANNED,
+    S.PR_OPENED,
+    S.SMOKE_RUNNING,
+    S.AWAITING_APPROVAL,
+    S.TRAINING,
+    S.EVALUATED,
+    S.MERGED,
+    S.PUBLISHED,
+]
 
 
 def test_the_journey_is_allowed() -> None:
-    for current, target in zip(HAPPY_PATH, HAPPY_PATH[1:], strict=False):
+    for current, target in itertools.pairwise(HAPPY_PATH):
         assert check_transition(current, target) is target
 
 

@@ -107,8 +107,15 @@ def test_worker_runs_jobs_and_survives_a_failing_one(store: Store) -> None:
 
 
 def _run(store: Store) -> int:
-    run = store.create_run(repo="o/r", issue_number=1, created_by="alice", compute="actions", installation_id=1,
-                           delivery_id="d-1", data={"k": 1})
+    run = store.create_run(
+        repo="o/r",
+        issue_number=1,
+        created_by="alice",
+        compute="actions",
+        installation_id=1,
+        delivery_id="d-1",
+        data={"k": 1},
+    )
     return run.id
 
 

@@ -62,9 +62,7 @@ def test_app_jwt_is_rs256_backdated_60s_and_expires_within_10_minutes() -> None:
     private, public = _keys()
     token = make_app_jwt(4242, private, T0)
     assert jwt.get_unverified_header(token)["alg"] == "RS256"
-    claims = jwt.decode(
-        token, public, algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False}
-    )
+    claims = jwt.decode(token, public, algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})
     assert claims["iss"] == "4242"
     assert claims["iat"] == int(T0.timestamp()) - 60
     assert int(T0.timestamp()) < claims["exp"] <= int(T0.timestamp()) + 600
@@ -72,9 +70,7 @@ def test_app_jwt_is_rs256_backdated_60s_and_expires_within_10_minutes() -> None:
 
 def test_a_bad_private_key_gives_an_actionable_error_without_the_key() -> None:
     with pytest.raises(GitHubError) as caught:
-        make_app_jwt(
-            1, "-----BEGIN RSA PRIVATE KEY-----\nnot-a-key-SECRETBITS\n-----END RSA PRIVATE KEY-----", T0
-        )
+        make_app_jwt(1, "-----BEGIN RSA PRIVATE KEY-----\nnot-a-key-SECRETBITS\n-----END RSA PRIVATE KEY-----", T0)
     assert "INTERN_GITHUB_PRIVATE_KEY" in str(caught.value)
     assert "SECRETBITS" not in str(caught.value)
 
@@ -82,9 +78,7 @@ def test_a_bad_private_key_gives_an_actionable_error_without_the_key() -> None:
 def test_tokens_are_cached_per_installation_until_five_minutes_before_expiry() -> None:
     clock = Clock(T0)
     fetcher = RecordingFetcher(clock)
-    provider = AppTokenProvider(
-        4242, _keys()[0], base_url="https://ghe.example/api/v3/", clock=clock, fetcher=fetcher
-    )
+    provider = AppTokenProvider(4242, _keys()[0], base_url="https://ghe.example/api/v3/", clock=clock, fetcher=fetcher)
 
     assert provider.token(7) == "ghs_1"
     clock.advance(minutes=54, seconds=59)
@@ -107,9 +101,7 @@ def test_each_fetch_carries_a_fresh_jwt_signed_at_the_clock_time() -> None:
     clock.advance(hours=2)
     provider.token(1)
     issued = [
-        jwt.decode(j, _keys()[1], algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})[
-            "iat"
-        ]
+        jwt.decode(j, _keys()[1], algorithms=["RS256"], options={"verify_exp": False, "verify_iat": False})["iat"]
         for _, j in fetcher.calls
     ]
     assert issued == [int(T0.timestamp()) - 60, int((T0 + timedelta(hours=2)).timestamp()) - 60]

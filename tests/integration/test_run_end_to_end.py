@@ -1,0 +1,165 @@
+"""A real `intern run` on a small synthetic dataset, offline, with `scratch:tiny`; and one whose train.py breaks.
+
+The run goes through `runner.pipeline.run_pipeline`, so `reports/run.json` is the real one. To keep it fast, an
+`EditingReporter` (a hand-written reporter) plays the user who edits the scaffolded project between stages: when
+the smoke stage starts it sets `training.epochs: 2` and `smoke.max_steps: 2` in intern.yaml (both are read by
+the train.py subprocess, which starts after that), or, for the failure case, breaks train.py's main().
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runner.errors import StageFailedError
+from runner.pipeline import STAGES, RunOptions, run_pipeline
+from runner.progress import SilentReporter, StageContext
+from runner.schemas import (
+    EvalReport,
+    InspectReport,
+    RunStatus,
+    SmokeReport,
+    StressReport,
+    TrainSummary,
+    read_epochs,
+    read_report,
+)
+from tests.fakes.datasets import LABELS, write_dataset
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+class EditingReporter(SilentReporter):
+    """Silent, except that it runs `edit(project)` once, when the smoke stage starts."""
+
+    def __init__(self, project: Path, edit: Callable[[Path], None]) -> None:
+        self.project, self.edit, self.edited = project, edit, False
+
+    @contextmanager
+    def stage(self, name: str, detail: str = "") -> Iterator[StageContext]:
+        if name.startswith("smoke") and not self.edited:
+            self.edit(self.project)
+            self.edited = True
+        with super().stage(name, detail) as ctx:
+            yield ctx
+
+
+def shorten(project: Path) -> None:
+    path = project / "intern.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["training"].update(epochs=2, early_stopping_patience=None)
+    config["smoke"].update(max_steps=2, rows_per_class=2)
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+
+def break_train_script(project: Path) -> None:
+    shorten(project)
+    path = project / "train.py"
+    text = path.read_text(encoding="utf-8")
+    marker = "def main() -> int:\n"
+    assert marker in text
+    path.write_text(text.replace(marker, marker + '    raise RuntimeError("boom")\n', 1), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Run:
+    project: Path
+    status: RunStatus
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    root = tmp_path_factory.mktemp("e2e")
+    data = write_dataset(root / "data", "csv", per_class=40, problems=True)
+    project = root / "project"
+    options = RunOptions(data=str(data), out=project, model="scratch:tiny", objective="route tickets", workflow=False)
+    status = run_pipeline(options, EditingReporter(project, shorten))
+    return Run(project, status)
+
+
+def test_run_is_complete(finished: Run) -> None:
+    assert finished.status.complete is True
+    on_disk = read_report(finished.project / "reports" / "run.json", RunStatus)
+    assert on_disk.complete is True
+    assert list(on_disk.stages) == list(STAGES)
+    assert all(stage.state == "ok" for stage in on_disk.stages.values())
+    assert (finished.project / "reports" / "report.md").read_text(encoding="utf-8").startswith("# ML Intern run")
+
+
+def test_every_report_validates(finished: Run) -> None:
+    reports = finished.project / "reports"
+    inspect = read_report(reports / "inspect.json", InspectReport)
+    assert inspect.conflicting_groups == 1 and inspect.split_leakage == 0.0
+    smoke = read_report(reports / "smoke.json", SmokeReport)
+    assert smoke.ok and smoke.steps == 2 and (smoke.examples_per_s or 0) > 0
+    assert len(smoke.projections) > 0
+    summary = read_report(reports / "train.json", TrainSummary)
+    assert summary.model == "scratch:tiny" and summary.epochs_run == 2.0
+    epochs = read_epochs(reports / "train.jsonl")
+    assert [record.epoch for record in epochs] == [1.0, 2.0]
+    stress = read_report(reports / "stress.json", StressReport)
+    assert {family.family for family in stress.families} == {"negation", "ambiguity", "unknown", "typos"}
+    assert 0.0 <= stress.threshold <= 1.0
+    assert (reports / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_directory(finished: Run) -> None:
+    model = finished.project / "model"
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "README.md",
+        "intern.json",
+    ):
+        assert (model / name).is_file(), name
+    card = (model / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\n") and "model-index" in card
+
+
+def test_evaluation_covers_every_label(finished: Run) -> None:
+    report = read_report(finished.project / "reports" / "eval.json", EvalReport)
+    assert isinstance(report.macro_f1, float) and 0.0 <= report.macro_f1 <= 1.0
+    assert [item.label for item in report.per_class] == sorted(LABELS)
+    assert report.confusion.labels == sorted(LABELS)
+    assert report.baseline is not None and report.baseline_verdict
+    assert report.leakage.with_duplicate_in_train == 0
+
+
+def test_predict_on_the_trained_model(
+    finished: Run, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runner.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["intern", "predict", str(finished.project / "model"), "my invoice payment"])
+    with pytest.raises(SystemExit) as caught:
+        main()
+    assert caught.value.code == 0
+    label, score, text = capsys.readouterr().out.strip().split("\t")
+    assert label in (*LABELS, "unknown")
+    assert 0.0 <= float(score) <= 1.0
+    assert text == "my invoice payment"
+
+
+def test_broken_train_script_fails_the_smoke_stage(tmp_path: Path) -> None:
+    data = write_dataset(tmp_path / "data", "csv", per_class=10)
+    project = tmp_path / "project"
+    options = RunOptions(data=str(data), out=project, model="scratch:tiny", workflow=False)
+    with pytest.raises(StageFailedError, match="smoke test failed"):
+        run_pipeline(options, EditingReporter(project, break_train_script))
+    status = read_report(project / "reports" / "run.json", RunStatus)
+    assert status.complete is False
+    assert status.stages["inspect"].state == "ok" and status.stages["scaffold"].state == "ok"
+    assert status.stages["smoke"].state == "failed"
+    assert all(status.stages[name].state == "pending" for name in ("train", "evaluate", "stress", "card"))
+    smoke = read_report(project / "reports" / "smoke.json", SmokeReport)
+    assert smoke.ok is False and smoke.error_class
+    assert 'RuntimeError("boom")' in smoke.log_tail or "RuntimeError: boom" in smoke.log_tail
+    assert not (project / "model").exists()
