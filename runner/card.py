@@ -58,6 +58,32 @@ def md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+HUB_LICENCE_IDS = {
+    "community data license agreement – sharing – version 1.0": "cdla-sharing-1.0",
+    "community data license agreement - sharing - version 1.0": "cdla-sharing-1.0",
+    "cdla-sharing-1.0": "cdla-sharing-1.0",
+    "cdla-permissive-2.0": "cdla-permissive-2.0",
+    "apache-2.0": "apache-2.0",
+    "mit": "mit",
+    "cc-by-4.0": "cc-by-4.0",
+    "cc-by-sa-4.0": "cc-by-sa-4.0",
+    "cc-by-nc-4.0": "cc-by-nc-4.0",
+    "cc0-1.0": "cc0-1.0",
+}
+
+
+def hub_licence_id(licence: str | None) -> str | None:
+    """The Hub's licence identifier for a dataset licence name, when we know it (else None: no guess)."""
+    if not licence:
+        return None
+    return HUB_LICENCE_IDS.get(licence.strip().lower())
+
+
+def dataset_label(config: InternConfig) -> str:
+    """The dataset as a reader knows it: the Hub id, or the local file's name (not a machine-specific path)."""
+    return config.data.source if config.data.format == "hub" else Path(config.data.source).name
+
+
 def hub_model_id(name: str) -> str | None:
     """`name` when it looks like a Hub model id (not scratch:..., not a local path), else None."""
     if name.startswith(("scratch:", ".", "/", "~")) or not _HUB_ID.fullmatch(name):
@@ -163,7 +189,7 @@ def derive_limitations(
                 "some label noise."
             )
     items.append(
-        f"Trained on one dataset ({config.data.source}); texts from another domain, channel or "
+        f"Trained on one dataset ({dataset_label(config)}); texts from another domain, channel or "
         "language may be "
         "labelled with unwarranted confidence. Keep a human in the loop for decisions that matter."
     )
@@ -200,7 +226,7 @@ def build_card_data(config: InternConfig, evaluate: EvalReport | None, model_nam
         model_name=model_name,
         base_model=hub_model_id(config.model.name),
         datasets=[dataset_id] if dataset_id else None,
-        license=config.hub.license,
+        license=config.hub.license or hub_licence_id(config.data.licence),
         library_name="transformers",
         pipeline_tag="text-classification",
         tags=["text-classification", "ml-intern"],
@@ -251,9 +277,9 @@ def render_model_card(
         )
     summary = (
         f"A text classifier for {len(config.labels)} labels, fine-tuned from {base_text} "
-        f"on {config.data.source} by ML Intern."
+        f"on {dataset_label(config)} by ML Intern."
         if not config.model.is_scratch
-        else f"A small BERT trained from scratch ({config.model.name}) on {config.data.source} by ML Intern."
+        else f"A small BERT trained from scratch ({config.model.name}) on {dataset_label(config)} by ML Intern."
     )
     card_data = build_card_data(config, evaluate, model_name)
     text = (
@@ -279,7 +305,7 @@ def render_model_card(
             base_model_text=base_text,
             duration=format_duration(train.seconds) if train else "",
             hyperparameters=sorted((train.hyperparameters if train else {}).items()),
-            data_source=config.data.source,
+            data_source=dataset_label(config),
             data_licence=config.data.licence or "not stated: check the dataset's terms before redistributing",
             data_attribution=config.data.attribution or "not stated",
             split_seed=config.split.seed,
@@ -373,7 +399,9 @@ def render_space_files(project_dir: Path, model_repo_id: str, space_id: str) -> 
         for line in render_requirements().splitlines()
         if not re.match(r"\s*gradio\b", line)  # the Space installs gradio at sdk_version
     )
-    readme = render_space_readme(title, model_repo_id, config.hub.license, description)
+    readme = render_space_readme(
+        title, model_repo_id, config.hub.license or hub_licence_id(config.data.licence), description
+    )
     yaml.safe_load(readme.split("---", 2)[1])  # a template bug must never reach the Hub
     return {
         "README.md": readme.encode(),

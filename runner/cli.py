@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -251,7 +252,12 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)  # unwinds, so a running train.py subprocess is stopped too
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         code = app(standalone_mode=False)
     except InternError as exc:
