@@ -146,10 +146,10 @@ class InstallationEvent(_Payload):
 Event = IssueCommentEvent | PullRequestEvent | PullRequestReviewEvent | WorkflowRunEvent | InstallationEvent
 
 HANDLED: dict[str, tuple[type[BaseModel], frozenset[str]]] = {
-    "issue_comment": (IssueCommentEvent, frozenset({"created", "edited"})),
-    "pull_request": (PullRequestEvent, frozenset({"closed", "synchronize", "reopened"})),
-    "pull_request_review": (PullRequestReviewEvent, frozenset({"submitted", "dismissed"})),
-    "workflow_run": (WorkflowRunEvent, frozenset({"completed", "in_progress"})),
+    "issue_comment": (IssueCommentEvent, frozenset({"created"})),
+    "pull_request": (PullRequestEvent, frozenset({"closed", "synchronize"})),
+    "pull_request_review": (PullRequestReviewEvent, frozenset({"submitted"})),
+    "workflow_run": (WorkflowRunEvent, frozenset({"completed"})),
     "installation": (InstallationEvent, frozenset({"created", "deleted", "suspend", "unsuspend"})),
 }
 

@@ -33,6 +33,9 @@ def compute_metrics(
 ) -> tuple[float, float, float, list[ClassMetrics], ConfusionMatrix]:
     """Accuracy, macro and weighted F1, per-class metrics and the confusion matrix over EVERY class in
     `labels`, so a class absent from the test split or never predicted is reported (with zeros), not dropped."""
+    if not true:
+        empty = [ClassMetrics(label=label, precision=0.0, recall=0.0, f1=0.0, support=0) for label in labels]
+        return 0.0, 0.0, 0.0, empty, ConfusionMatrix(labels=labels, matrix=[])
     accuracy = float(accuracy_score(true, predicted)) if true else 0.0
     macro = float(f1_score(true, predicted, labels=labels, average="macro", zero_division=0))
     weighted = float(f1_score(true, predicted, labels=labels, average="weighted", zero_division=0))

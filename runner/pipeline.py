@@ -35,6 +35,7 @@ STALE_OUTPUTS = (
     "stress.json",
     "stress.md",
     "report.md",
+    "run.json",
 )
 T = TypeVar("T")
 
@@ -84,6 +85,8 @@ class StatusBook:
 
 def prepare_out_dir(out: Path) -> None:
     """Refuse to write into a non-empty directory that is not an intern project; clear a previous run."""
+    if out.exists() and not out.is_dir():
+        raise ProjectError(f"{out} is a file: --out must name a directory")
     if out.exists() and any(out.iterdir()) and not (out / "intern.yaml").is_file():
         raise ProjectError(f"{out} exists and is not an ML Intern project: choose another --out or empty it")
     shutil.rmtree(out / "model", ignore_errors=True)

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from runner.config import load_config
 from runner.data.portable import load_splits
@@ -29,7 +30,7 @@ def check_project(project_dir: Path) -> None:
             raise ProjectError(f"{project_dir / name} not found: run `intern scaffold DATA --out {project_dir}` first")
 
 
-def parse_smoke_line(lines: list[str]) -> dict[str, float] | None:
+def parse_smoke_line(lines: list[str]) -> dict[str, Any] | None:
     """The metrics train.py prints on its `INTERN_SMOKE {json}` line, or None when it never got there."""
     for line in reversed(lines):
         if line.startswith(SMOKE_MARKER):

@@ -13,7 +13,9 @@ from bot.handlers import progress, results
 from bot.handlers.context import Ctx
 from bot.repo_settings import DEFAULT_FLAVOUR, Projection, caps, choose_flavour, load_repo_settings
 from bot.states import RunState
-from bot.store import Run
+from bot.store import Run, utcnow
+
+SMOKE_REQUEST_PATH = "reports/smoke-request.md"
 
 log = logging.getLogger(__name__)
 __all__ = [
@@ -41,11 +43,17 @@ def cancel(ctx: Ctx, run: Run, actor: str) -> None:
 
 
 def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: bool = False) -> Run:
-    """Push an empty commit on the PR branch: the workflow's `pull_request` trigger re-runs the smoke test."""
+    """Push a commit recording the request on the PR branch: the workflow's `pull_request` trigger re-runs
+    the smoke test on it."""
     if run.branch is None or run.head_sha is None:
         raise CommandError(f"run #{run.id} has no PR branch yet")
+    note = f"Smoke test re-run requested by @{actor} at {utcnow().isoformat(timespec='seconds')}Z ({reason}).\n"
     sha = ctx.gateway.commit_files(
-        run.repo, run.branch, run.head_sha, {}, f"Re-run the ML Intern smoke test ({reason}, by @{actor})"
+        run.repo,
+        run.branch,
+        run.head_sha,
+        {SMOKE_REQUEST_PATH: note.encode("utf-8")},
+        f"Re-run the ML Intern smoke test ({reason}, by @{actor})",
     )
     run = remember_bot_commit(ctx, run, sha)
     attempts = 0 if reset_attempts else run.smoke_attempts

@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 _SPACES = re.compile(r"\s+")
-_PUNCT = re.compile(r"[^\w\s{}]")
+_PUNCT = re.compile(r"[^\w\s]")
 
 
 def normalise_text(text: str) -> str:

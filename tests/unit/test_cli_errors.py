@@ -143,13 +143,6 @@ def test_run_failure_leaves_an_incomplete_run_json(
     assert status["stages"]["train"]["state"] == "pending"
 
 
-USAGE_BUG = (
-    "cli.py main() checks isinstance(exc, click.exceptions.ClickException), but typer 0.29 raises its vendored "
-    "typer._click.exceptions.ClickException (a typer.TyperException), so usage errors escape with a traceback"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=Exception, reason=USAGE_BUG)
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [(["inspect"], "Missing"), (["inspect", "d.csv", "--colour", "red"], "No such option")],

@@ -41,11 +41,6 @@ def test_metrics_perfect_predictions() -> None:
     assert [item.support for item in per_class] == [1, 1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evaluate.py compute_metrics guards `if true` for accuracy and the matrix, but f1_score and "
-    "precision_recall_fscore_support raise ValueError on an empty test split",
-)
 def test_metrics_on_an_empty_test_split() -> None:
     accuracy, macro, _, per_class, confusion = compute_metrics([], [], ["a", "b"])
     assert (accuracy, macro) == (0.0, 0.0)

@@ -125,14 +125,17 @@ def test_scaffold_project_reads_licence_and_attribution(tmp_path: Path) -> None:
     assert not (out / ".github").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotADirectoryError,
-    reason="pipeline.py prepare_out_dir calls out.iterdir() on an existing FILE: NotADirectoryError (a traceback "
-    "from `intern run --out FILE`) instead of a ProjectError",
-)
 def test_prepare_out_dir_refuses_a_file(tmp_path: Path) -> None:
     path = tmp_path / "results.txt"
     path.write_text("x\n", encoding="utf-8")
     with pytest.raises(ProjectError, match=r"results\.txt"):
         prepare_out_dir(path)
+
+
+def test_prepare_out_dir_does_not_leave_a_finished_run_json(tmp_path: Path) -> None:
+    (tmp_path / "intern.yaml").write_text("x: 1\n", encoding="utf-8")
+    book = StatusBook(tmp_path)
+    book.save(complete=True)
+    prepare_out_dir(tmp_path)
+    run_json = tmp_path / "reports" / "run.json"
+    assert not run_json.exists() or read_report(run_json, RunStatus).complete is False

@@ -41,10 +41,6 @@ def test_normalise_text(raw: str, expected: str) -> None:
     assert normalise_text(raw) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portable.py _PUNCT = r'[^\\w\\s{}]' keeps '{' and '}', so 'a {b}' and 'a b' are not duplicates",
-)
 def test_normalise_text_drops_braces_like_other_punctuation() -> None:
     assert normalise_text("reset {order} now") == normalise_text("reset order now")
 

@@ -229,13 +229,6 @@ def test_render_run_md_with_some_reports(tmp_path: Path) -> None:
     assert "## Smoke test" not in text and "## Training" not in text and "## Stress tests" not in text
 
 
-PIPE_LABEL_BUG = (
-    "report_eval.md.j2 and report_inspect.md.j2 print label names raw (`| {{ c.label }} |`, `| {{ l.name }} |`) "
-    "instead of through the `cell` filter, so a label containing `|` adds a column"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=PIPE_LABEL_BUG)
 def test_label_with_a_pipe_stays_in_one_cell_of_the_eval_table() -> None:
     report = sample.eval_report()
     per_class = [report.per_class[0].model_copy(update={"label": "billing|refund"}), *report.per_class[1:]]
@@ -243,7 +236,6 @@ def test_label_with_a_pipe_stays_in_one_cell_of_the_eval_table() -> None:
     assert _table_rows(text, "billing") == [["billing\\|refund", "0.9500", "0.9500", "0.9500", "10"]]
 
 
-@pytest.mark.xfail(strict=True, reason=PIPE_LABEL_BUG)
 def test_label_with_a_pipe_stays_in_one_cell_of_the_inspect_table() -> None:
     labels = [LabelCount(name="billing|refund", count=100, share=0.5), LabelCount(name="other", count=100, share=0.5)]
     text = render_inspect_md(sample.inspect_report().model_copy(update={"labels": labels}))

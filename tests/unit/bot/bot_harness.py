@@ -118,6 +118,8 @@ def seed_run(
         RunState.TRAINING,
         RunState.EVALUATED,
     ]
+    if state is RunState.SMOKE_FAILED:
+        path = [RunState.PR_OPENED, RunState.SMOKE_RUNNING, RunState.SMOKE_FAILED]
     fields: dict[str, Any] = {"pr_number": pull.number, "branch": BRANCH, "head_sha": sha}
     for step in path:
         run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **fields)
