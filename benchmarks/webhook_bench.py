@@ -58,7 +58,7 @@ def signed(body: bytes) -> dict[str, str]:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def latency(client: httpx2.Client, url: str, body: bytes, count: int) -> list[float]:
@@ -130,8 +130,10 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
     print(f"payload: issue_comment created ({len(body)} bytes), SQLite, {os.cpu_count()} CPUs")
-    print(f"ack latency over {len(timings)} sequential deliveries: p50 {percentile(timings, 0.5) * 1000:.2f} ms, "
-          f"p99 {percentile(timings, 0.99) * 1000:.2f} ms, mean {statistics.mean(timings) * 1000:.2f} ms")
+    print(
+        f"ack latency over {len(timings)} sequential deliveries: p50 {percentile(timings, 0.5) * 1000:.2f} ms, "
+        f"p99 {percentile(timings, 0.99) * 1000:.2f} ms, mean {statistics.mean(timings) * 1000:.2f} ms"
+    )
     print(f"sustained: {sent / elapsed:.0f} deliveries/s ({sent} in {elapsed:.1f} s, {args.concurrency} senders)")
 
 

@@ -251,9 +251,15 @@ class Store:
         action: str = "",
         delivery_id: str | None = None,
         data: dict[str, Any] | None = None,
+        merge: dict[str, dict[str, Any]] | None = None,
+        append: dict[str, list[Any]] | None = None,
+        keep_last: int = 50,
         **fields: Any,
     ) -> Run:
-        """Set plain fields (not `state`) and merge `data`; audited when `action` is given."""
+        """Set plain fields (not `state`), then, inside the same locked transaction: replace top-level `data`
+        keys, `merge` into nested mappings, `append` to lists (keeping the last `keep_last`). Concurrent
+        workers updating different sections of one run therefore never lose each other's writes.
+        Audited when `action` is given."""
         if "state" in fields:
             raise ValueError("use transition() to change a run's state")
         with self.session() as session:
@@ -262,8 +268,13 @@ class Store:
                 raise LookupError(f"run {run_id} not found")
             for name, value in fields.items():
                 setattr(run, name, value)
-            if data:
-                run.set_data(**data)
+            current = run.data
+            current.update(data or {})
+            for key, values in (merge or {}).items():
+                current[key] = {**current.get(key, {}), **values}
+            for key, items in (append or {}).items():
+                current[key] = [*current.get(key, []), *items][-keep_last:]
+            run.data_json = json.dumps(current, sort_keys=True)
             run.updated_at = utcnow()
             if action:
                 session.add(

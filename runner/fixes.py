@@ -29,32 +29,20 @@ MAX_SANE_LEARNING_RATE = 1e-2
 RESET_LEARNING_RATE = 1e-3
 
 # transformers 5: TrainingArguments/Trainer keywords that were renamed (old -> new) or removed (old -> None).
-RENAMED_ARGUMENTS: dict[str, str | None] = {
+_RENAMED = {
     "evaluation_strategy": "eval_strategy",
     "no_cuda": "use_cpu",
     "warmup_ratio": "warmup_steps",  # a float in [0, 1) is a ratio in transformers 5
     "per_gpu_train_batch_size": "per_device_train_batch_size",
     "per_gpu_eval_batch_size": "per_device_eval_batch_size",
     "tokenizer": "processing_class",  # Trainer(...)
-    "overwrite_output_dir": None,
-    "logging_dir": None,
-    "use_mps_device": None,
-    "use_ipex": None,
-    "save_safetensors": None,
-    "tpu_num_cores": None,
-    "jit_mode_eval": None,
-    "half_precision_backend": None,
-    "push_to_hub_token": None,
-    "include_inputs_for_metrics": None,
 }
-_SKLEARN_METRICS = (
-    "f1_score",
-    "precision_score",
-    "recall_score",
-    "classification_report",
-    "confusion_matrix",
-    "precision_recall_fscore_support",
-)
+_REMOVED: tuple[str, ...] = ("overwrite_output_dir", "logging_dir", "use_mps_device", "use_ipex", "save_safetensors")
+_REMOVED += ("tpu_num_cores", "jit_mode_eval", "half_precision_backend", "push_to_hub_token")
+_REMOVED += ("include_inputs_for_metrics",)
+RENAMED_ARGUMENTS: dict[str, str | None] = {**_RENAMED, **dict.fromkeys(_REMOVED)}
+_SKLEARN_METRICS: tuple[str, ...] = ("f1_score", "precision_score", "recall_score", "classification_report")
+_SKLEARN_METRICS += ("confusion_matrix", "precision_recall_fscore_support")
 
 
 class ProposedFix(BaseModel):
@@ -69,7 +57,7 @@ class ProposedFix(BaseModel):
 
 
 Edit = tuple[str, dict[str, str]]  # (reason, {path: new text})
-Fixer = Callable[[dict[str, str], Diagnosis, int, ColumnChoice | None], Edit | None]
+Fixer = Callable[[dict[str, str], Diagnosis, ColumnChoice | None], Edit | None]
 
 
 # --- intern.yaml helpers ------------------------------------------------------------------------------
@@ -84,9 +72,7 @@ def yaml_set(text: str, section: str, key: str, value: object) -> str:
     """Set `section.key` to `value` in YAML text, editing one line so comments and order survive."""
     rendered = yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
     lines = text.splitlines(keepends=True)
-    header = next(
-        (i for i, line in enumerate(lines) if re.match(rf"^{re.escape(section)}:\s*(#.*)?$", line)), None
-    )
+    header = next((i for i, line in enumerate(lines) if re.match(rf"^{re.escape(section)}:\s*(#.*)?$", line)), None)
     if header is None:
         suffix = "" if not text or text.endswith("\n") else "\n"
         return f"{text}{suffix}{section}:\n  {key}: {rendered}\n"
@@ -170,9 +156,7 @@ def _keyword_pattern(name: str) -> re.Pattern[str]:
 # --- the fixes ----------------------------------------------------------------------------------------
 
 
-def fix_classlabel(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_classlabel(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     script = files.get(TRAIN_SCRIPT, "")
     found = re.search(
         r"^(?P<indent>[ \t]*)(?P<var>\w+) = Dataset\.from_dict\(.*[\"'](?P<col>labels?)[\"']\s*:.*\)\s*$",
@@ -181,27 +165,17 @@ def fix_classlabel(
     )
     if found is None or re.search(r"cast_column\([^)]*ClassLabel", script):
         return None
-    names = (
-        "label_names"
-        if "label_names" in script
-        else repr([str(x) for x in read_yaml(files).get("labels", [])])
-    )
+    names = "label_names" if "label_names" in script else repr([str(x) for x in read_yaml(files).get("labels", [])])
     var, col = found.group("var"), found.group("col")
     line = f'{found.group("indent")}{var} = {var}.cast_column("{col}", ClassLabel(names={names}))\n'
     new = script[: found.end() + 1] + line + script[found.end() + 1 :]
     if not re.search(r"^\s*from datasets import[^\n]*\bClassLabel\b", new, re.MULTILINE):
-        new = re.sub(
-            r"^import ", "from datasets import ClassLabel\nimport ", new, count=1, flags=re.MULTILINE
-        )
-    reason = (
-        f"cast the `{col}` column to a ClassLabel over the configured label names so it can be stratified"
-    )
+        new = re.sub(r"^import ", "from datasets import ClassLabel\nimport ", new, count=1, flags=re.MULTILINE)
+    reason = f"cast the `{col}` column to a ClassLabel over the configured label names so it can be stratified"
     return _script_edit(files, new, reason + " and batched as integer ids")
 
 
-def fix_metric_labels(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_metric_labels(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     script = files.get(TRAIN_SCRIPT, "")
     if "every_class" in script:
         every = "every_class"
@@ -227,9 +201,7 @@ def fix_metric_labels(
     return _script_edit(files, new, reason) if changed else None
 
 
-def fix_columns(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_columns(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     data = read_yaml(files).get("data") or {}
     missing = diagnosis.details.get("column")
     if columns is None or not isinstance(data, dict):
@@ -245,9 +217,7 @@ def fix_columns(
     return _config_edit(files, edits, f"the data has no column {missing!r}; detected columns: {what}")
 
 
-def fix_pad_token(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_pad_token(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     script = files.get(TRAIN_SCRIPT, "")
     assignments = list(
         re.finditer(r"^(?P<indent>[ \t]*)(?P<targets>[\w, ]*\btokenizer\b[\w, ]*)=[^=].*$", script, re.M)
@@ -275,9 +245,7 @@ def fix_pad_token(
     return _script_edit(files, new, "the tokenizer has no pad token: use EOS/UNK as padding (or add [PAD])")
 
 
-def fix_out_of_memory(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_out_of_memory(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     training = read_yaml(files).get("training") or {}
     batch, accumulation = (
         int(training.get("batch_size", 32)),
@@ -299,9 +267,7 @@ def fix_out_of_memory(
     return _config_edit(files, edits, reason)
 
 
-def fix_cuda(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_cuda(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     device = (read_yaml(files).get("training") or {}).get("device", "auto")
     if device == "cpu":
         return None
@@ -309,9 +275,7 @@ def fix_cuda(
     return _config_edit(files, [("training", "device", "cpu")], reason)
 
 
-def fix_training_argument(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_training_argument(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     argument = diagnosis.details.get("argument", "")
     if argument not in RENAMED_ARGUMENTS:
         return None
@@ -330,9 +294,7 @@ def fix_training_argument(
     return _script_edit(files, new, f"transformers 5 removed the `{argument}` argument: {what}")
 
 
-def fix_sequence_length(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_sequence_length(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     current = (read_yaml(files).get("model") or {}).get("max_length")
     positions = diagnosis.details.get("positions")
     if positions is not None:
@@ -347,9 +309,7 @@ def fix_sequence_length(
     return _config_edit(files, [("model", "max_length", target)], reason)
 
 
-def fix_learning_rate(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_learning_rate(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     rate = float((read_yaml(files).get("training") or {}).get("learning_rate", 5e-5))
     new_rate = rate / 10 if rate <= MAX_SANE_LEARNING_RATE else RESET_LEARNING_RATE
     why = "divided by 10" if rate <= MAX_SANE_LEARNING_RATE else f"above {MAX_SANE_LEARNING_RATE:g}, reset"
@@ -357,15 +317,11 @@ def fix_learning_rate(
     return _config_edit(files, [("training", "learning_rate", new_rate)], reason)
 
 
-def fix_timeout(
-    files: dict[str, str], diagnosis: Diagnosis, attempt: int, columns: ColumnChoice | None
-) -> Edit | None:
+def fix_timeout(files: dict[str, str], diagnosis: Diagnosis, columns: ColumnChoice | None) -> Edit | None:
     smoke = read_yaml(files).get("smoke") or {}
     steps, limit = int(smoke.get("max_steps", 8)), int(smoke.get("time_limit_s", 600))
     if steps > 8:
-        return _config_edit(
-            files, [("smoke", "max_steps", 8)], f"smoke test timed out: max_steps {steps} -> 8"
-        )
+        return _config_edit(files, [("smoke", "max_steps", 8)], f"smoke test timed out: max_steps {steps} -> 8")
     reason = f"smoke test timed out: time_limit_s {limit} -> {limit * 2}"
     return _config_edit(files, [("smoke", "time_limit_s", limit * 2)], reason)
 
@@ -396,20 +352,37 @@ def unified_diff(old: dict[str, str], new: dict[str, str]) -> str:
     return "".join(part if part.endswith("\n") else part + "\n" for part in parts)
 
 
+def _project_view(files: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """`files` keyed by the canonical names (train.py, intern.yaml), and the real key of each.
+
+    The bot passes repo paths; a project may live in a subdirectory (`ml/train.py`)."""
+    view, keys = dict(files), {name: name for name in files}
+    for name in PROJECT_FILES:
+        if name not in files:
+            nested = sorted(key for key in files if key.endswith("/" + name))
+            if nested:
+                view[name], keys[name] = files[nested[0]], nested[0]
+    return view, keys
+
+
 def propose_fix(
     files: dict[str, str], diagnosis: Diagnosis, attempt: int, *, columns: ColumnChoice | None = None
 ) -> ProposedFix | None:
     """The catalogue's fix for `diagnosis` on these files, or None when none applies.
 
-    `files` maps project-relative paths (train.py, intern.yaml) to their text; `columns` is the runner's
-    column detection on the data (needed only for missing_column).
+    `files` maps paths (train.py, intern.yaml, or the same names under one subdirectory) to their text;
+    `columns` is the runner's column detection on the data (needed only for missing_column). `attempt`
+    (1-based) is part of the contract for fixes that escalate; today's fixes read the current files instead.
     """
     fixer = FIXERS.get(diagnosis.error_class)
-    edit = fixer(files, diagnosis, attempt, columns) if fixer else None
+    if fixer is None:
+        return None
+    view, keys = _project_view(files)
+    edit = fixer(view, diagnosis, columns)
     if edit is None:
         return None
     reason, changes = edit
-    changes = {path: text for path, text in changes.items() if files.get(path) != text}
+    changes = {keys.get(path, path): text for path, text in changes.items() if view.get(path) != text}
     if not changes:
         return None
     return ProposedFix(

@@ -32,8 +32,7 @@ __all__ = [
 
 
 def remember_bot_commit(ctx: Ctx, run: Run, sha: str) -> Run:
-    shas = [*run.data.get("bot_shas", []), sha][-50:]
-    return ctx.store.update_run(run.id, data={"bot_shas": shas})
+    return ctx.store.update_run(run.id, append={"bot_shas": [sha]})
 
 
 def cancel(ctx: Ctx, run: Run, actor: str) -> None:

@@ -49,14 +49,11 @@ def refresh(ctx: Ctx, run_id: int) -> Run:
 
 
 def set_section(ctx: Ctx, run: Run, name: str, markdown: str, **data: Any) -> Run:
-    sections = dict(run.data.get("sections", {}))
-    sections[name] = markdown
-    return ctx.store.update_run(run.id, data={"sections": sections, **data})
+    return ctx.store.update_run(run.id, data=data, merge={"sections": {name: markdown}})
 
 
 def add_notice(ctx: Ctx, run: Run, text: str) -> Run:
-    notices = [*run.data.get("notices", []), text]
-    return ctx.store.update_run(run.id, data={"notices": notices[-10:]})
+    return ctx.store.update_run(run.id, append={"notices": [text]}, keep_last=10)
 
 
 def set_next_step(ctx: Ctx, run: Run, text: str | None) -> Run:
@@ -74,7 +71,7 @@ def check(
     head_sha: str | None = None,
 ) -> Run:
     """Create or update the check run of `stage` ("ML Intern: <stage>") on the run's head SHA."""
-    checks: dict[str, list[Any]] = dict(run.data.get("checks", {}))
+    checks: dict[str, list[Any]] = run.data.get("checks", {})
     sha = head_sha or run.head_sha
     if sha is None:
         return run
@@ -84,5 +81,4 @@ def check(
         ctx.gateway.update_check_run(run.repo, int(existing[0]), status, conclusion, title, summary)
         return run
     check_id = ctx.gateway.create_check_run(run.repo, sha, f"ML Intern: {stage}", status, conclusion, title, summary)
-    checks[stage] = [check_id, sha]
-    return ctx.store.update_run(run.id, data={"checks": checks})
+    return ctx.store.update_run(run.id, merge={"checks": {stage: [check_id, sha]}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 
@@ -26,12 +27,10 @@ OVERRIDE_KEYS = {
     "language": "language",
 }
 _OVERRIDE = re.compile(r"(?<!\S)([A-Za-z_]+)=(\"[^\"]*\"|'[^']*'|\S+)")
-STOP_WORDS = frozenset(
-    """a an and are as at be by classify classifier classification dataset data detect for from i in into is it
+_STOP = """a an and are as at be by classify classifier classification dataset data detect for from i in into is it
     label labels model of on or our please predict should text texts that the their them this to train training
-    use using want we what which with would build make sort categorise categorize type types by issue intern
-    """.split()
-)
+    use using want we what which with would build make sort categorise categorize type types issue intern"""
+STOP_WORDS = frozenset(_STOP.split())
 KEYWORD_TASKS = {
     "sentiment": ("sentiment", "positive/negative opinion"),
     "intent": ("intent", "user intent"),
@@ -90,7 +89,7 @@ def search_terms(text: str) -> list[str]:
         hint = KEYWORD_TASKS.get(word)
         if hint and hint[0] not in terms:
             terms.append(hint[0])
-    for first, second in zip(words, words[1:], strict=False):
+    for first, second in itertools.pairwise(words):
         terms.append(f"{first}-{second}")
     terms.extend(w for w in words if w not in terms)
     return terms[:8]

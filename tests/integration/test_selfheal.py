@@ -159,6 +159,7 @@ def break_learning_rate(project: Path) -> None:
 
 def break_time_limit(project: Path) -> None:
     edit(project, "intern.yaml", set_yaml("smoke", "time_limit_s", 10))
+    edit(project, "intern.yaml", set_yaml("smoke", "max_steps", 100_000))
 
 
 def break_dependency(project: Path) -> None:
@@ -266,7 +267,9 @@ def test_loop_repairs_catalogue_entry(outcomes: dict[str, Outcome], entry: str) 
     scenario, outcome = SCENARIOS[name], outcomes[name]
     report = outcome.report
     classes = [attempt.error_class for attempt in report.attempts]
-    assert classes == list(scenario.expected), (classes, report.log_tail[-2000:])
+    # a fix may need a second step (a timeout: fewer steps, then more time); repeats are allowed
+    distinct = [c for i, c in enumerate(classes) if i == 0 or classes[i - 1] != c]
+    assert distinct == list(scenario.expected), (classes, report.log_tail[-2000:])
     assert outcome.attempts == report.attempts  # on_attempt saw every attempt
     mine = report.attempts[classes.index(entry)]
     assert report.ok is scenario.repaired, (report.diagnosis, report.log_tail[-2000:])

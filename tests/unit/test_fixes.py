@@ -62,16 +62,12 @@ def test_yaml_set_keeps_comments_and_order() -> None:
 
 def test_yaml_set_inserts_missing_key_and_section() -> None:
     text = "training:\n  lr: 1\n"
-    assert yaml.safe_load(yaml_set(text, "training", "device", "cpu")) == {
-        "training": {"lr": 1, "device": "cpu"}
-    }
+    assert yaml.safe_load(yaml_set(text, "training", "device", "cpu")) == {"training": {"lr": 1, "device": "cpu"}}
     assert yaml.safe_load(yaml_set(text, "model", "max_length", 64))["model"] == {"max_length": 64}
 
 
 def test_out_of_memory_halves_batch_and_keeps_effective_batch(project: dict[str, str]) -> None:
-    log = (
-        "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 40.00 GiB. GPU 0 has a total capacity"
-    )
+    log = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 40.00 GiB. GPU 0 has a total capacity"
     new, reason = _apply(project, log)
     training = _config(new).training
     assert (training.batch_size, training.gradient_accumulation_steps) == (16, 2)
@@ -158,13 +154,9 @@ def test_metric_labels_added(project: dict[str, str]) -> None:
         "        )\n"
         '        return {\n            "accuracy"',
     )
-    log = (
-        "ValueError: Number of classes, 2, does not match size of target_names, 3. Try specifying the labels"
-    )
+    log = "ValueError: Number of classes, 2, does not match size of target_names, 3. Try specifying the labels"
     new, reason = _apply({**project, "train.py": script}, log)
-    assert "target_names=[str(i) for i in every_class], labels=every_class)" in new["train.py"].replace(
-        "\n", ""
-    )
+    assert "target_names=[str(i) for i in every_class], labels=every_class)" in new["train.py"].replace("\n", "")
     assert "zero_division=0, labels=every_class)" in new["train.py"]
     assert "classification_report" in reason and "f1_score" in reason
 
@@ -179,10 +171,7 @@ def test_pad_token_guard_added_after_model_is_built(project: dict[str, str]) -> 
     at = next(i for i, line in enumerate(lines) if "tokenizer, model, max_length = build_model(" in line)
     assert "if tokenizer.pad_token is None:" in lines[at + 1]
     assert "model.config.pad_token_id = tokenizer.pad_token_id" in new["train.py"]
-    assert (
-        propose_fix(new, classify_failure("Cannot handle batch sizes > 1 if no padding token is defined"), 2)
-        is None
-    )
+    assert propose_fix(new, classify_failure("Cannot handle batch sizes > 1 if no padding token is defined"), 2) is None
 
 
 @pytest.mark.parametrize(
@@ -198,9 +187,7 @@ def test_renamed_training_arguments(project: dict[str, str], good: str, bad: str
     broken = {**project, "train.py": _replace(project["train.py"], good, bad)}
     argument = bad.split("=", 1)[0]
     owner = "Trainer" if argument == "tokenizer" else "TrainingArguments"
-    new, reason = _apply(
-        broken, f"TypeError: {owner}.__init__() got an unexpected keyword argument '{argument}'"
-    )
+    new, reason = _apply(broken, f"TypeError: {owner}.__init__() got an unexpected keyword argument '{argument}'")
     assert new["train.py"] == project["train.py"]
     assert argument in reason
 
@@ -259,3 +246,42 @@ def test_fix_that_does_not_apply_returns_none(project: dict[str, str]) -> None:
         details={"argument": "evaluation_strategy"},
     )
     assert propose_fix(project, diagnosis, 1) is None  # the script does not use it
+
+
+# --- applying an LLM's unified diff (runner.selfheal.apply_unified_diff, pure) -------------------------
+
+
+def test_apply_unified_diff_round_trip(project: dict[str, str]) -> None:
+    from runner.fixes import unified_diff
+    from runner.selfheal import apply_unified_diff
+
+    broken = {**project, "train.py": project["train.py"].replace("trainer.train()", "trainer.trian()")}
+    diff = unified_diff(broken, project)
+    assert apply_unified_diff(broken, diff) == {"train.py": project["train.py"]}
+
+
+@pytest.mark.parametrize(
+    ("diff", "message"),
+    [
+        ("--- a/setup.py\n+++ b/setup.py\n@@ -1 +1 @@\n-x\n+y\n", "touches 'setup.py'"),
+        ("--- a/train.py\n+++ b/train.py\n@@ -1 +1 @@\n-no such line\n+y\n", "does not match train.py"),
+        ("--- a/train.py\n+++ b/train.py\n@@ bogus @@\n", "bad hunk header"),
+        ("just prose, no diff", "no file changes"),
+        ("--- a/train.py\nno plus header\n", "not followed by"),
+    ],
+)
+def test_apply_unified_diff_rejections(project: dict[str, str], diff: str, message: str) -> None:
+    from runner.selfheal import PatchError, apply_unified_diff
+
+    with pytest.raises(PatchError, match=message):
+        apply_unified_diff(project, diff)
+
+
+def test_project_in_a_subdirectory_keeps_its_paths(project: dict[str, str]) -> None:
+    files = {
+        "ml/train.py": project["train.py"],
+        "ml/intern.yaml": yaml_set(project["intern.yaml"], "training", "device", "cuda"),
+    }
+    fix = propose_fix(files, classify_failure("AssertionError: Torch not compiled with CUDA enabled"), 1)
+    assert fix is not None and list(fix.changes) == ["ml/intern.yaml"]
+    assert fix.diff.startswith("--- a/ml/intern.yaml")

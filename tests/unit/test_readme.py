@@ -27,6 +27,8 @@ def test_readme_lists_every_intern_cli_command() -> None:
     from runner.cli import app
 
     text = README.read_text(encoding="utf-8")
-    names = [command.name or (command.callback.__name__ if command.callback else "") for command in app.registered_commands]
+    names = [
+        command.name or (command.callback.__name__ if command.callback else "") for command in app.registered_commands
+    ]
     missing = [name for name in names if name != "version" and f"intern {name}" not in text]
     assert not missing, f"README.md does not document: {missing}"

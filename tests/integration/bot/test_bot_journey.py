@@ -275,6 +275,8 @@ def test_comment_to_published_model(
     wait_for(lambda: "`published`" in "".join(sticky_comments()), what="the final comment")
     sticky = sticky_comments()
     assert len(sticky) == 1  # one sticky comment, edited in place
+    sticky_id = next(c.id for c in fake_github.comments(REPO, pull.number) if f"intern-bot:run:{run.id}" in c.body)
+    assert fake_github.comment_edits.count(sticky_id) >= 5
     body = sticky[0]
     assert "`published`" in body and f"{fake_hub.url}/{repo_id}" in body and "macro F1" in body
     every = "\n".join(c.body for c in fake_github.comments(REPO))

@@ -41,9 +41,8 @@ def test_secrets_are_redacted_from_log_lines(tmp_path: Path, caplog: pytest.LogC
     services = make_services(tmp_path, gateway, workers=0)
     old_factory = logging.getLogRecordFactory()
     try:
-        with serve(create_app(services.settings, services)):
-            with caplog.at_level(logging.INFO):
-                logging.getLogger("bot.anything").warning("calling the Hub with %s and %s", HF_TOKEN, SECRET)
+        with serve(create_app(services.settings, services)), caplog.at_level(logging.INFO):
+            logging.getLogger("bot.anything").warning("calling the Hub with %s and %s", HF_TOKEN, SECRET)
     finally:
         logging.setLogRecordFactory(old_factory)
     text = caplog.text

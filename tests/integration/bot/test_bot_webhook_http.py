@@ -140,3 +140,39 @@ def test_read_only_user_over_http(live: tuple[str, httpx2.Client], services: Ser
     assert response.status_code == 202
     wait_for(lambda: gateway.comments_on(REPO, 1), what="the refusal")
     assert "Only people with **write** or **admin**" in gateway.comments_on(REPO, 1)[0]
+
+
+def _drained(services: Services) -> bool:
+    return queue.count(services.store, queue.QUEUED) == 0 and queue.count(services.store, queue.RUNNING) == 0
+
+
+def test_approvals_that_must_not_start_training_over_http(
+    live: tuple[str, httpx2.Client], services: Services, gateway: FakeGateway
+) -> None:
+    from bot.states import RunState
+    from tests.unit.bot.bot_harness import BRANCH, seed_run
+
+    base, client = live
+    gateway.repos[REPO].permissions["ml-intern[bot]"] = "admin"
+    run = seed_run(services, gateway, RunState.AWAITING_APPROVAL)
+    number, head = run.pr_number or 0, run.head_sha or ""
+    attempts = [
+        payloads.review(REPO, number, BRANCH, head, "ml-intern[bot]", kind="Bot"),  # a bot, even with admin
+        payloads.review(REPO, number, BRANCH, head, "reader"),  # read-only user
+        payloads.review(REPO, number, BRANCH, head, "alice", commit_id="0" * 40),  # stale SHA
+        payloads.review(REPO, number, BRANCH, head, "alice", head_repo="mallory/tickets"),  # fork PR
+    ]
+    for payload in attempts:
+        assert send(client, base, SECRET, "pull_request_review", payload).status_code == 202
+    wait_for(lambda: _drained(services), what="the queue to drain")
+    assert services.store.get_run(run.id).state == "awaiting_approval"  # type: ignore[union-attr]
+    assert gateway.repos[REPO].dispatches == []
+
+    good = payloads.review(REPO, number, BRANCH, head, "alice")
+    assert send(client, base, SECRET, "pull_request_review", good, "approval-1").status_code == 202
+    wait_for(lambda: services.store.get_run(run.id).state == "training", what="training")  # type: ignore[union-attr]
+    # replays: the same delivery id is dropped at the edge; the same body under a new id changes nothing
+    assert send(client, base, SECRET, "pull_request_review", good, "approval-1").json()["status"] == "duplicate"
+    assert send(client, base, SECRET, "pull_request_review", good, "approval-2").status_code == 202
+    wait_for(lambda: _drained(services), what="the queue to drain")
+    assert len(gateway.repos[REPO].dispatches) == 1

@@ -16,7 +16,11 @@ def test_manifest_lists_permissions_and_events() -> None:
     manifest = json.loads(result.output)
     assert manifest["hook_attributes"]["url"] == "https://bot.example.org/webhook"
     assert manifest["default_permissions"] == {
-        "contents": "write", "pull_requests": "write", "issues": "write", "checks": "write", "actions": "write",
+        "contents": "write",
+        "pull_requests": "write",
+        "issues": "write",
+        "checks": "write",
+        "actions": "write",
         "metadata": "read",
     }
     assert set(manifest["default_events"]) == {"issue_comment", "pull_request", "pull_request_review", "workflow_run"}

@@ -36,9 +36,10 @@ def test_fields_we_read() -> None:
     assert isinstance(comment, IssueCommentEvent)
     assert comment.issue.is_pull_request and comment.comment.body == "/intern status"
     assert comment.installation_id == 1
-    merged = parse_event("pull_request", json.loads(
-        (payloads.FIXTURES / "extra-payload-examples/pull_request/closed.merged.payload.json").read_text()
-    ))
+    merged = parse_event(
+        "pull_request",
+        json.loads((payloads.FIXTURES / "extra-payload-examples/pull_request/closed.merged.payload.json").read_text()),
+    )
     assert isinstance(merged, PullRequestEvent) and merged.pull_request.merged is True
     assert parse_event("check_run", {"action": "created"}) is None
     assert parse_event("issue_comment", {"action": "deleted"}) is None

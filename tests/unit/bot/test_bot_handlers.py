@@ -358,8 +358,9 @@ def test_a_known_smoke_failure_gets_a_fix_commit_then_a_human(services: Services
     assert message.startswith("ML Intern smoke fix 1/3: cuda_unavailable") and "CUDA" in message
     # the same failure again on the fixed head: no known fix applies any more -> a human is asked
     gateway.add_artifact(REPO, 602, "intern-smoke-reports", zip_files({"smoke.json": _smoke(False, log)}))
-    deliver(services, "workflow_run", payloads.workflow_run(REPO, 602, BRANCH, fixed.head_sha or "",
-                                                            conclusion="failure"))
+    deliver(
+        services, "workflow_run", payloads.workflow_run(REPO, 602, BRANCH, fixed.head_sha or "", conclusion="failure")
+    )
     stuck = services.store.get_run(run.id)
     assert stuck is not None and stuck.state == "smoke_failed"
     assert "a human needs to look" in _comments(gateway, run.pr_number or 0)
@@ -368,10 +369,15 @@ def test_a_known_smoke_failure_gets_a_fix_commit_then_a_human(services: Services
 def test_fix_attempts_are_capped_at_three(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.SMOKE_RUNNING)
     services.store.update_run(run.id, smoke_attempts=3)
-    gateway.add_artifact(REPO, 603, "intern-smoke-reports",
-                         zip_files({"smoke.json": _smoke(False, "Torch not compiled with CUDA enabled")}))
-    deliver(services, "workflow_run", payloads.workflow_run(REPO, 603, BRANCH, run.head_sha or "",
-                                                            conclusion="failure"))
+    gateway.add_artifact(
+        REPO,
+        603,
+        "intern-smoke-reports",
+        zip_files({"smoke.json": _smoke(False, "Torch not compiled with CUDA enabled")}),
+    )
+    deliver(
+        services, "workflow_run", payloads.workflow_run(REPO, 603, BRANCH, run.head_sha or "", conclusion="failure")
+    )
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "smoke_failed" and after.head_sha == run.head_sha
     assert "3 automatic fixes did not help" in _comments(gateway, run.pr_number or 0)
@@ -381,13 +387,19 @@ def test_smoke_and_retry_commands_push_a_commit_that_reruns_the_workflow(
     services: Services, gateway: FakeGateway
 ) -> None:
     run = seed_run(services, gateway, RunState.SMOKE_FAILED)
-    deliver(services, "issue_comment", payloads.issue_comment(REPO, run.pr_number or 0, "/intern retry", "alice",
-                                                              on_pr=True))
+    deliver(
+        services,
+        "issue_comment",
+        payloads.issue_comment(REPO, run.pr_number or 0, "/intern retry", "alice", on_pr=True),
+    )
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "smoke_running" and after.head_sha != run.head_sha
     note = gateway.read_file(REPO, "reports/smoke-request.md", after.head_sha or "") or b""
     assert b"requested by @alice" in note
     assert after.head_sha in after.data["bot_shas"]  # its synchronize event will not count as a human push
-    deliver(services, "issue_comment", payloads.issue_comment(REPO, run.pr_number or 0, "/intern publish", "alice",
-                                                              on_pr=True))
+    deliver(
+        services,
+        "issue_comment",
+        payloads.issue_comment(REPO, run.pr_number or 0, "/intern publish", "alice", on_pr=True),
+    )
     assert "publishing happens once the PR is merged" in _comments(gateway, run.pr_number or 0)

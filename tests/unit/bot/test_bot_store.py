@@ -151,3 +151,20 @@ def test_one_active_run_lookup_and_data_merge(store: Store) -> None:
     assert store.latest_run("o/r", 1) is not None
     with pytest.raises(ValueError, match="transition"):
         store.update_run(run_id, state="training")
+
+
+def test_nested_updates_from_two_workers_do_not_overwrite_each_other(store: Store) -> None:
+    run_id = _run(store)
+    stale_a = store.get_run(run_id)
+    stale_b = store.get_run(run_id)
+    assert stale_a is not None and stale_b is not None
+    store.update_run(stale_a.id, merge={"sections": {"smoke": "ok"}}, append={"notices": ["one"]})
+    store.update_run(stale_b.id, merge={"sections": {"training": "epoch 1"}}, append={"notices": ["two"]})
+    run = store.get_run(run_id)
+    assert run is not None
+    assert run.data["sections"] == {"smoke": "ok", "training": "epoch 1"}
+    assert run.data["notices"] == ["one", "two"]
+    for index in range(60):
+        store.update_run(run_id, append={"shas": [index]}, keep_last=50)
+    run = store.get_run(run_id)
+    assert run is not None and run.data["shas"] == list(range(10, 60))
