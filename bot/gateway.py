@@ -64,9 +64,7 @@ class GitHubGateway(Protocol):
         """File content at `ref`, None when the file does not exist there."""
         ...
 
-    def commit_files(
-        self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str
-    ) -> str:
+    def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:
         """One commit on top of `base_sha` holding `files` (git data API: blobs, tree, commit), then create or
         fast-forward `branch` to it. Returns the new commit SHA."""
         ...

@@ -240,9 +240,7 @@ class PyGithubGateway:
     def get_issue(self, repo: str, number: int) -> IssueInfo:
         with self._calling(f"reading issue #{number} in {repo}"):
             issue = self._repo(repo).get_issue(number)
-            return IssueInfo(
-                number=issue.number, title=issue.title, body=issue.body or "", author=issue.user.login
-            )
+            return IssueInfo(number=issue.number, title=issue.title, body=issue.body or "", author=issue.user.login)
 
     def default_branch(self, repo: str) -> str:
         with self._calling(f"reading the default branch of {repo}"):
@@ -269,9 +267,7 @@ class PyGithubGateway:
         except GitHubNotFound:
             return None
 
-    def commit_files(
-        self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str
-    ) -> str:
+    def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:
         if not files:
             raise ValueError("commit_files needs at least one file")
         with self._calling(f"committing {len(files)} file(s) to {branch!r} in {repo}"):

@@ -94,11 +94,7 @@ def hub_model_id(name: str) -> str | None:
 def format_duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
-    return (
-        f"{hours} h {minutes:02d} min"
-        if hours
-        else (f"{minutes} min {secs:02d} s" if minutes else f"{secs} s")
-    )
+    return f"{hours} h {minutes:02d} min" if hours else (f"{minutes} min {secs:02d} s" if minutes else f"{secs} s")
 
 
 def derive_limitations(
@@ -134,9 +130,7 @@ def derive_limitations(
     elif evaluate is None:
         items.append("No test evaluation was run: the quality of this model is unmeasured.")
     if stress is None:
-        items.append(
-            "Stress tests were not run: robustness to negation, typos and unrelated inputs is unmeasured."
-        )
+        items.append("Stress tests were not run: robustness to negation, typos and unrelated inputs is unmeasured.")
     else:
         by_family = {family.family: family for family in stress.families}
         unknown = by_family.get("unknown")
@@ -185,8 +179,7 @@ def derive_limitations(
             )
         if inspect.conflicting_groups > 0:
             items.append(
-                f"{inspect.conflicting_groups} texts appear with more than one label in the data: "
-                "some label noise."
+                f"{inspect.conflicting_groups} texts appear with more than one label in the data: some label noise."
             )
     items.append(
         f"Trained on one dataset ({dataset_label(config)}); texts from another domain, channel or "
@@ -211,9 +204,7 @@ def build_card_data(config: InternConfig, evaluate: EvalReport | None, model_nam
             "dataset_split": "test",
         }
         results = [
-            EvalResult(
-                **common, metric_type="accuracy", metric_name="Accuracy", metric_value=evaluate.accuracy
-            ),
+            EvalResult(**common, metric_type="accuracy", metric_name="Accuracy", metric_value=evaluate.accuracy),
             EvalResult(
                 **common,
                 metric_type="f1",
@@ -256,9 +247,7 @@ def render_model_card(
         threshold = stress.threshold
     results_table = confusion_table = ""
     if evaluate is not None:
-        header = ["metric", model_name] + (
-            [f"baseline ({evaluate.baseline.name})"] if evaluate.baseline else []
-        )
+        header = ["metric", model_name] + ([f"baseline ({evaluate.baseline.name})"] if evaluate.baseline else [])
         rows = [
             ["accuracy", f"{evaluate.accuracy:.4f}"]
             + ([f"{evaluate.baseline.accuracy:.4f}"] if evaluate.baseline else []),
@@ -270,10 +259,7 @@ def render_model_card(
         matrix = evaluate.confusion
         confusion_table = md_table(
             ["true / predicted", *matrix.labels],
-            [
-                [label, *(str(v) for v in row)]
-                for label, row in zip(matrix.labels, matrix.matrix, strict=False)
-            ],
+            [[label, *(str(v) for v in row)] for label, row in zip(matrix.labels, matrix.matrix, strict=False)],
         )
     summary = (
         f"A text classifier for {len(config.labels)} labels, fine-tuned from {base_text} "
@@ -379,9 +365,7 @@ def render_space_readme(title: str, model_repo_id: str, licence: str | None, des
     return (
         _environment()
         .get_template("space_readme.md.j2")
-        .render(
-            front_matter=data.to_yaml(), title=title, model_repo_id=model_repo_id, description=description
-        )
+        .render(front_matter=data.to_yaml(), title=title, model_repo_id=model_repo_id, description=description)
     )
 
 

@@ -151,8 +151,7 @@ def map_hub_error(exc: BaseException, action: str, endpoint: str) -> ExternalSer
 
     if isinstance(exc, OfflineModeIsEnabled):
         return ExternalServiceError(
-            f"{action}: HF_HUB_OFFLINE is set, so no request may reach {endpoint}. Unset "
-            "HF_HUB_OFFLINE to go online."
+            f"{action}: HF_HUB_OFFLINE is set, so no request may reach {endpoint}. Unset HF_HUB_OFFLINE to go online."
         )
     if isinstance(exc, LocalTokenNotFoundError):
         return ExternalServiceError(f"{action}: no Hugging Face token. Set HF_TOKEN or pass --token.")
@@ -181,16 +180,13 @@ def map_hub_error(exc: BaseException, action: str, endpoint: str) -> ExternalSer
                 "(a 'write' token, or a fine-grained token with repo write permission)."
             )
         if status == 429:
-            return ExternalServiceError(
-                f"{action}: rate limited by the Hub (429){detail}. Retry in a few minutes."
-            )
+            return ExternalServiceError(f"{action}: rate limited by the Hub (429){detail}. Retry in a few minutes.")
         if status >= 500:
             return ExternalServiceError(f"{action}: the Hub failed ({status}){detail}. Retry later.")
         return ExternalServiceError(f"{action}: the Hub answered {status}{detail}.")
     if isinstance(exc, httpx2.TransportError):
         return ExternalServiceError(
-            f"{action}: cannot reach {endpoint} ({type(exc).__name__}: {exc}). Check the network and "
-            "HF_ENDPOINT."
+            f"{action}: cannot reach {endpoint} ({type(exc).__name__}: {exc}). Check the network and HF_ENDPOINT."
         )
     return ExternalServiceError(f"{action}: {type(exc).__name__}: {exc}")
 
@@ -199,9 +195,7 @@ def _is_hub_failure(exc: BaseException) -> bool:
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled
 
-    return isinstance(
-        exc, HfHubHTTPError | LocalTokenNotFoundError | OfflineModeIsEnabled | httpx2.TransportError
-    )
+    return isinstance(exc, HfHubHTTPError | LocalTokenNotFoundError | OfflineModeIsEnabled | httpx2.TransportError)
 
 
 # --- the real client ---------------------------------------------------------------------------------------
@@ -258,15 +252,11 @@ class HfApiClient:
     ) -> str:
         from huggingface_hub import CommitOperationAdd
 
-        operations = [
-            CommitOperationAdd(path_in_repo=path, path_or_fileobj=content) for path, content in files.items()
-        ]
+        operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=content) for path, content in files.items()]
         action = f"committing {len(operations)} file(s) to {repo_type} repo {repo_id}"
         try:
             with self._errors(action):
-                info = self._api.create_commit(
-                    repo_id, operations, commit_message=commit_message, repo_type=repo_type
-                )
+                info = self._api.create_commit(repo_id, operations, commit_message=commit_message, repo_type=repo_type)
         except ValueError as exc:  # the Hub's validate-yaml refused README.md
             raise ExternalServiceError(
                 f"{action}: the Hub rejected the README.md front matter ({' '.join(str(exc).split())}). "
@@ -297,9 +287,7 @@ class HfApiClient:
             path = self._api.hf_hub_download(repo_id, filename, repo_type=repo_type, cache_dir=cache_dir)
         return Path(str(path))
 
-    def snapshot_download(
-        self, repo_id: str, *, repo_type: RepoType = "model", local_dir: Path | None = None
-    ) -> Path:
+    def snapshot_download(self, repo_id: str, *, repo_type: RepoType = "model", local_dir: Path | None = None) -> Path:
         with self._errors(f"downloading {repo_type} repo {repo_id}"):
             path = self._api.snapshot_download(repo_id, repo_type=repo_type, local_dir=local_dir)
         return Path(str(path))

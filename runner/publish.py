@@ -69,9 +69,7 @@ def check_model_dir(model_dir: Path) -> None:
     """Refuse to publish a model directory that lacks what the Hub and the demo need."""
     problems = []
     if not model_dir.is_dir():
-        raise ProjectError(
-            f"{model_dir} not found: run `intern train` (it writes the model) and `intern card`"
-        )
+        raise ProjectError(f"{model_dir} not found: run `intern train` (it writes the model) and `intern card`")
     if not (model_dir / "config.json").is_file():
         problems.append("config.json (written by `intern train`)")
     if not any((model_dir / name).is_file() for name in WEIGHT_FILES):

@@ -65,12 +65,8 @@ class PinnedAction(NamedTuple):
 # 'actions/setup-python@v5' (SHA:a26af69b...)"); bump them together with the version comment.
 PINNED_ACTIONS: Final[dict[str, PinnedAction]] = {
     "checkout": PinnedAction("actions/checkout", "08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
-    "setup-python": PinnedAction(
-        "actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"
-    ),
-    "upload-artifact": PinnedAction(
-        "actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"
-    ),
+    "setup-python": PinnedAction("actions/setup-python", "a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
+    "upload-artifact": PinnedAction("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
     "download-artifact": PinnedAction(
         "actions/download-artifact", "d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"
     ),
@@ -100,17 +96,13 @@ class WorkflowOptions(BaseModel):
         "`name[extras] @ git+https://github.com/OWNER/REPO@<40-hex commit>`",
     )
     torch_version: str = Field(default="2.13.0", pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
-    project_dir: str = Field(
-        default=".", description="the project directory, relative to the repository root"
-    )
+    project_dir: str = Field(default=".", description="the project directory, relative to the repository root")
     default_flavour: str = "cpu-basic"
     flavour_runners: dict[str, str] = Field(
         default_factory=lambda: {"cpu-basic": "ubuntu-latest"},
         description="allowed hardware flavours -> the `runs-on` label of the runner that trains on it",
     )
-    runs_on: str = Field(
-        default="ubuntu-latest", description="runner for the smoke, validate and publish jobs"
-    )
+    runs_on: str = Field(default="ubuntu-latest", description="runner for the smoke, validate and publish jobs")
     branch_prefix: str = Field(default="intern/", pattern=r"^[A-Za-z0-9._-]+/$")
     smoke_timeout_minutes: int = Field(default=30, ge=5, le=360)
     validate_timeout_minutes: int = Field(default=5, ge=1, le=30)
@@ -211,9 +203,7 @@ class WorkflowOptions(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.default_flavour not in self.flavour_runners:
-            raise ValueError(
-                f"default_flavour {self.default_flavour!r} is not one of {sorted(self.flavour_runners)}"
-            )
+            raise ValueError(f"default_flavour {self.default_flavour!r} is not one of {sorted(self.flavour_runners)}")
         if self.space_id is not None and self.model_repo_id is None:
             raise ValueError("space_id needs model_repo_id: the Space loads the published model")
         return self

@@ -60,9 +60,7 @@ def login_for(fake: FakeGitHub, path: str, authorization: str) -> str:
                 credential, fake.app_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}
             )
         except jwt.PyJWTError as exc:
-            raise FakeGitHubError(
-                401, f"A JSON web token could not be decoded ({type(exc).__name__})"
-            ) from exc
+            raise FakeGitHubError(401, f"A JSON web token could not be decoded ({type(exc).__name__})") from exc
         if str(claims["iss"]) != str(fake.app_id) or claims["exp"] > time.time() + JWT_MAX_LIFETIME_S + 30:
             raise FakeGitHubError(401, "'iss' is not this App, or 'exp' is too far in the future")
         return fake.app_slug

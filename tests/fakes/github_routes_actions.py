@@ -18,9 +18,7 @@ def _check_output(body: dict[str, Any]) -> dict[str, Any]:
     if output and (not output.get("title") or not output.get("summary")):
         raise FakeGitHubError(422, "Invalid request: output needs both title and summary")
     if len(output.get("summary") or "") > MAX_BODY - 1:
-        raise FakeGitHubError(
-            422, "Invalid request: output.summary is too long (maximum is 65535 characters)"
-        )
+        raise FakeGitHubError(422, "Invalid request: output.summary is too long (maximum is 65535 characters)")
     return dict(output)
 
 

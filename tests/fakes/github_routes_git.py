@@ -148,6 +148,4 @@ def get_contents(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any,
     files = [name for name in below if f"{path}/{name}" in tree]
     listing = [P.content_file(fake.api, repo, f"{path}/{n}", ref, tree[f"{path}/{n}"]) for n in files]
     dirs = P.content_directory(fake.api, repo, path, ref, [n for n in below if n not in files])
-    return Reply(
-        200, [{k: v for k, v in f.items() if k not in ("content", "encoding")} for f in listing] + dirs
-    )
+    return Reply(200, [{k: v for k, v in f.items() if k not in ("content", "encoding")} for f in listing] + dirs)

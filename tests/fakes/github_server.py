@@ -114,9 +114,7 @@ class FakeGitHub:
     ) -> Repo:
         with self.lock:
             repo = Repo(full_name, P.stable_id(full_name), default_branch, private, dict(collaborators or {}))
-            repo.commit_files(
-                default_branch, files or {"README.md": b"# demo\n"}, "Initial commit", repo.owner
-            )
+            repo.commit_files(default_branch, files or {"README.md": b"# demo\n"}, "Initial commit", repo.owner)
             self.repos[full_name] = repo
             return repo
 
@@ -305,6 +303,4 @@ def fake_github() -> Iterator[FakeGitHub]:
         fake.stop()
     if find_description() is not None:
         errors = conformance_errors(fake.exchanges)
-        assert not errors, (
-            "the fake GitHub sent responses that break the REST API description:\n" + "\n".join(errors)
-        )
+        assert not errors, "the fake GitHub sent responses that break the REST API description:\n" + "\n".join(errors)

@@ -234,9 +234,7 @@ class Repo:
                 pending.extend(self.commits[current].parents if current in self.commits else [])
         return False
 
-    def commit_files(
-        self, branch: str, files: dict[str, bytes], message: str, author: str = "octocat"
-    ) -> str:
+    def commit_files(self, branch: str, files: dict[str, bytes], message: str, author: str = "octocat") -> str:
         """Test helper: one commit on top of `branch` (created from nothing when missing)."""
         parent = self.refs.get(f"refs/heads/{branch}")
         entries = dict(self.trees[self.commits[parent].tree]) if parent else {}

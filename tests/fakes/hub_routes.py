@@ -89,9 +89,7 @@ class HubRoutes:
         if not self._authorised(handler):
             raise Reply(401, "Invalid credentials in Authorization header")
 
-    def _repo(
-        self, handler: BaseHTTPRequestHandler, repo_type: str, repo_id: str, *, write: bool = False
-    ) -> Repo:
+    def _repo(self, handler: BaseHTTPRequestHandler, repo_type: str, repo_id: str, *, write: bool = False) -> Repo:
         if write:
             self._require_auth(handler)
         repo = self.state.repo(repo_type, repo_id)
@@ -127,9 +125,7 @@ class HubRoutes:
 
     # --- routes (each returns status, headers, body; runs under self.lock) -------------------------------
 
-    def _r_whoami(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_whoami(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         self._require_auth(h)
         orgs = [{"type": "org", "name": org, "roleInOrg": "write"} for org in self.state.orgs]
         return _json(
@@ -148,9 +144,7 @@ class HubRoutes:
     ) -> Any:
         return _json({"standardEnvVars": [], "harnesses": {}})
 
-    def _r_create_repo(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_create_repo(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         self._require_auth(h)
         payload = json.loads(body)
         repo_type = payload.get("type") or "model"
@@ -172,22 +166,16 @@ class HubRoutes:
     ) -> Any:
         content = json.loads(body).get("content", "")
         errors = front_matter_errors(content)
-        return _json(
-            {"errors": [{"message": e} for e in errors], "warnings": []}, status=400 if errors else 200
-        )
+        return _json({"errors": [{"message": e} for e in errors], "warnings": []}, status=400 if errors else 200)
 
-    def _r_repo_info(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_repo_info(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         repo = self._repo(h, PLURAL[m["kind"]], m["repo"])
         commit = repo.resolve(unquote(m["rev"] or "main"))
         if commit is None:
             raise Reply(404, "Invalid rev id", {"X-Error-Code": "RevisionNotFound"})
         return _json(self._repo_json(repo, commit.oid, commit.files))
 
-    def _r_preupload(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_preupload(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         repo = self._repo(h, PLURAL[m["kind"]], m["repo"], write=True)
         answers = []
         for item in json.loads(body)["files"]:
@@ -195,11 +183,7 @@ class HubRoutes:
             existing = repo.files.get(item["path"])
             oid = None
             if existing is not None:
-                oid = (
-                    existing.lfs_sha256
-                    if lfs
-                    else (existing.git_oid if existing.lfs_sha256 is None else None)
-                )
+                oid = existing.lfs_sha256 if lfs else (existing.git_oid if existing.lfs_sha256 is None else None)
             answers.append(
                 {
                     "path": item["path"],
@@ -210,9 +194,7 @@ class HubRoutes:
             )
         return _json({"files": answers, "commitOid": repo.head.oid})
 
-    def _r_lfs_batch(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_lfs_batch(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         repo_type = {"datasets/": "dataset", "spaces/": "space"}.get(m["prefix"] or "", "model")
         self._repo(h, repo_type, m["repo"], write=True)
         objects = []
@@ -227,17 +209,13 @@ class HubRoutes:
             json.dumps({"transfer": "basic", "objects": objects}).encode(),
         )
 
-    def _r_lfs_upload(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_lfs_upload(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         if hashlib.sha256(body).hexdigest() != m["oid"]:
             raise Reply(400, "sha256 of the uploaded content does not match the oid")
         self.state.lfs_objects[m["oid"]] = body
         return 200, {"ETag": f'"{m["oid"]}"'}, b""
 
-    def _r_commit(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_commit(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         repo = self._repo(h, PLURAL[m["kind"]], m["repo"], write=True)
         if unquote(m["rev"]) != "main":
             raise Reply(404, "Invalid rev id", {"X-Error-Code": "RevisionNotFound"})
@@ -272,9 +250,7 @@ class HubRoutes:
             }
         )
 
-    def _r_tree(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_tree(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         repo = self._repo(h, PLURAL[m["kind"]], m["repo"])
         commit = repo.resolve(unquote(m["rev"]))
         if commit is None:
@@ -299,9 +275,7 @@ class HubRoutes:
             raise Reply(404, f"{base} does not exist", {"X-Error-Code": "EntryNotFound"})
         return _json(list(entries.values()))
 
-    def _r_resolve(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_resolve(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         repo_type = {"datasets/": "dataset", "spaces/": "space"}.get(m["prefix"] or "", "model")
         repo = self._repo(h, repo_type, m["repo"])
         commit = repo.resolve(unquote(m["rev"]))
@@ -309,9 +283,7 @@ class HubRoutes:
             raise Reply(404, "Invalid rev id", {"X-Error-Code": "RevisionNotFound"})
         blob = commit.files.get(m["path"])
         if blob is None:
-            raise Reply(
-                404, "Entry not found", {"X-Error-Code": "EntryNotFound", "X-Repo-Commit": commit.oid}
-            )
+            raise Reply(404, "Entry not found", {"X-Error-Code": "EntryNotFound", "X-Repo-Commit": commit.oid})
         headers = {"X-Repo-Commit": commit.oid, "Accept-Ranges": "bytes"}
         if blob.lfs_sha256 is not None:
             headers.update(
@@ -326,9 +298,7 @@ class HubRoutes:
         headers.update({"ETag": f'"{blob.git_oid}"', "Content-Type": "application/octet-stream"})
         return 200, headers, blob.data
 
-    def _r_lfs_file(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_lfs_file(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         data = self.state.lfs_objects.get(m["oid"])
         if data is None:
             raise Reply(404, "LFS object not found")
@@ -364,9 +334,7 @@ class HubRoutes:
             items.append(data)
         return _json(items)
 
-    def _r_create_job(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_create_job(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         self._require_auth(h)
         if not self.state.may_write(m["ns"]):
             raise Reply(403, f"You cannot run jobs in {m['ns']}")
@@ -377,18 +345,14 @@ class HubRoutes:
         job = self.state.new_job(m["ns"], spec)
         return _json(job.to_json("u-" + self.state.user))
 
-    def _r_get_job(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_get_job(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         self._require_auth(h)
         job = self.state.jobs.get(m["job"])
         if job is None or job.namespace != m["ns"]:
             raise Reply(404, "Job not found")
         return _json(job.to_json("u-" + self.state.user))
 
-    def _r_cancel_job(
-        self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes
-    ) -> Any:
+    def _r_cancel_job(self, h: BaseHTTPRequestHandler, m: re.Match[str], q: dict[str, list[str]], body: bytes) -> Any:
         self._require_auth(h)
         job = self.state.jobs.get(m["job"])
         if job is None or job.namespace != m["ns"]:

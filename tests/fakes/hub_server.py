@@ -143,9 +143,7 @@ class FakeHub(HubRoutes):
         constants.HF_HUB_DISABLE_XET = True
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.hub = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-hub", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-hub", daemon=True)
         self._thread.start()
         return self
 
@@ -175,12 +173,7 @@ class FakeHub(HubRoutes):
         card = dict(card_data or {})
         with self.lock:
             repo = self.state.create_repo("dataset", repo_id)
-            readme = (
-                "---\n"
-                + yaml.safe_dump(card, sort_keys=False)
-                + "---\n\n"
-                + (description or f"# {repo_id}\n")
-            )
+            readme = "---\n" + yaml.safe_dump(card, sort_keys=False) + "---\n\n" + (description or f"# {repo_id}\n")
             blobs = dict(repo.files)
             blobs["README.md"] = Blob(readme.encode())
             for path, content in (files or {}).items():

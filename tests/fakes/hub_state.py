@@ -30,9 +30,7 @@ LFS_SUFFIXES = (
 )
 LFS_MIN_SIZE = 10 * 1024 * 1024
 GPU_PREFIXES = ("t4", "l4", "l40s", "a10g", "a100", "h100", "h200", "rtx", "zero")
-GITATTRIBUTES = (
-    b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n*.bin filter=lfs diff=lfs merge=lfs -text\n"
-)
+GITATTRIBUTES = b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n*.bin filter=lfs diff=lfs merge=lfs -text\n"
 _counter = itertools.count(1)
 
 
@@ -180,9 +178,7 @@ class HubState:
     def repo(self, repo_type: str, repo_id: str) -> Repo | None:
         return self.repos.get((repo_type, repo_id))
 
-    def create_repo(
-        self, repo_type: str, repo_id: str, *, private: bool = False, sdk: str | None = None
-    ) -> Repo:
+    def create_repo(self, repo_type: str, repo_id: str, *, private: bool = False, sdk: str | None = None) -> Repo:
         repo = Repo(repo_type=repo_type, repo_id=repo_id, private=private, sdk=sdk)
         repo.add_commit("initial commit", {".gitattributes": Blob(GITATTRIBUTES)}, self.user)
         self.repos[(repo_type, repo_id)] = repo

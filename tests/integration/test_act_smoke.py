@@ -45,9 +45,7 @@ BRANCH = "intern/7-ticket-classifier"
 ACT_TIMEOUT_S = 300
 SCAFFOLD_ARGS = ("--model", "scratch:tiny", "--text", "text", "--label", "label")
 PROJECT_DIR = "project"
-OPTIONS = WorkflowOptions(
-    actions_repository=ACTIONS_REPOSITORY, actions_ref=ACTIONS_SHA, project_dir=PROJECT_DIR
-)
+OPTIONS = WorkflowOptions(actions_repository=ACTIONS_REPOSITORY, actions_ref=ACTIONS_SHA, project_dir=PROJECT_DIR)
 LABELS = {
     "refund": ["I want my money back for order {n}", "please refund the charge {n}", "refund request {n}"],
     "delivery": ["where is my parcel {n}", "package {n} has not arrived", "shipping is late for {n}"],

@@ -39,9 +39,7 @@ def build_tiny_model(model_dir: Path) -> None:
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tokenizer.train_from_iterator(
-        SENTENCES, trainers.WordPieceTrainer(vocab_size=120, special_tokens=specials)
-    )
+    tokenizer.train_from_iterator(SENTENCES, trainers.WordPieceTrainer(vocab_size=120, special_tokens=specials))
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
@@ -165,9 +163,7 @@ def test_changed_files_compares_sha256_for_lfs_and_git_sha1_otherwise() -> None:
 
     weights, card = b"\1" * 100, b"# card\n"
     remote = [
-        RemoteFile(
-            path="w.safetensors", size=100, blob_id="x" * 40, lfs_sha256=hashlib.sha256(weights).hexdigest()
-        ),
+        RemoteFile(path="w.safetensors", size=100, blob_id="x" * 40, lfs_sha256=hashlib.sha256(weights).hexdigest()),
         RemoteFile(path="README.md", size=7, blob_id=git_blob_sha1(card)),
     ]
     assert changed_files({"w.safetensors": weights, "README.md": card}, remote) == []

@@ -47,9 +47,7 @@ VARIANTS: dict[str, WorkflowOptions] = {
         actions_repository="octo/ml-intern-bot",
         model_repo_id="octo/m",
     ),
-    "vendored": WorkflowOptions(
-        actions_local_dir=".intern-actions", model_repo_id="octo/m", space_id="octo/s"
-    ),
+    "vendored": WorkflowOptions(actions_local_dir=".intern-actions", model_repo_id="octo/m", space_id="octo/s"),
 }
 
 

@@ -72,16 +72,12 @@ def test_client_against_fake_hub(fake_hub: FakeHub, tmp_path: Path) -> None:  # 
     assert client.whoami().name == fake_hub.state.user
     client.create_repo("intern-user/m")
     client.create_repo("intern-user/m")  # exists: fine
-    oid = client.create_commit(
-        "intern-user/m", {"a.txt": b"hello", "w.safetensors": b"\0" * 600}, commit_message="add"
-    )
+    oid = client.create_commit("intern-user/m", {"a.txt": b"hello", "w.safetensors": b"\0" * 600}, commit_message="add")
     assert fake_hub.commits("intern-user/m") == ["initial commit", "add"]
     assert oid == fake_hub.state.repos[("model", "intern-user/m")].head.oid
     remote = {f.path: f for f in client.list_repo_files("intern-user/m")}
     assert remote["w.safetensors"].lfs_sha256 is not None and remote["a.txt"].lfs_sha256 is None
-    assert (
-        client.download_file("intern-user/m", "w.safetensors", cache_dir=tmp_path).read_bytes() == b"\0" * 600
-    )
+    assert client.download_file("intern-user/m", "w.safetensors", cache_dir=tmp_path).read_bytes() == b"\0" * 600
 
     bad_card = b"---\nmodel-index:\n- results: []\n---\n# card\n"
     with pytest.raises(ExternalServiceError, match=r"front matter.*model-index\[0\].name. is required"):

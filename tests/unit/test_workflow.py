@@ -140,9 +140,7 @@ def test_third_party_actions_are_pinned_by_sha_with_a_version_comment(
 ) -> None:
     options, text, doc = rendered
     _assert_uses_pinned(doc, text)
-    own_uses = [
-        s["uses"] for s in _all_steps(doc) if "/actions/" in s.get("uses", "") or "$/" in s.get("uses", "")
-    ]
+    own_uses = [s["uses"] for s in _all_steps(doc) if "/actions/" in s.get("uses", "") or "$/" in s.get("uses", "")]
     assert own_uses, "the workflow calls none of the project's actions"
     for uses in own_uses:
         if options.actions_local_dir is None:
@@ -207,9 +205,7 @@ def test_smoke_job_runs_only_for_intern_branches_of_this_repository(
     smoke = doc["jobs"]["smoke"]
     assert f"startsWith(github.head_ref, '{options.branch_prefix}')" in smoke["if"]
     assert "github.event.pull_request.head.repo.full_name == github.repository" in smoke["if"]
-    assert _on(doc)["pull_request"]["paths"][0] == (
-        "**" if options.project_dir == "." else f"{options.project_dir}/**"
-    )
+    assert _on(doc)["pull_request"]["paths"][0] == ("**" if options.project_dir == "." else f"{options.project_dir}/**")
 
 
 def test_new_push_cancels_the_old_smoke_run_but_dispatches_queue(
@@ -390,8 +386,6 @@ def test_bad_dispatch_fails_fast_with_a_summary(tmp_path: Path, inputs: dict[str
 
 
 def test_two_problems_are_reported_together(tmp_path: Path) -> None:
-    code, summary, _ = _run_validate(
-        tmp_path, GPU_OPTIONS, mode="train", run_id="", flavour="nope", compute="cpu"
-    )
+    code, summary, _ = _run_validate(tmp_path, GPU_OPTIONS, mode="train", run_id="", flavour="nope", compute="cpu")
     assert code == 1
     assert summary.count("\n- ") == 2

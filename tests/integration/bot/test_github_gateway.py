@@ -53,9 +53,7 @@ def make(fake_github: FakeGitHub) -> Make:
     def build(retries: int = 0, per_page: int = 100, token: str | None = None) -> PyGithubGateway:
         options = ClientOptions.for_tests(retries=retries).model_copy(update={"per_page": per_page})
         tokens = StaticTokenProvider(token or fake_github.token)
-        return PyGithubGateway(
-            tokens, 1, bot_login=fake_github.bot_login, base_url=fake_github.api, options=options
-        )
+        return PyGithubGateway(tokens, 1, bot_login=fake_github.bot_login, base_url=fake_github.api, options=options)
 
     return build
 
@@ -96,16 +94,12 @@ def test_branches_and_files(make: Make, fake_github: FakeGitHub) -> None:
     assert gateway.branch_sha(REPO, "main") == main
     assert gateway.branch_sha(REPO, "no/such-branch") is None
     assert gateway.read_file(REPO, "data/x.csv", "main") == b"a,b\n"
-    assert gateway.read_file(REPO, "data/big.bin", main) == bytes(range(256)) * 4200, (
-        "over 1 MB: via the blob"
-    )
+    assert gateway.read_file(REPO, "data/big.bin", main) == bytes(range(256)) * 4200, "over 1 MB: via the blob"
     assert gateway.read_file(REPO, "data", "main") is None, "a directory is not a file"
     assert gateway.read_file(REPO, "missing.txt", "main") is None
 
 
-def test_commit_files_makes_one_commit_with_every_file_then_fast_forwards(
-    make: Make, fake_github: FakeGitHub
-) -> None:
+def test_commit_files_makes_one_commit_with_every_file_then_fast_forwards(make: Make, fake_github: FakeGitHub) -> None:
     gateway = make()
     base = fake_github.files(REPO, "main")
     base_sha = gateway.branch_sha(REPO, "main")
@@ -172,16 +166,12 @@ def test_get_issue_and_react_to_a_comment(make: Make, fake_github: FakeGitHub) -
     gateway.add_reaction(REPO, comment_id, "eyes")
     gateway.add_reaction(REPO, comment_id, "eyes")
     reactions = fake_github.reactions(REPO)
-    assert [(r.comment_id, r.user, r.content) for r in reactions] == [
-        (comment_id, fake_github.bot_login, "eyes")
-    ]
+    assert [(r.comment_id, r.user, r.content) for r in reactions] == [(comment_id, fake_github.bot_login, "eyes")]
     with pytest.raises(GitHubConflict):
         gateway.add_reaction(REPO, comment_id, "party")
 
 
-def test_upsert_comment_finds_its_marker_across_pages_and_edits_in_place(
-    make: Make, fake_github: FakeGitHub
-) -> None:
+def test_upsert_comment_finds_its_marker_across_pages_and_edits_in_place(make: Make, fake_github: FakeGitHub) -> None:
     gateway = make(per_page=2)
     number = fake_github.add_issue(REPO, "Issue")
     marker = "<!-- ml-intern:run-7 -->"
@@ -198,9 +188,7 @@ def test_upsert_comment_finds_its_marker_across_pages_and_edits_in_place(
     ours = [c for c in fake_github.comments(REPO, number) if c.user == fake_github.bot_login]
     assert [(c.id, c.body) for c in ours] == [(first, f"{marker}\nsmoke: passed")]
     assert fake_github.comments(REPO, number)[0].body.endswith("a human quoting the marker")
-    pages = [
-        e.path for e in fake_github.requests("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
-    ]
+    pages = [e.path for e in fake_github.requests("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments")]
     assert any("page=3" in p for p in pages), f"the listing followed the Link headers: {pages}"
     assert gateway.upsert_comment(REPO, number, "<!-- other -->", "<!-- other --> x") != first
     with pytest.raises(ValueError):
@@ -211,9 +199,7 @@ def test_check_runs_are_created_and_updated(make: Make, fake_github: FakeGitHub)
     gateway = make()
     sha = gateway.branch_sha(REPO, "main")
     assert sha is not None
-    check_id = gateway.create_check_run(
-        REPO, sha, "ml-intern / smoke", "in_progress", None, "Smoke", "Running"
-    )
+    check_id = gateway.create_check_run(REPO, sha, "ml-intern / smoke", "in_progress", None, "Smoke", "Running")
     gateway.update_check_run(REPO, check_id, "completed", "failure", "Smoke failed", "CUDA OOM")
     (run,) = fake_github.check_runs(REPO)
     assert (run.id, run.name, run.head_sha, run.status, run.conclusion) == (
@@ -228,9 +214,7 @@ def test_check_runs_are_created_and_updated(make: Make, fake_github: FakeGitHub)
         gateway.create_check_run(REPO, "f" * 40, "x", "queued", None, "t", "s")
 
 
-def test_dispatch_workflow_is_recorded_and_checked_against_its_inputs(
-    make: Make, fake_github: FakeGitHub
-) -> None:
+def test_dispatch_workflow_is_recorded_and_checked_against_its_inputs(make: Make, fake_github: FakeGitHub) -> None:
     gateway = make()
     gateway.dispatch_workflow(REPO, "intern.yml", "main", {"run_id": "7", "flavour": "gpu"})
     assert [(d.workflow, d.ref, d.inputs) for d in fake_github.dispatches(REPO)] == [
@@ -250,9 +234,7 @@ def test_artifacts_are_listed_and_downloaded_without_our_token(make: Make, fake_
     sha = gateway.branch_sha(REPO, "main")
     assert sha is not None
     reports = _zip({"reports/results.json": '{"accuracy": 0.91}'})
-    fake_github.add_workflow_run(
-        REPO, 555, sha, "success", {"reports": reports, "logs": _zip({"log.txt": "ok"})}
-    )
+    fake_github.add_workflow_run(REPO, 555, sha, "success", {"reports": reports, "logs": _zip({"log.txt": "ok"})})
 
     artifacts = gateway.list_run_artifacts(REPO, 555)
 
@@ -327,9 +309,7 @@ def test_app_installation_tokens_from_the_fake_are_cached(make: Make, fake_githu
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     fake_github.trust_app_key(public.decode())
     tokens = AppTokenProvider(fake_github.app_id, pem, base_url=fake_github.api)
     gateway = PyGithubGateway(
