@@ -119,9 +119,10 @@ def smoke(
 
     reporter = ConsoleReporter()
     if fix:
+        from runner.llm import make_llm_client
         from runner.selfheal import smoke_with_fixes
 
-        report = smoke_with_fixes(project)
+        report = smoke_with_fixes(project, llm=make_llm_client())
     else:
         from runner.smoke import run_smoke
 

@@ -66,10 +66,8 @@ CATALOGUE: tuple[Signature, ...] = (
             r"ValueError: too many dimensions 'str'",
             r"Perhaps your features \(`(?P<column>labels?)` in this case\) have excessive nesting",
         ),
-        "The label column holds strings, not a `ClassLabel`, so it cannot be stratified "
-        "or turned into tensors.",
-        "Cast the label column to `ClassLabel(names=labels)` (the label list in intern.yaml) "
-        "before splitting.",
+        "The label column holds strings, not a `ClassLabel`, so it cannot be stratified or turned into tensors.",
+        "Cast the label column to `ClassLabel(names=labels)` (the label list in intern.yaml) before splitting.",
     ),
     Signature(
         "metrics_missing_classes",
@@ -79,8 +77,7 @@ CATALOGUE: tuple[Signature, ...] = (
             r"y_pred contains classes not in y_true",
         ),
         "A metric broke because the evaluated split does not contain every class.",
-        "Pass `labels=list(range(num_labels))` to every scikit-learn metric "
-        "so missing classes count as zero.",
+        "Pass `labels=list(range(num_labels))` to every scikit-learn metric so missing classes count as zero.",
     ),
     Signature(
         "missing_column",

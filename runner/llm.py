@@ -137,8 +137,7 @@ def parse_reply(content: str | None, refusal: str | None, finish_reason: str | N
             raise LLMError(f"the LLM reply is not valid JSON: {first['msg']}") from None
         where = ".".join(str(p) for p in first["loc"]) or "(root)"
         raise LLMError(
-            f"the LLM reply does not fit {schema.__name__}: {where}: {first['msg']} "
-            f"({exc.error_count()} problem(s))"
+            f"the LLM reply does not fit {schema.__name__}: {where}: {first['msg']} ({exc.error_count()} problem(s))"
         ) from None
 
 
@@ -196,15 +195,11 @@ class OpenAIClient:
                 f"check {ENV_PREFIX}API_KEY, {ENV_PREFIX}BASE_URL and {ENV_PREFIX}MODEL"
             ) from None
         except openai.APIError as exc:
-            raise LLMError(
-                f"the LLM endpoint failed: {self._scrub(exc.message)}; check {ENV_PREFIX}BASE_URL"
-            ) from None
+            raise LLMError(f"the LLM endpoint failed: {self._scrub(exc.message)}; check {ENV_PREFIX}BASE_URL") from None
         usage = response.usage
         prompt = usage.prompt_tokens if usage else 0
         completion = usage.completion_tokens if usage else 0
-        call = CallUsage(
-            prompt_tokens=prompt, completion_tokens=completion, cost_usd=self._cost(prompt, completion)
-        )
+        call = CallUsage(prompt_tokens=prompt, completion_tokens=completion, cost_usd=self._cost(prompt, completion))
         self.usage.add(call)
         logger.info(
             "llm call: model=%s schema=%s prompt_tokens=%d completion_tokens=%d cost_usd=%s",

@@ -52,9 +52,7 @@ class PatchProposal(BaseModel):
     diff: str = Field(description="unified diff against train.py and/or intern.yaml")
 
 
-def apply_unified_diff(
-    files: dict[str, str], diff: str, allowed: tuple[str, ...] = PROJECT_FILES
-) -> dict[str, str]:
+def apply_unified_diff(files: dict[str, str], diff: str, allowed: tuple[str, ...] = PROJECT_FILES) -> dict[str, str]:
     """The new texts of the files `diff` changes. Raises PatchError when it cannot be applied exactly."""
     lines = diff.splitlines(keepends=True)
     changed: dict[str, str] = {}
@@ -142,9 +140,7 @@ def detect_project_columns(project_dir: Path) -> ColumnChoice | None:
         return None
 
 
-def ask_llm_for_patch(
-    llm: LLMClient, files: dict[str, str], diagnosis: Diagnosis, log_tail: str
-) -> ProposedFix:
+def ask_llm_for_patch(llm: LLMClient, files: dict[str, str], diagnosis: Diagnosis, log_tail: str) -> ProposedFix:
     """The LLM's patch as a ProposedFix; raises LLMError or PatchError when it is unusable."""
     user = (
         f"Diagnosis: {diagnosis.error_class}: {diagnosis.summary}\n\n"

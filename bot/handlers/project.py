@@ -90,17 +90,15 @@ def planner_objective(objective: str, args: dict[str, str]) -> str:
 
 
 def make_plan(objective: str, data: str | None) -> Any:
-    """`runner.planning.plan_command`, or None while the planner is not available (deterministic fallback)."""
-    try:
-        from runner.planning import plan_command  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
+    """The runner's planner: deterministic, refined by the LLM when INTERN_OPENAI_* is configured."""
+    from runner.planning import plan_command
+
     return plan_command(objective, data)
 
 
 def render_plan(plan: Any, objective: str, dataset: str, model: str, report: Any) -> str:
     if plan is not None:
-        from runner.planning import render_plan_md  # type: ignore[attr-defined,unused-ignore]
+        from runner.planning import render_plan_md
 
         return str(render_plan_md(plan))
     return "\n".join(

@@ -13,9 +13,10 @@ from bot.handlers import lifecycle, progress, results
 from bot.handlers.context import Ctx
 from bot.states import RunState
 from bot.store import Run
+from runner.data.columns import ColumnChoice
 from runner.diagnose import classify_failure
 from runner.fixes import ProposedFix, propose_fix
-from runner.schemas import SmokeReport
+from runner.schemas import InspectReport, SmokeReport
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -35,7 +36,23 @@ def _project_files(ctx: Ctx, run: Run) -> dict[str, str]:
 def _proposal(ctx: Ctx, run: Run, report: SmokeReport | None, attempt: int) -> ProposedFix | None:
     if report is None or attempt > MAX_ATTEMPTS:
         return None
-    return propose_fix(_project_files(ctx, run), classify_failure(report.log_tail), attempt)
+    return propose_fix(
+        _project_files(ctx, run), classify_failure(report.log_tail), attempt, columns=_inspected_columns(ctx, run)
+    )
+
+
+def _inspected_columns(ctx: Ctx, run: Run) -> ColumnChoice | None:
+    """The columns the data report found (reports/inspect.json on the branch), for the missing-column fix."""
+    if not run.head_sha:
+        return None
+    raw = ctx.gateway.read_file(run.repo, "reports/inspect.json", run.head_sha)
+    if raw is None:
+        return None
+    try:
+        report = InspectReport.model_validate_json(raw)
+    except ValueError:
+        return None
+    return ColumnChoice(text=report.text_column, label=report.label_column, reason="from reports/inspect.json")
 
 
 def _push_fix(ctx: Ctx, run: Run, fix: ProposedFix, attempt: int, text: str) -> Run:

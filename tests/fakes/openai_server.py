@@ -66,9 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") != "/v1/chat/completions":
             return self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
         if reply is None:
-            return self._send(
-                500, {"error": {"message": "fake server: no reply scripted", "type": "server_error"}}
-            )
+            return self._send(500, {"error": {"message": "fake server: no reply scripted", "type": "server_error"}})
         if reply.delay_s:
             time.sleep(reply.delay_s)
         if reply.status != 200:

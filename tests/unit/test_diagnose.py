@@ -11,8 +11,7 @@ from runner.diagnose import CATALOGUE, Diagnosis, classify_failure, clean_log, e
 CAPTURED: list[tuple[str, str]] = [
     # label column still strings
     (
-        "ValueError: Stratifying by column is only supported for ClassLabel column, "
-        "and column label is Value.",
+        "ValueError: Stratifying by column is only supported for ClassLabel column, and column label is Value.",
         "label_not_classlabel",
     ),
     ("AttributeError: 'Value' object has no attribute 'names'", "label_not_classlabel"),
@@ -27,16 +26,14 @@ CAPTURED: list[tuple[str, str]] = [
     ),
     # sklearn metrics on a split lacking classes
     (
-        "ValueError: Number of classes, 2, does not match size of target_names, 3. "
-        "Try specifying the labels parameter",
+        "ValueError: Number of classes, 2, does not match size of target_names, 3. Try specifying the labels parameter",
         "metrics_missing_classes",
     ),
     ("ValueError: At least one label specified must be in y_true", "metrics_missing_classes"),
     # columns
     ("ValueError: Column 'category' doesn't exist.", "missing_column"),
     (
-        "ValueError: Column name ['category'] not in the dataset. Current columns in the dataset: "
-        "['text', 'label']",
+        "ValueError: Column name ['category'] not in the dataset. Current columns in the dataset: ['text', 'label']",
         "missing_column",
     ),
     (
