@@ -38,6 +38,15 @@ def is_refusal(exc: BaseException) -> bool:
     return "402" in text or "quota" in text or "payment required" in text or "credits" in text
 
 
+def cpu_projection(projections: list[dict[str, Any]]) -> str:
+    """The smoke test's projected time on the CPU flavour, in words (pure)."""
+    for item in projections:
+        if item.get("flavour") == CPU_FLAVOUR:
+            minutes = float(item.get("seconds", 0.0)) / 60
+            return f"Projected CPU training time from the smoke test: about {minutes:.0f} min."
+    return "No smoke projection for CPU was recorded."
+
+
 class HfJobsBackend:
     name = "hf-jobs"
 
@@ -72,8 +81,10 @@ class HfJobsBackend:
         except ComputeRefusedError as refused:
             fallback = self._fallback.start_training(ctx, run, CPU_FLAVOUR)
             notice = (
-                f"GPU compute was refused ({refused}). Falling back to CPU ({CPU_FLAVOUR}, "
-                f"{fallback.backend}) with a CPU-tuned config; no retry of the paid request."
+                f"GPU compute was refused ({refused}). Falling back to CPU ({CPU_FLAVOUR}, {fallback.backend}) "
+                "without a retry of the paid request. On CPU, train.py resolves `device: auto` to the CPU, sets "
+                "the threads to the cores, pads each batch dynamically and takes the max length from the measured "
+                f"token lengths. {cpu_projection(run.data.get('projections', []))}"
             )
             return Dispatched(
                 backend=fallback.backend, flavour=CPU_FLAVOUR, external_id=fallback.external_id, notice=notice
