@@ -153,9 +153,10 @@ def evaluate(project: DirArg) -> None:
 @app.command()
 def stress(project: DirArg) -> None:
     """Negation, ambiguity, unknown and typo stress tests; calibrates the abstain threshold."""
+    from runner.llm import make_llm_client
     from runner.stress import run_stress
 
-    report = run_stress(project, reporter=ConsoleReporter())
+    report = run_stress(project, reporter=ConsoleReporter(), llm=make_llm_client())
     for family in report.families:
         typer.echo(f"{family.family}: {family.metric} {family.score:.1%} over {family.n} cases")
 

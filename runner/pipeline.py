@@ -144,6 +144,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None) -> RunSt
     """Inspect, scaffold, smoke, train, evaluate, stress, card; raises on the first failing stage."""
     from runner.card import write_card
     from runner.evaluate import run_evaluation
+    from runner.llm import make_llm_client
     from runner.report import render_run_md
     from runner.smoke import run_smoke
     from runner.stress import run_stress
@@ -180,7 +181,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None) -> RunSt
     book.run("smoke", smoke)
     book.run("train", lambda: run_training(out, reporter=reporter))
     book.run("evaluate", lambda: run_evaluation(out, reporter=reporter))
-    book.run("stress", lambda: run_stress(out, reporter=reporter))
+    book.run("stress", lambda: run_stress(out, reporter=reporter, llm=make_llm_client()))
     book.run("card", lambda: write_card(out))
     status = book.save(complete=True)
     write_text_atomic(out / REPORTS_DIR / "report.md", render_run_md(out))

@@ -15,6 +15,7 @@ import numpy as np
 from runner.config import load_config
 from runner.data.portable import load_splits
 from runner.inference import CALIBRATION_FILE, Classifier, load_classifier
+from runner.llm import LLMClient
 from runner.progress import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
@@ -25,6 +26,7 @@ from runner.schemas import (
     write_text_atomic,
 )
 from runner.stress_cases import UNKNOWN, Case, build_cases, class_keywords
+from runner.stress_llm import llm_cases
 
 COVERAGE = 0.99
 WORST = 5
@@ -89,7 +91,10 @@ def score_cases(classifier: Classifier, cases: list[Case], threshold: float) -> 
     return results
 
 
-def run_stress(project_dir: Path, *, reporter: Reporter | None = None, per_family: int = 60) -> StressReport:
+def run_stress(
+    project_dir: Path, *, reporter: Reporter | None = None, per_family: int = 60, llm: LLMClient | None = None
+) -> StressReport:
+    """Calibrate the threshold, run the template cases (and LLM-written ones when `llm` is given)."""
     from runner.report import render_stress_md
 
     project_dir = project_dir.resolve()
@@ -103,6 +108,14 @@ def run_stress(project_dir: Path, *, reporter: Reporter | None = None, per_famil
         ctx.update(f"abstain threshold {threshold:.4f}")
         keywords = class_keywords(*splits["train"], config.labels)
         cases = build_cases(*splits["test"], keywords, config.labels, per_family, config.split.seed)
+        generated = []
+        if llm is not None:
+            samples: dict[str, list[str]] = {}
+            for text, label in zip(*splits["train"], strict=True):
+                samples.setdefault(label, []).append(text)
+            generated = llm_cases(llm, config.labels, samples)
+            ctx.update(f"{len(generated)} LLM-written cases")
+        cases += generated
         families = score_cases(classifier, cases, threshold)
         report = StressReport(
             threshold=threshold,
@@ -111,6 +124,7 @@ def run_stress(project_dir: Path, *, reporter: Reporter | None = None, per_famil
                 f"(the {(1 - COVERAGE) * 100:g}% least confident abstain)"
             ),
             families=families,
+            llm_examples=len(generated),
         )
     model_dir = project_dir / "model"
     calibration = {
