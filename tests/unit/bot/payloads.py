@@ -1,4 +1,4 @@
-"""Webhook payloads built from GitHub's real examples (shared/fixtures/github-webhooks), with fields overridden."""
+"""Webhook payloads built from GitHub's real examples (tests/fixtures/github-webhooks, copied from shared/fixtures; MIT, see its LICENSE), with fields overridden."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "github-webhooks"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github-webhooks"
 EXAMPLES = FIXTURES / "payload-examples"
 SCHEMAS = FIXTURES / "payload-schemas"
 
