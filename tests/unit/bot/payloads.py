@@ -1,4 +1,7 @@
-"""Webhook payloads built from GitHub's real examples (tests/fixtures/github-webhooks, copied from shared/fixtures; MIT, see its LICENSE), with fields overridden."""
+"""Webhook payloads built from GitHub's real examples, with fields overridden.
+
+The examples and schemas live in tests/fixtures/github-webhooks (copied from shared/fixtures; MIT, see its LICENSE).
+"""
 
 from __future__ import annotations
 
