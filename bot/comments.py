@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
+
+from runner.templating import template_environment
 
 GITHUB_COMMENT_LIMIT = 65_536
 SAFETY_MARGIN = 512
@@ -25,16 +27,7 @@ def inline_code(value: object) -> str:
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("bot", "templates"),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["code"] = inline_code
-    return env
+    return template_environment("bot", trim_blocks=True, filters={"code": inline_code})
 
 
 def render_template(name: str, **context: object) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from runner.config import InternConfig, load_config
 from runner.errors import ProjectError
@@ -28,6 +28,7 @@ from runner.schemas import (
     read_report,
     write_text_atomic,
 )
+from runner.templating import template_environment
 
 MODEL_DIR = "model"
 CARD_FILENAME = "README.md"
@@ -37,14 +38,7 @@ _HUB_ID = re.compile(r"[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?")
 
 
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("runner", "templates"),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["cell"] = _cell
-    return env
+    return template_environment(filters={"cell": _cell})
 
 
 def _cell(text: object) -> str:

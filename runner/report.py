@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from pydantic import BaseModel
 
 from runner.schemas import (
@@ -25,6 +25,7 @@ from runner.schemas import (
     read_epochs,
     read_report,
 )
+from runner.templating import template_environment
 
 R = TypeVar("R", bound=BaseModel)
 MAX_LABEL_ROWS = 30
@@ -53,15 +54,7 @@ def truncate_log(text: str) -> str:
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("runner", "templates"),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=False,
-        autoescape=False,
-    )
-    env.filters.update(duration=duration, cell=cell, truncate_log=truncate_log)
-    return env
+    return template_environment(filters={"duration": duration, "cell": cell, "truncate_log": truncate_log})
 
 
 def _render(template: str, **context: object) -> str:

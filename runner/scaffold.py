@@ -9,24 +9,20 @@ import ast
 import os
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from runner.config import DataFormat, InternConfig, save_config
 from runner.data.portable import portable_source
 from runner.defaults import training_defaults
 from runner.schemas import InspectReport, write_text_atomic
+from runner.templating import template_environment
 from runner.workflow import WorkflowOptions, render_workflow
 
 GITIGNORE = ".intern/\n__pycache__/\n"
 
 
 def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("runner", "templates"),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+    return template_environment()
 
 
 def build_config(

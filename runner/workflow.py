@@ -28,6 +28,8 @@ from typing import Final, NamedTuple, Self
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runner.templating import template_environment
+
 TEMPLATE_NAME = "workflow_intern.yml.j2"
 WORKFLOW_PATH = ".github/workflows/intern.yml"
 
@@ -257,20 +259,14 @@ def _yaml_str(value: object) -> str:
 def _environment() -> jinja2.Environment:
     # GitHub expressions use `${{ }}` and bash `${#x}`, so Jinja uses `{$ $}` for variables, `{## ##}` for
     # comments and keeps `{% %}` for blocks.
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("runner", "templates"),
+    return template_environment(
+        trim_blocks=True,
+        filters={"q": _yaml_str},
         variable_start_string="{$",
         variable_end_string="$}",
         comment_start_string="{##",
         comment_end_string="##}",
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
     )
-    env.filters["q"] = _yaml_str
-    return env
 
 
 def _dir_path(project_dir: str, sub: str) -> str:

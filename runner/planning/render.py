@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from runner.planning.plan import Plan
+from runner.templating import template_environment
 
 
 def render_plan_md(plan: Plan) -> str:
-    environment = Environment(
-        loader=PackageLoader("runner", "templates"),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template("plan.md.j2").render(plan=plan)
+    return template_environment(trim_blocks=True).get_template("plan.md.j2").render(plan=plan)
