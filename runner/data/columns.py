@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from runner.errors import ColumnError
+from runner.errors import ColumnError, DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,6 +130,10 @@ def detect_columns(frame: pd.DataFrame, text: str | None = None, label: str | No
             reverse=True,
         )
         if not candidates:
+            single = [s.name for s in stats.values() if s.name != text and s.distinct == 1]
+            named = [name for name in single if _name_rank(name, LABEL_NAMES) is not None]
+            if named:
+                raise DataError(f"column {named[0]!r} holds a single class: a classifier needs at least two labels")
             raise ColumnError(
                 f"no label column found among {', '.join(columns)}: pass --label with the column holding the classes"
             )

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from runner.data.columns import column_stats, detect_columns
-from runner.errors import ColumnError
+from runner.errors import ColumnError, DataError
 from tests.fakes.datasets import LABELS, make_rows
 
 N = 40
@@ -121,3 +121,9 @@ def test_column_stats() -> None:
     assert stats["text"].mean_words == 2.5
     assert stats["n"].distinct == 2
     assert stats["text"].rows == 3
+
+
+def test_a_label_column_with_a_single_class_is_named() -> None:
+    frame = pd.DataFrame({"text": ["hello there", "general kenobi", "hi"], "label": ["a", "a", "a"]})
+    with pytest.raises(DataError, match="'label' holds a single class"):
+        detect_columns(frame)
