@@ -163,3 +163,29 @@ def test_broken_train_script_fails_the_smoke_stage(tmp_path: Path) -> None:
     assert smoke.ok is False and smoke.error_class
     assert 'RuntimeError("boom")' in smoke.log_tail or "RuntimeError: boom" in smoke.log_tail
     assert not (project / "model").exists()
+
+
+def test_demo_serves_the_trained_model(finished: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scaffolded app.py, launched for real on loopback and called through gradio_client."""
+    import importlib.util
+    import socket
+
+    from gradio_client import Client
+
+    monkeypatch.setenv("INTERN_MODEL", str(finished.project / "model"))
+    spec = importlib.util.spec_from_file_location("intern_demo_app", finished.project / "app.py")
+    assert spec is not None and spec.loader is not None
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
+    try:
+        result = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("my invoice payment", api_name="/predict")
+    finally:
+        app.demo.close()
+    shown = {item["label"] for item in result["confidences"]}
+    assert result["label"] in shown
+    assert set(LABELS) <= shown | {"unknown"}
+    assert shown <= {*LABELS, "unknown"}
