@@ -2,7 +2,8 @@
 
 Claiming is exclusive: on PostgreSQL a `SELECT ... FOR UPDATE SKIP LOCKED` picks a row no other worker holds;
 on SQLite an atomic `UPDATE ... WHERE id = ? AND state = 'queued'` wins for exactly one worker. A claimed job
-carries a lease; a job still `running` after its lease (the bot was killed) is re-queued.
+carries a lease; a job still `running` after its lease (the bot was killed) is re-queued. A job enqueued with
+`delay_s` has a `not_before` time and is not claimed before it (watchers re-enqueue themselves this way).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, select, update
+from sqlalchemy import ColumnElement, CursorResult, Result, or_, select, update
 
 from bot.store import Job, Store, utcnow
 
@@ -31,9 +32,11 @@ class ClaimedJob:
     attempts: int
 
 
-def enqueue(store: Store, kind: str, payload: str, delivery_id: str | None = None) -> int:
+def enqueue(store: Store, kind: str, payload: str, delivery_id: str | None = None, *, delay_s: float = 0.0) -> int:
+    """Queue a job; with `delay_s` > 0 no worker claims it before that many seconds have passed."""
+    not_before = utcnow() + timedelta(seconds=delay_s) if delay_s > 0 else None
     with store.session() as session:
-        job = Job(kind=kind, payload=payload, delivery_id=delivery_id)
+        job = Job(kind=kind, payload=payload, delivery_id=delivery_id, not_before=not_before)
         session.add(job)
         session.flush()
         return job.id
@@ -43,13 +46,18 @@ def _lease(now: datetime, lease_s: float) -> datetime:
     return now + timedelta(seconds=lease_s)
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Queued and due: no `not_before`, or one that has passed."""
+    return (Job.state == QUEUED) & or_(Job.not_before.is_(None), Job.not_before <= now)
+
+
 def claim(store: Store, worker_id: str, lease_s: float) -> ClaimedJob | None:
-    """Take the oldest queued job for `worker_id`, or None when there is none."""
+    """Take the oldest due queued job for `worker_id`, or None when there is none."""
     now = utcnow()
     if store.dialect == "postgresql":
         with store.session() as session:
             job = session.scalars(
-                select(Job).where(Job.state == QUEUED).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
+                select(Job).where(_claimable(now)).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
             ).first()
             if job is None:
                 return None
@@ -59,12 +67,12 @@ def claim(store: Store, worker_id: str, lease_s: float) -> ClaimedJob | None:
             return ClaimedJob(job.id, job.kind, job.delivery_id, job.payload, job.attempts)
     for _ in range(5):  # another worker may win the row between our SELECT and UPDATE: try the next one
         with store.session() as session:
-            job_id = session.scalars(select(Job.id).where(Job.state == QUEUED).order_by(Job.id).limit(1)).first()
+            job_id = session.scalars(select(Job.id).where(_claimable(now)).order_by(Job.id).limit(1)).first()
             if job_id is None:
                 return None
             result = session.execute(
                 update(Job)
-                .where(Job.id == job_id, Job.state == QUEUED)
+                .where(Job.id == job_id, _claimable(now))
                 .values(
                     state=RUNNING,
                     locked_by=worker_id,

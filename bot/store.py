@@ -21,7 +21,9 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -55,6 +57,7 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -147,6 +150,15 @@ class Store:
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a release: `create_all` makes missing tables only, so older databases get them here."""
+        present = {column["name"] for column in inspect(self.engine).get_columns("jobs")}
+        if "not_before" not in present:
+            kind = "TIMESTAMP" if self.dialect == "postgresql" else "DATETIME"
+            with self.engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE jobs ADD COLUMN not_before {kind}"))
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -227,6 +227,22 @@ def publish(
     typer.echo(result.model_dump_json(indent=2))
 
 
+@app.command(name="upload-results")
+def upload_results(
+    project: DirArg,
+    repo_id: Annotated[str, typer.Option(help="private dataset repo for results, OWNER/NAME (created if missing)")],
+    path_prefix: Annotated[str, typer.Option(help="folder in that repo, e.g. runs/42")],
+    log: Annotated[Path | None, typer.Option(help="a log file to upload as reports/job.log")] = None,
+    token: Annotated[str | None, typer.Option(help="Hub token (default: HF_TOKEN)")] = None,
+    endpoint: Annotated[str | None, typer.Option(help="Hub URL (default: HF_ENDPOINT)")] = None,
+) -> None:
+    """Upload reports/ and model/ (and a job log) to a private Hub dataset repo in one commit."""
+    from runner.results_upload import upload_results_command
+
+    result = upload_results_command(project, repo_id, path_prefix, log, token, endpoint)
+    typer.echo(result.model_dump_json(indent=2))
+
+
 @app.command()
 def plan(
     objective: Annotated[str, typer.Argument(help="what you want, in words (key=value overrides allowed)")],

@@ -2,10 +2,16 @@
 
 The refusal is never retried in a loop: one attempt on the paid flavour, then the fallback backend on a CPU
 flavour, and the PR is told why.
+
+Results come back through the Hub: the job ends with `intern upload-results` (on success and on failure), which
+commits `reports/`, `model/` and the job log to the private dataset repo `<namespace>/intern-runs` under
+`runs/<run id>/`; a `poll_hf_job` task (bot/handlers/hf_watch.py) inspects the job until it ends, then reads the
+reports back and posts them.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,16 +24,55 @@ if TYPE_CHECKING:
 
 CPU_FLAVOUR = "cpu-basic"
 DEFAULT_IMAGE = "python:3.11-slim"
+RESULTS_REPO_NAME = "intern-runs"
+POLL_TASK = "poll_hf_job"
+
+# A constant script: every value that comes from the PR or the run (branch, URL, SHA, repo ids) reaches it only
+# through environment variables, always expanded inside double quotes, never pasted into the text.
+JOB_SCRIPT = """set -u
+{
+  pip install --quiet "ml-intern-bot[train]" &&
+  git clone --quiet --depth 1 --branch "$INTERN_BRANCH" -- "$INTERN_REPO_URL" project &&
+  { [ "$(git -C project rev-parse HEAD)" = "$INTERN_SHA" ] ||
+    { echo "error: the branch is no longer at the approved commit $INTERN_SHA"; false; }; } &&
+  intern train project && intern evaluate project && intern stress project && intern card project
+} 2>&1 | tee intern-job.log
+status=${PIPESTATUS[0]}
+intern upload-results project --repo-id "$INTERN_RESULTS_REPO" --path-prefix "$INTERN_RESULTS_PREFIX" \\
+  --log intern-job.log
+uploaded=$?
+if [ "$status" -ne 0 ]; then exit "$status"; fi
+exit "$uploaded"
+"""
 
 
-def job_command(run: Run) -> list[str]:
-    """The job's command: fetch the PR branch, run the training stages. Untrusted text only through env."""
-    script = (
-        'set -eu; pip install --quiet "ml-intern-bot[train]" && '
-        'git clone --depth 1 --branch "$INTERN_BRANCH" "$INTERN_REPO_URL" project && '
-        "intern train project && intern evaluate project && intern stress project && intern card project"
-    )
-    return ["bash", "-c", script]
+def job_command(run: Run | None = None) -> list[str]:
+    """The job's command: fetch the approved commit, run the stages, then ALWAYS upload the results.
+
+    The exit status is the stages' (or the upload's, when the stages passed). `run` is not used: nothing
+    about the run may become part of the script (see `job_env`)."""
+    return ["bash", "-c", JOB_SCRIPT]
+
+
+def results_repo_id(namespace: str | None, repo: str) -> str:
+    """`<namespace>/intern-runs`; the namespace defaults to the GitHub repo's owner, as publishing does (pure)."""
+    return f"{namespace or repo.split('/', 1)[0]}/{RESULTS_REPO_NAME}"
+
+
+def results_prefix(run_id: int) -> str:
+    return f"runs/{run_id}"
+
+
+def job_env(run: Run, results_repo: str) -> dict[str, str]:
+    """The job's environment: the untrusted values the script reads (pure)."""
+    return {
+        "INTERN_BRANCH": run.branch or "",
+        "INTERN_REPO_URL": f"https://github.com/{run.repo}.git",
+        "INTERN_SHA": run.head_sha or run.approved_sha or "",  # the approval is on the current head
+        "INTERN_RUN_ID": str(run.id),
+        "INTERN_RESULTS_REPO": results_repo,
+        "INTERN_RESULTS_PREFIX": results_prefix(run.id),
+    }
 
 
 def is_refusal(exc: BaseException) -> bool:
@@ -55,29 +100,32 @@ class HfJobsBackend:
         self._fallback = fallback
         self._image = image
 
-    def _submit(self, run: Run, flavour: str) -> str:
-        client = self._hub_client()
+    def hub_client(self) -> Any:
+        """A `runner.hub.HubClient` (the watcher inspects jobs and reads results with it)."""
+        return self._hub_client()
+
+    def _submit(self, ctx: Ctx, run: Run, flavour: str, results_repo: str) -> Any:
+        client = self.hub_client()
+        token = ctx.settings.hf_token
         try:
-            job = client.run_job(
+            return client.run_job(
                 image=self._image,
                 command=job_command(run),
                 flavor=flavour,
-                env={
-                    "INTERN_BRANCH": run.branch or "",
-                    "INTERN_REPO_URL": f"https://github.com/{run.repo}.git",
-                    "INTERN_RUN_ID": str(run.id),
-                },
+                env={**job_env(run, results_repo), "HF_ENDPOINT": ctx.settings.hf_endpoint},  # where the bot reads
+                secrets={"HF_TOKEN": token.get_secret_value()} if token is not None else None,
+                timeout=int(ctx.settings.max_run_hours * 3600),
                 labels={"intern-run": str(run.id)},
             )
         except Exception as exc:
             if is_refusal(exc):
                 raise ComputeRefusedError(f"Hugging Face refused a {flavour} job: {exc}") from exc
             raise ComputeError(f"could not start a Hugging Face job on {flavour}: {exc}") from exc
-        return str(getattr(job, "id", ""))
 
     def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
+        results_repo = results_repo_id(ctx.settings.hf_namespace, run.repo)
         try:
-            job_id = self._submit(run, flavour)
+            job = self._submit(ctx, run, flavour, results_repo)
         except ComputeRefusedError as refused:
             fallback = self._fallback.start_training(ctx, run, CPU_FLAVOUR)
             notice = (
@@ -89,6 +137,17 @@ class HfJobsBackend:
             return Dispatched(
                 backend=fallback.backend, flavour=CPU_FLAVOUR, external_id=fallback.external_id, notice=notice
             )
+        job_id = str(getattr(job, "id", ""))
+        watch = {
+            "job_id": job_id,
+            "namespace": getattr(job, "namespace", None),
+            "job_url": getattr(job, "url", None),
+            "results_repo": results_repo,
+            "results_prefix": results_prefix(run.id),
+        }
+        # Recorded before the watcher is queued, so it can tell its job from a newer one for the same run.
+        ctx.store.update_run(run.id, data={"external_job_id": job_id, "hf_job": watch})
+        ctx.enqueue_task(POLL_TASK, run, delay_s=ctx.settings.hf_job_poll_s, started=time.time(), **watch)
         return Dispatched(backend=self.name, flavour=flavour, external_id=job_id)
 
     def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:

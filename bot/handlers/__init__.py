@@ -35,9 +35,9 @@ def _routes() -> dict[tuple[str, str], list[Handler]]:
 
 
 def _tasks() -> dict[str, Task]:
-    from bot.handlers import tasks
+    from bot.handlers import hf_watch, tasks
 
-    return dict(tasks.TASKS)
+    return {**tasks.TASKS, **hf_watch.TASKS}
 
 
 TASK_PREFIX = "task:"

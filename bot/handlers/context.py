@@ -63,9 +63,10 @@ class Ctx:
     def backend(self, name: str) -> ComputeBackend:
         return self.services.backends[name]
 
-    def enqueue_task(self, name: str, run: Run, **payload: Any) -> int:
+    def enqueue_task(self, name: str, run: Run, *, delay_s: float = 0.0, **payload: Any) -> int:
+        """Queue an internal task for `run`; with `delay_s` no worker runs it before that many seconds."""
         body = json.dumps({"run_id": run.id, "installation_id": run.installation_id, **payload})
-        return enqueue(self.store, f"task:{name}", body, self.delivery_id)
+        return enqueue(self.store, f"task:{name}", body, self.delivery_id, delay_s=delay_s)
 
 
 Task = Callable[[Ctx, dict[str, Any]], None]
