@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
+from runner.workflow import WorkflowOptions
 
 ENV_PREFIX = "INTERN_"
 MIN_SECRET_LENGTH = 16
@@ -55,6 +56,12 @@ class Settings(BaseSettings):
     max_run_cost_usd: float = Field(default=20.0, ge=0, description="budget cap per training run, dollars")
     max_run_hours: float = Field(default=6.0, gt=0, description="budget cap per training run, hours")
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest webhook body accepted")
+    actions_repository: str = Field(
+        default="ml-intern/ml-intern-bot", description="the repository whose actions/* the generated workflows call"
+    )
+    actions_ref: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{40}$", description="full commit SHA of actions_repository to pin"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(default=1, ge=0, description="worker threads started with the app (0: none)")
@@ -116,6 +123,8 @@ def missing_for_serving(settings: Settings) -> list[str]:
         missing.append(f"{ENV_PREFIX}GITHUB_APP_ID")
     if settings.github_private_key is None and settings.github_private_key_path is None:
         missing.append(f"{ENV_PREFIX}GITHUB_PRIVATE_KEY (or {ENV_PREFIX}GITHUB_PRIVATE_KEY_PATH)")
+    if settings.actions_ref is None:  # every PR's workflow calls the actions: unpinned, it cannot run
+        missing.append(f"{ENV_PREFIX}ACTIONS_REF (a full commit SHA of {settings.actions_repository})")
     return missing
 
 
@@ -142,3 +151,11 @@ def load_settings(**overrides: object) -> Settings:
             for error in exc.errors()
         ]
         raise ConfigurationError("invalid settings: " + "; ".join(problems)) from None
+
+
+def workflow_options(settings: Settings) -> WorkflowOptions:
+    """Where the workflows the bot commits take the composite actions from (pinned by commit)."""
+    values: dict[str, str] = {"actions_repository": settings.actions_repository}
+    if settings.actions_ref is not None:
+        values["actions_ref"] = settings.actions_ref
+    return WorkflowOptions.model_validate(values)

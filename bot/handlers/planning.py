@@ -10,6 +10,7 @@ from bot.handlers import progress
 from bot.handlers.context import Ctx
 from bot.handlers.project import build_project, slugify
 from bot.repo_settings import load_repo_settings
+from bot.settings import workflow_options
 from bot.states import RunState
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def start_run(
     run = progress.check(ctx, run, "plan", "in_progress", None, "Planning", "inspecting the data", head_sha=base_sha)
     objective = f"{title}\n\n{body}".strip()
     try:
-        project = build_project(ctx.gateway, repo, default, objective, args)
+        project = build_project(ctx.gateway, repo, default, objective, args, workflow_options(ctx.settings))
     except (InternError, CommandError) as exc:
         message = ctx.redact(str(exc))
         run = ctx.store.transition(

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.errors import CommandError
 from bot.gateway import GitHubGateway
+from runner.workflow import WorkflowOptions
 
 log = logging.getLogger(__name__)
 LOCAL_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
@@ -112,7 +113,14 @@ def render_plan(plan: Any, objective: str, dataset: str, model: str, report: Any
     )
 
 
-def build_project(gateway: GitHubGateway, repo: str, ref: str, objective: str, args: dict[str, str]) -> Project:
+def build_project(
+    gateway: GitHubGateway,
+    repo: str,
+    ref: str,
+    objective: str,
+    args: dict[str, str],
+    workflow_options: WorkflowOptions | None = None,
+) -> Project:
     """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub)."""
     from runner.inspection import inspect_source
     from runner.report import render_inspect_md
@@ -150,7 +158,9 @@ def build_project(gateway: GitHubGateway, repo: str, ref: str, objective: str, a
     if "epochs" in args:
         training = config.training.model_copy(update={"epochs": float(args["epochs"])})
         config = config.model_copy(update={"training": training})
-    rendered = render_project(config, report, workflow=True, examples=inspected.examples)
+    rendered = render_project(
+        config, report, workflow=True, examples=inspected.examples, workflow_options=workflow_options
+    )
     return Project(
         files={path: text.encode("utf-8") for path, text in rendered.items()},
         plan_md=render_plan(plan, objective, dataset, model, report),

@@ -32,7 +32,18 @@ def test_refuses_to_serve_naming_every_missing_variable() -> None:
 def test_names_only_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTERN_WEBHOOK_SECRET", GOOD_SECRET)
     monkeypatch.setenv("INTERN_GITHUB_APP_ID", "42")
+    monkeypatch.setenv("INTERN_ACTIONS_REF", "fedcba9876543210fedcba9876543210fedcba98")
     assert missing_for_serving(load_settings()) == ["INTERN_GITHUB_PRIVATE_KEY (or INTERN_GITHUB_PRIVATE_KEY_PATH)"]
+
+
+def test_actions_must_be_pinned_to_a_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTERN_WEBHOOK_SECRET", GOOD_SECRET)
+    monkeypatch.setenv("INTERN_GITHUB_APP_ID", "42")
+    monkeypatch.setenv("INTERN_GITHUB_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\nabc\n")
+    assert missing_for_serving(load_settings()) == ["INTERN_ACTIONS_REF (a full commit SHA of ml-intern/ml-intern-bot)"]
+    monkeypatch.setenv("INTERN_ACTIONS_REF", "v1.0")
+    with pytest.raises(ConfigurationError, match="ACTIONS_REF"):
+        load_settings()
 
 
 def test_complete_settings_from_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -44,6 +55,7 @@ def test_complete_settings_from_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, 
     )
     monkeypatch.setenv("INTERN_GITHUB_PRIVATE_KEY_PATH", str(key))
     monkeypatch.setenv("INTERN_COMPUTE", "hf-jobs")  # real env wins over .env
+    monkeypatch.setenv("INTERN_ACTIONS_REF", "fedcba9876543210fedcba9876543210fedcba98")
     settings = require_serving(load_settings())
     assert settings.github_app_id == 7
     assert settings.compute == "hf-jobs"
@@ -64,6 +76,7 @@ def test_unreadable_key_path_fails_at_start(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setenv("INTERN_WEBHOOK_SECRET", GOOD_SECRET)
     monkeypatch.setenv("INTERN_GITHUB_APP_ID", "1")
     monkeypatch.setenv("INTERN_GITHUB_PRIVATE_KEY_PATH", str(tmp_path / "missing.pem"))
+    monkeypatch.setenv("INTERN_ACTIONS_REF", "fedcba9876543210fedcba9876543210fedcba98")
     with pytest.raises(ConfigurationError, match="INTERN_GITHUB_PRIVATE_KEY_PATH"):
         require_serving(load_settings())
 
