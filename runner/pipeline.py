@@ -87,7 +87,8 @@ def prepare_out_dir(out: Path) -> None:
     """Refuse to write into a non-empty directory that is not an intern project; clear a previous run."""
     if out.exists() and not out.is_dir():
         raise ProjectError(f"{out} is a file: --out must name a directory")
-    if out.exists() and any(out.iterdir()) and not (out / "intern.yaml").is_file():
+    is_project = (out / "intern.yaml").is_file() or (out / REPORTS_DIR / "run.json").is_file()
+    if out.exists() and any(out.iterdir()) and not is_project:
         raise ProjectError(f"{out} exists and is not an ML Intern project: choose another --out or empty it")
     shutil.rmtree(out / "model", ignore_errors=True)
     shutil.rmtree(out / ".intern", ignore_errors=True)

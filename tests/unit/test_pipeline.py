@@ -139,3 +139,11 @@ def test_prepare_out_dir_does_not_leave_a_finished_run_json(tmp_path: Path) -> N
     prepare_out_dir(tmp_path)
     run_json = tmp_path / "reports" / "run.json"
     assert not run_json.exists() or read_report(run_json, RunStatus).complete is False
+
+
+def test_a_run_that_failed_before_scaffolding_can_be_rerun(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "reports").mkdir(parents=True)
+    (out / "reports" / "run.json").write_text('{"schema_version": 1, "complete": false, "stages": {}}')
+    prepare_out_dir(out)
+    assert not (out / "reports" / "run.json").exists()
