@@ -10,7 +10,6 @@ intern.yaml is edited line by line (comments and order survive) and the result i
 
 from __future__ import annotations
 
-import ast
 import difflib
 import re
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from runner.config import CONFIG_FILENAME, InternConfig
 from runner.data.columns import ColumnChoice
 from runner.diagnose import Diagnosis
+from runner.pysource import parse_python
 
 TRAIN_SCRIPT = "train.py"
 PROJECT_FILES = (TRAIN_SCRIPT, CONFIG_FILENAME)
@@ -110,7 +110,7 @@ def _script_edit(files: dict[str, str], new_text: str, reason: str) -> Edit | No
     if old is None or new_text == old:
         return None
     try:
-        ast.parse(new_text)
+        parse_python(new_text, "train.py")
     except SyntaxError:
         return None
     return reason, {TRAIN_SCRIPT: new_text}

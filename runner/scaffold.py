@@ -5,7 +5,6 @@ Rendering is pure (config in, file texts out) so the bot can commit the same fil
 
 from __future__ import annotations
 
-import ast
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from jinja2 import Environment
 from runner.config import DataFormat, InternConfig, save_config
 from runner.data.portable import portable_source
 from runner.defaults import training_defaults
+from runner.pysource import parse_python
 from runner.schemas import InspectReport, write_text_atomic
 from runner.templating import template_environment
 from runner.workflow import WorkflowOptions, render_workflow
@@ -73,7 +73,7 @@ def workflow_options_from_env() -> WorkflowOptions:
 
 def render_train_script(config: InternConfig) -> str:
     text = _environment().get_template("train.py.j2").render(objective=config.objective, portable=portable_source())
-    ast.parse(text)  # a template bug must never reach a user's PR
+    parse_python(text, "train.py")  # a template bug must never reach a user's PR
     return text
 
 
@@ -89,7 +89,7 @@ def render_app(model_ref: str, title: str, description: str = "", examples: list
             examples=[[example] for example in (examples or [])],
         )
     )
-    ast.parse(text)
+    parse_python(text, "app.py")
     return text
 
 
