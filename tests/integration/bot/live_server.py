@@ -8,12 +8,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import uvicorn
 from fastapi import FastAPI
 
+from bot.settings import Settings
 from bot.webhook import sign
 from tests.unit.bot.payloads import schema_errors
 
@@ -64,3 +66,22 @@ def wait_for(condition: Any, timeout: float = 20.0, what: str = "condition") -> 
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def settings_for_fakes(secret: str, fake_github: Any, fake_hub: Any, tmp_path: Path, **overrides: Any) -> Settings:
+    """Bot settings pointing at the fake GitHub and fake Hub, one worker thread, a database under `tmp_path`."""
+    values: dict[str, Any] = {
+        "webhook_secret": secret,
+        "github_app_id": fake_github.app_id,
+        "github_private_key": "unused-pem-key",
+        "github_api_url": fake_github.api,
+        "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
+        "hf_token": fake_hub.token,
+        "hf_endpoint": fake_hub.url,
+        "hf_namespace": fake_hub.state.user,
+        "workers": 1,
+        "worker_poll_s": 0.05,
+        "workdir": tmp_path / "work",
+        "github_app_slug": fake_github.app_slug,
+    }
+    return Settings(_env_file=None, **(values | overrides))

@@ -23,12 +23,11 @@ from bot.compute.local import LocalBackend
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
 from bot.handlers import Services
-from bot.settings import Settings
 from bot.store import Run, Store
 from runner.schemas import Projection, SmokeReport
 from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401 (fixture)
 from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)
-from tests.integration.bot.live_server import send, serve, wait_for
+from tests.integration.bot.live_server import send, serve, settings_for_fakes, wait_for
 from tests.unit.bot import payloads
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -111,23 +110,7 @@ def world(
         files={"README.md": b"# tickets\n", "data/tickets.csv": tickets_csv()},
         collaborators={"alice": "admin", "reader": "read"},
     )
-    settings = Settings(
-        _env_file=None,
-        webhook_secret=SECRET,
-        github_app_id=fake_github.app_id,
-        github_private_key="unused-pem-key",
-        github_api_url=fake_github.api,
-        database_url=f"sqlite:///{tmp_path / 'bot.db'}",
-        hf_token=fake_hub.token,
-        hf_endpoint=fake_hub.url,
-        hf_namespace=fake_hub.state.user,
-        compute="local",
-        workers=1,
-        worker_poll_s=0.05,
-        workdir=tmp_path / "work",
-        local_timeout_s=300,
-        github_app_slug=fake_github.app_slug,
-    )
+    settings = settings_for_fakes(SECRET, fake_github, fake_hub, tmp_path, compute="local", local_timeout_s=300)
     store = Store(settings.database_url)
     actions = ActionsBackend()
     gateways: dict[int, PyGithubGateway] = {}
