@@ -19,7 +19,7 @@ from bot.comments import redact
 from bot.deps import SettingsDep, StoreDep
 from bot.errors import WebhookRejected
 from bot.events import parse_event
-from bot.handlers import Services, make_job_runner
+from bot.router import Services, make_job_runner
 from bot.settings import Settings
 from bot.store import Store
 from bot.worker import Worker, make_worker_id, recover_at_startup
@@ -69,7 +69,7 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
             log.warning("re-queued %d job(s) left running by a previous process", requeued)
         workers: list[Worker] = []
         if settings.workers:
-            from bot.handlers.wiring import default_services
+            from bot.wiring import default_services
 
             real = services or default_services(settings, the_store)
             runner = make_job_runner(real)

@@ -11,7 +11,7 @@ from functools import cache
 
 from jinja2 import Environment
 
-from runner.templating import template_environment
+from runner.render.templating import template_environment
 
 GITHUB_COMMENT_LIMIT = 65_536
 SAFETY_MARGIN = 512

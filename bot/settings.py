@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
-from runner.workflow import WorkflowOptions
+from runner.render.workflow import WorkflowOptions
 
 ENV_PREFIX = "INTERN_"
 MIN_SECRET_LENGTH = 16

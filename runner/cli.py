@@ -12,7 +12,7 @@ import typer
 
 from runner import __version__
 from runner.errors import InternError
-from runner.progress import ConsoleReporter
+from runner.render.progress_display import ConsoleReporter
 
 app = typer.Typer(
     name="intern",
@@ -65,8 +65,8 @@ def inspect(
     json_out: Annotated[bool, typer.Option("--json", help="print the JSON report instead of markdown")] = False,
 ) -> None:
     """Data report only: balance, lengths, duplicates, conflicts, leakage of a naive split."""
-    from runner.inspection import inspect_source
-    from runner.report import render_inspect_md
+    from runner.render.reports import render_inspect_md
+    from runner.stages.inspect import inspect_source
 
     with ConsoleReporter().stage("inspect", data):
         result = inspect_source(data, text=text, label=label, test_source=test)
@@ -85,8 +85,8 @@ def scaffold(
     workflow: Annotated[bool, typer.Option(help="also write .github/workflows/intern.yml")] = True,
 ) -> None:
     """Write the project files (intern.yaml, train.py, app.py, requirements.txt, reports/inspect.*)."""
-    from runner.inspection import inspect_source
     from runner.pipeline import RunOptions, choose_model, prepare_out_dir, scaffold_project
+    from runner.stages.inspect import inspect_source
 
     reporter = ConsoleReporter()
     prepare_out_dir(out)
@@ -115,16 +115,16 @@ def smoke(
     fix: Annotated[bool, typer.Option("--fix", help="diagnose failures and apply known fixes (3 attempts)")] = False,
 ) -> None:
     """Run train.py on a tiny stratified sample; writes reports/smoke.json. Exit 1 when it fails."""
-    from runner.report import render_smoke_md
+    from runner.render.reports import render_smoke_md
 
     reporter = ConsoleReporter()
     if fix:
-        from runner.llm import make_llm_client
-        from runner.selfheal import smoke_with_fixes
+        from runner.adapters.llm import make_llm_client
+        from runner.selfheal.loop import smoke_with_fixes
 
         report = smoke_with_fixes(project, llm=make_llm_client())
     else:
-        from runner.smoke import run_smoke
+        from runner.stages.smoke import run_smoke
 
         report = run_smoke(project, reporter=reporter)
     reporter.line(render_smoke_md(report))
@@ -135,7 +135,7 @@ def smoke(
 @app.command()
 def train(project: DirArg) -> None:
     """Full training with the project's train.py; writes model/ and reports/train.json(l)."""
-    from runner.training import run_training
+    from runner.stages.train import run_training
 
     summary = run_training(project, reporter=ConsoleReporter())
     typer.echo(f"best epoch {summary.best_epoch:g}: validation macro F1 {summary.best_macro_f1:.4f}")
@@ -144,7 +144,7 @@ def train(project: DirArg) -> None:
 @app.command()
 def evaluate(project: DirArg) -> None:
     """Test-split metrics, confusion matrix, baseline and leakage check; writes reports/eval.*."""
-    from runner.evaluate import run_evaluation
+    from runner.stages.evaluate import run_evaluation
 
     report = run_evaluation(project, reporter=ConsoleReporter())
     typer.echo(f"test macro F1 {report.macro_f1:.4f}, accuracy {report.accuracy:.4f}. {report.baseline_verdict}")
@@ -153,8 +153,8 @@ def evaluate(project: DirArg) -> None:
 @app.command()
 def stress(project: DirArg) -> None:
     """Negation, ambiguity, unknown and typo stress tests; calibrates the abstain threshold."""
-    from runner.llm import make_llm_client
-    from runner.stress import run_stress
+    from runner.adapters.llm import make_llm_client
+    from runner.stages.stress import run_stress
 
     report = run_stress(project, reporter=ConsoleReporter(), llm=make_llm_client())
     for family in report.families:
@@ -164,7 +164,7 @@ def stress(project: DirArg) -> None:
 @app.command()
 def card(project: DirArg, repo_id: Annotated[str | None, typer.Option(help="repo id for the card")] = None) -> None:
     """Write model/README.md (model card with model-index results)."""
-    from runner.card import write_card
+    from runner.stages.card import write_card
 
     typer.echo(f"wrote {write_card(project, repo_id)}")
 
@@ -177,7 +177,7 @@ def report(
 ) -> None:
     """Print the markdown summary (what the bot posts) and write reports/report.md."""
     from runner.errors import UserInputError
-    from runner.report import render_run_md, render_smoke_md
+    from runner.render.reports import render_run_md, render_smoke_md
     from runner.schemas import SmokeReport, read_report, write_text_atomic
 
     if stage == "smoke":
@@ -199,7 +199,7 @@ def predict(
 ) -> None:
     """Label and score for each text; `unknown` when the model abstains."""
     from runner.errors import UserInputError
-    from runner.predict import predict_texts, read_inputs
+    from runner.stages.predict import predict_texts, read_inputs
 
     if (text is None) == (input_file is None):
         raise UserInputError("give either a TEXT argument or --input FILE")
@@ -221,7 +221,7 @@ def publish(
     private: Annotated[bool, typer.Option(help="create private repos")] = False,
 ) -> None:
     """Upload model, card and Space; running it twice changes nothing the second time."""
-    from runner.publish import publish_command
+    from runner.stages.publish import publish_command
 
     result = publish_command(project, repo_id, space, token, endpoint, private)
     typer.echo(result.model_dump_json(indent=2))
@@ -237,7 +237,7 @@ def upload_results(
     endpoint: Annotated[str | None, typer.Option(help="Hub URL (default: HF_ENDPOINT)")] = None,
 ) -> None:
     """Upload reports/ and model/ (and a job log) to a private Hub dataset repo in one commit."""
-    from runner.results_upload import upload_results_command
+    from runner.stages.results_upload import upload_results_command
 
     result = upload_results_command(project, repo_id, path_prefix, log, token, endpoint)
     typer.echo(result.model_dump_json(indent=2))

@@ -15,12 +15,12 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from runner.config import save_config
-from runner.defaults import ModelChoice, default_model, gpu_available, hub_reachable
 from runner.errors import ProjectError, StageFailedError
-from runner.inspection import InspectResult, inspect_source
-from runner.progress import Reporter, SilentReporter
-from runner.scaffold import build_config, relative_source, render_project, write_project
+from runner.models.defaults import ModelChoice, default_model, gpu_available, hub_reachable
+from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import REPORTS_DIR, RunStatus, StageStatus, write_report, write_text_atomic
+from runner.stages.inspect import InspectResult, inspect_source
+from runner.stages.scaffold import build_config, relative_source, render_project, write_project
 
 STAGES = ("inspect", "scaffold", "smoke", "train", "evaluate", "stress", "card")
 STALE_OUTPUTS = (
@@ -143,13 +143,13 @@ def _licence_of(data: str) -> dict[str, str | None]:
 
 def run_pipeline(options: RunOptions, reporter: Reporter | None = None) -> RunStatus:
     """Inspect, scaffold, smoke, train, evaluate, stress, card; raises on the first failing stage."""
-    from runner.card import write_card
-    from runner.evaluate import run_evaluation
-    from runner.llm import make_llm_client
-    from runner.report import render_run_md
-    from runner.smoke import run_smoke
-    from runner.stress import run_stress
-    from runner.training import run_training
+    from runner.adapters.llm import make_llm_client
+    from runner.render.reports import render_run_md
+    from runner.stages.card import write_card
+    from runner.stages.evaluate import run_evaluation
+    from runner.stages.smoke import run_smoke
+    from runner.stages.stress import run_stress
+    from runner.stages.train import run_training
 
     reporter = reporter or SilentReporter()
     out = options.out.resolve()

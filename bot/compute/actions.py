@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from bot.compute.base import Dispatched
 
 if TYPE_CHECKING:
-    from bot.handlers.context import Ctx
+    from bot.context import Ctx
     from bot.store import Run
 
 WORKFLOW_PATH = ".github/workflows/intern.yml"

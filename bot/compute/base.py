@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from bot.handlers.context import Ctx
+    from bot.context import Ctx
     from bot.store import Run
 
 

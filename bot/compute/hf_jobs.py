@@ -1,11 +1,11 @@
-"""The `hf-jobs` backend: a Hugging Face Job through `runner.hub`; GPU refused (HTTP 402, quota) -> CPU.
+"""The `hf-jobs` backend: a Hugging Face Job through `runner.adapters.hub`; GPU refused (HTTP 402, quota) -> CPU.
 
 The refusal is never retried in a loop: one attempt on the paid flavour, then the fallback backend on a CPU
 flavour, and the PR is told why.
 
 Results come back through the Hub: the job ends with `intern upload-results` (on success and on failure), which
 commits `reports/`, `model/` and the job log to the private dataset repo `<namespace>/intern-runs` under
-`runs/<run id>/`; a `poll_hf_job` task (bot/handlers/hf_watch.py) inspects the job until it ends, then reads the
+`runs/<run id>/`; a `poll_hf_job` task (bot/runs/hf_watch.py) inspects the job until it ends, then reads the
 reports back and posts them.
 """
 
@@ -19,7 +19,7 @@ from bot.compute.base import ComputeBackend, Dispatched
 from bot.errors import ComputeError, ComputeRefusedError
 
 if TYPE_CHECKING:
-    from bot.handlers.context import Ctx
+    from bot.context import Ctx
     from bot.store import Run
 
 CPU_FLAVOUR = "cpu-basic"
@@ -76,7 +76,7 @@ def job_env(run: Run, results_repo: str) -> dict[str, str]:
 
 
 def is_refusal(exc: BaseException) -> bool:
-    """HTTP 402, no credits or a quota refusal (runner.hub's ComputeRefusedError)."""
+    """HTTP 402, no credits or a quota refusal (runner.adapters.hub's ComputeRefusedError)."""
     if type(exc).__name__ == "ComputeRefusedError":
         return True
     text = str(exc).lower()
@@ -101,7 +101,7 @@ class HfJobsBackend:
         self._image = image
 
     def hub_client(self) -> Any:
-        """A `runner.hub.HubClient` (the watcher inspects jobs and reads results with it)."""
+        """A `runner.adapters.hub.HubClient` (the watcher inspects jobs and reads results with it)."""
         return self._hub_client()
 
     def _submit(self, ctx: Ctx, run: Run, flavour: str, results_repo: str) -> Any:

@@ -20,7 +20,7 @@ from bot.errors import ComputeError
 from bot.gateway import GitHubGateway
 
 if TYPE_CHECKING:
-    from bot.handlers.context import Ctx
+    from bot.context import Ctx
     from bot.store import Run
 
 TRAIN_STAGES = ("train", "evaluate", "stress", "card")

@@ -9,8 +9,8 @@ render.py          Plan -> Markdown (templates/plan.md.j2)
 command.py         plan_command(): what `intern plan` calls
 """
 
-from runner.planning.command import plan_command
 from runner.planning.plan import Candidate, Hardware, Plan
+from runner.planning.plan_command import plan_command
 from runner.planning.render import render_plan_md
 
 __all__ = ["Candidate", "Hardware", "Plan", "plan_command", "render_plan_md"]

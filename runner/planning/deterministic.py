@@ -2,7 +2,7 @@
 
 Data: a local file is read (`runner.data.load.load_table`) and its columns detected (`detect_columns`); a Hub
 id is checked with `dataset_info` and its card's features; no data at all starts a Hub search (discovery).
-Model and hyperparameters come from `runner.defaults`, sized for the data and the machine.
+Model and hyperparameters come from `runner.models.defaults`, sized for the data and the machine.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 from runner.data.columns import detect_columns
 from runner.data.load import SUFFIX_FORMATS, load_table
 from runner.data.portable import clean_rows
-from runner.defaults import PRETRAINED_CPU, default_model, gpu_available, training_defaults
 from runner.errors import ExternalServiceError, UserInputError
+from runner.models.defaults import PRETRAINED_CPU, default_model, gpu_available, training_defaults
 from runner.planning.discovery import DatasetHub, card_columns, card_label_names, discover, explain, guess_columns
 from runner.planning.objective import parse_objective
 from runner.planning.plan import Candidate, Hardware, Plan

@@ -1,7 +1,7 @@
 """Find a Hub dataset for an objective: search, then rank the candidates by fit and explain the pick.
 
 `rank_candidates` is pure (DatasetSummary in, scored Candidates out); `discover` does the searching through
-a `runner.hub.HubClient` (the real `HfApi` adapter or the fake Hub in tests).
+a `runner.adapters.hub.HubClient` (the real `HfApi` adapter or the fake Hub in tests).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from runner.adapters.hub import DatasetSummary
 from runner.data.columns import LABEL_NAMES, TEXT_NAMES
 from runner.errors import ExternalServiceError
-from runner.hub import DatasetSummary
 from runner.planning.objective import keywords, search_terms
 from runner.planning.plan import Candidate
 
@@ -23,7 +23,7 @@ TASK_FILTER = "task_categories:text-classification"
 
 
 class DatasetHub(Protocol):
-    """The two `runner.hub.HubClient` calls planning makes (any HubClient is one)."""
+    """The two `runner.adapters.hub.HubClient` calls planning makes (any HubClient is one)."""
 
     def list_datasets(
         self,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from runner.adapters.llm import LLMClient, LLMError
 from runner.errors import ExternalServiceError
-from runner.llm import LLMClient, LLMError
 from runner.planning.discovery import DatasetHub
 from runner.planning.plan import Hardware, Plan
 

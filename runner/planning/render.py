@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.planning.plan import Plan
-from runner.templating import template_environment
+from runner.render.templating import template_environment
 
 
 def render_plan_md(plan: Plan) -> str:

@@ -28,8 +28,8 @@ from pathlib import Path
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
+from runner.render.workflow import PINNED_ACTIONS, SMOKE_ARTIFACT, WorkflowOptions, render_workflow
 from runner.schemas import SmokeReport, json_schemas
-from runner.workflow import PINNED_ACTIONS, SMOKE_ARTIFACT, WorkflowOptions, render_workflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from runner.hub import make_hub_client
-from runner.llm import LLMSettings, OpenAIClient
+from runner.adapters.hub import make_hub_client
+from runner.adapters.llm import LLMSettings, OpenAIClient
 from runner.planning import Hardware, plan_command, render_plan_md
 from runner.planning.discovery import TASK_FILTER, discover
 from runner.planning.llm_planner import PlanDraft

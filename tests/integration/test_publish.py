@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from runner.card import render_space_files, write_card
+from runner.adapters.hub import RemoteFile, make_hub_client
 from runner.config import save_config
 from runner.errors import ExternalServiceError, ProjectError
-from runner.hub import RemoteFile, make_hub_client
-from runner.publish import changed_files, git_blob_sha1, publish, publish_command
 from runner.schemas import write_report
+from runner.stages.card import render_space_files, write_card
+from runner.stages.publish import changed_files, git_blob_sha1, publish, publish_command
 from tests.fakes import sample_reports as sample
 from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401  (fixture)
 

@@ -1,4 +1,4 @@
-"""`intern upload-results` through the real CLI and `runner.hub` against the fake Hub: one commit to a private
+"""`intern upload-results` through the real CLI and `runner.adapters.hub` against the fake Hub: one commit to a private
 dataset repo, reports/ + model/ + the job log under the prefix, checkpoints left out; bad input exits 2."""
 
 from __future__ import annotations

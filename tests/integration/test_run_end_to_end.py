@@ -19,7 +19,7 @@ import yaml
 
 from runner.errors import StageFailedError
 from runner.pipeline import STAGES, RunOptions, run_pipeline
-from runner.progress import SilentReporter, StageContext
+from runner.render.progress_display import SilentReporter, StageContext
 from runner.schemas import (
     EvalReport,
     InspectReport,

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from runner.fixes import unified_diff, yaml_set
-from runner.llm import LLMSettings, OpenAIClient
-from runner.scaffold import build_config, render_project, write_project
+from runner.adapters.llm import LLMSettings, OpenAIClient
 from runner.schemas import FixAttempt, SmokeReport, read_report
-from runner.selfheal import PatchProposal, read_project_files, smoke_with_fixes
+from runner.selfheal.fixes import unified_diff, yaml_set
+from runner.selfheal.loop import PatchProposal, read_project_files, smoke_with_fixes
+from runner.stages.scaffold import build_config, render_project, write_project
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from runner.adapters.subprocess_run import child_env
 from runner.config import save_config
-from runner.scaffold import build_config, render_project, write_project
-from runner.smoke import SMOKE_MARKER, parse_smoke_line
-from runner.subprocess_run import child_env
+from runner.stages.scaffold import build_config, render_project, write_project
+from runner.stages.smoke import SMOKE_MARKER, parse_smoke_line
 from tests.fakes.datasets import LABELS, write_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

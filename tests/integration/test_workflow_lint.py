@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from runner.workflow import WorkflowOptions, render_workflow
+from runner.render.workflow import WorkflowOptions, render_workflow
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Model card and Space files rendered from reports (runner/card.py)."""
+"""Model card and Space files rendered from reports (runner/stages/card.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from runner.card import (
+from runner.config import save_config
+from runner.errors import ProjectError
+from runner.schemas import write_report
+from runner.stages.card import (
     derive_limitations,
     format_duration,
     hub_model_id,
@@ -18,9 +21,6 @@ from runner.card import (
     render_space_files,
     write_card,
 )
-from runner.config import save_config
-from runner.errors import ProjectError
-from runner.schemas import write_report
 from tests.fakes import sample_reports as sample
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from runner.diagnose import CATALOGUE, Diagnosis, classify_failure, clean_log, error_classes
+from runner.selfheal.diagnose import CATALOGUE, Diagnosis, classify_failure, clean_log, error_classes
 
 CAPTURED: list[tuple[str, str]] = [
     # label column still strings
@@ -101,7 +101,7 @@ CAPTURED: list[tuple[str, str]] = [
         "time.sleep(5)']' timed out after 0.49995062700000403 seconds",
         "timeout",
     ),
-    # runner.subprocess_run's own line when it kills train.py
+    # runner.adapters.subprocess_run's own line when it kills train.py
     ("TimeoutError: train.py exceeded its time limit of 10 s and was stopped", "timeout"),
     ("ModuleNotFoundError: No module named 'evaluate'", "dependency_missing"),
     (

@@ -1,4 +1,4 @@
-"""Metrics with missing classes, the confusion PNG, and the baseline (runner/evaluate.py, runner/baseline.py)."""
+"""Metrics with missing classes, the confusion PNG, and the baseline (stages/evaluate.py, models/baseline.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from runner import baseline
-from runner.evaluate import compute_metrics, evaluate_predictions, plot_confusion
+from runner.models import baseline
 from runner.schemas import ConfusionMatrix
+from runner.stages.evaluate import compute_metrics, evaluate_predictions, plot_confusion
 from tests.fakes import sample_reports as sample
 from tests.fakes.datasets import LABELS, make_rows
 

@@ -9,9 +9,9 @@ import yaml
 
 from runner.config import InternConfig
 from runner.data.columns import ColumnChoice
-from runner.diagnose import Diagnosis, classify_failure
-from runner.fixes import RENAMED_ARGUMENTS, keyword_span, propose_fix, yaml_set
-from runner.scaffold import build_config, render_project
+from runner.selfheal.diagnose import Diagnosis, classify_failure
+from runner.selfheal.fixes import RENAMED_ARGUMENTS, keyword_span, propose_fix, yaml_set
+from runner.stages.scaffold import build_config, render_project
 
 
 @pytest.fixture(scope="module")
@@ -248,12 +248,12 @@ def test_fix_that_does_not_apply_returns_none(project: dict[str, str]) -> None:
     assert propose_fix(project, diagnosis, 1) is None  # the script does not use it
 
 
-# --- applying an LLM's unified diff (runner.selfheal.apply_unified_diff, pure) -------------------------
+# --- applying an LLM's unified diff (runner.selfheal.loop.apply_unified_diff, pure) -------------------------
 
 
 def test_apply_unified_diff_round_trip(project: dict[str, str]) -> None:
-    from runner.fixes import unified_diff
-    from runner.selfheal import apply_unified_diff
+    from runner.selfheal.fixes import unified_diff
+    from runner.selfheal.loop import apply_unified_diff
 
     broken = {**project, "train.py": project["train.py"].replace("trainer.train()", "trainer.trian()")}
     diff = unified_diff(broken, project)
@@ -271,7 +271,7 @@ def test_apply_unified_diff_round_trip(project: dict[str, str]) -> None:
     ],
 )
 def test_apply_unified_diff_rejections(project: dict[str, str], diff: str, message: str) -> None:
-    from runner.selfheal import PatchError, apply_unified_diff
+    from runner.selfheal.loop import PatchError, apply_unified_diff
 
     with pytest.raises(PatchError, match=message):
         apply_unified_diff(project, diff)

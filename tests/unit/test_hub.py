@@ -1,4 +1,4 @@
-"""The Hub adapter (runner/hub.py): error mapping, and the real client against the fake Hub server."""
+"""The Hub adapter (runner/adapters/hub.py): error mapping, and the real client against the fake Hub server."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from huggingface_hub.errors import LocalTokenNotFoundError, OfflineModeIsEnabled
 from huggingface_hub.utils import hf_raise_for_status
 
+from runner.adapters.hub import ComputeRefusedError, HubClient, make_hub_client, map_hub_error
 from runner.errors import ExternalServiceError
-from runner.hub import ComputeRefusedError, HubClient, make_hub_client, map_hub_error
 from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401  (fixture)
 
 ENDPOINT = "https://hub.example"

@@ -1,5 +1,5 @@
-"""Data inspection: validation, report numbers, leakage, and the inspect stage (runner/data/inspect.py,
-runner/inspection.py)."""
+"""Data inspection: validation, report numbers, leakage, and the inspect stage (runner/data/profile.py,
+runner/stages/inspect.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from runner.config import SplitConfig
-from runner.data.inspect import (
+from runner.data.portable import normalise_text
+from runner.data.profile import (
     conflicting_groups,
     leakage_share,
     length_stats,
@@ -16,10 +17,9 @@ from runner.data.inspect import (
     random_split_leakage,
     validate_labels,
 )
-from runner.data.portable import normalise_text
 from runner.errors import ColumnError, DataError
-from runner.inspection import inspect_source
 from runner.schemas import InspectReport, LengthStats
+from runner.stages.inspect import inspect_source
 from tests.fakes.datasets import LABELS, Row, make_rows, write_rows
 
 
@@ -72,7 +72,7 @@ def test_conflicting_groups() -> None:
 
 
 def _report(rows: list[Row], *, test_size: float = 0.1, seed: int = 42) -> InspectReport:
-    from runner.data.inspect import build_report
+    from runner.data.profile import build_report
 
     texts: list[object] = [row.text for row in rows]
     labels: list[object] = [row.label for row in rows]

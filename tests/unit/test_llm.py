@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from pydantic import BaseModel
 
+from runner.adapters.llm import LLMError, LLMSettings, OpenAIClient, make_llm_client, parse_reply
 from runner.errors import ExternalServiceError
-from runner.llm import LLMError, LLMSettings, OpenAIClient, make_llm_client, parse_reply
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.defaults import SCRATCH_CPU
 from runner.errors import DataError, ProjectError
-from runner.inspection import inspect_source
+from runner.models.defaults import SCRATCH_CPU
 from runner.pipeline import (
     STAGES,
     STALE_OUTPUTS,
@@ -20,6 +19,7 @@ from runner.pipeline import (
     scaffold_project,
 )
 from runner.schemas import RunStatus, read_report
+from runner.stages.inspect import inspect_source
 from tests.fakes.datasets import make_rows, write_rows
 
 

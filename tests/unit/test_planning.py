@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 import pytest
 from pydantic import BaseModel
 
+from runner.adapters.hub import DatasetSummary
+from runner.adapters.llm import LLMError
 from runner.errors import ExternalServiceError
-from runner.hub import DatasetSummary
-from runner.llm import LLMError
 from runner.planning import Hardware, Plan, render_plan_md
 from runner.planning.deterministic import choose_compute, deterministic_plan
 from runner.planning.discovery import card_label_names, rank_candidates, score_candidate

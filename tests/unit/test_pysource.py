@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from runner.pysource import parse_python
+from runner.render.pysource import parse_python
 
 SOURCE = "def f(x):\n    return [i for i in range(x) if i % 2]\n" * 300
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.commands import render_command_list_md
+from bot.command_parser import render_command_list_md
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -18,7 +18,7 @@ def _block(text: str) -> str:
 
 def test_readme_command_list_matches_the_command_table() -> None:
     assert _block(README.read_text(encoding="utf-8")) == render_command_list_md().strip(), (
-        "README.md's chat command list is stale: paste `python -c 'from bot.commands import "
+        "README.md's chat command list is stale: paste `python -c 'from bot.command_parser import "
         "render_command_list_md as r; print(r())'` between the markers"
     )
 

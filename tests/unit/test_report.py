@@ -1,4 +1,4 @@
-"""Markdown renderings of the reports (runner/report.py and runner/templates/report_*.md.j2)."""
+"""Markdown renderings of the reports (runner/render/reports.py and runner/render/templates/report_*.md.j2)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.report import (
+from runner.render.reports import (
     LOG_TAIL_CHARS,
     MAX_LABEL_ROWS,
     cell,

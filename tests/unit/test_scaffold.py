@@ -1,4 +1,4 @@
-"""Rendering the project directory (runner/scaffold.py and its templates)."""
+"""Rendering the project directory (runner/stages/scaffold.py and its templates)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import yaml
 
 from runner.config import InternConfig, load_config
 from runner.data.portable import portable_source
-from runner.defaults import training_defaults
-from runner.scaffold import (
+from runner.models.defaults import training_defaults
+from runner.stages.scaffold import (
     build_config,
     relative_source,
     render_app,

@@ -1,13 +1,13 @@
-"""Abstain threshold, judging and scoring of stress cases (runner/stress.py) with a hand-written classifier."""
+"""Abstain threshold, judging and scoring of stress cases (runner/stages/stress.py) with a hand-written classifier."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from runner.inference import Classifier
-from runner.stress import WORST, calibrate_threshold, judge, score_cases
-from runner.stress_cases import UNKNOWN, Case
+from runner.models.inference import Classifier
+from runner.stages.stress import WORST, calibrate_threshold, judge, score_cases
+from runner.stages.stress_cases import UNKNOWN, Case
 
 
 class ScriptedClassifier(Classifier):

@@ -1,4 +1,4 @@
-"""Stress-case generation for the actual label set (runner/stress_cases.py)."""
+"""Stress-case generation for the actual label set (runner/stages/stress_cases.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from runner.stress_cases import OFF_TOPIC, UNKNOWN, add_typos, build_cases, class_keywords, gibberish
+from runner.stages.stress_cases import OFF_TOPIC, UNKNOWN, add_typos, build_cases, class_keywords, gibberish
 from tests.fakes.datasets import LABELS, VOCABULARY, make_rows
 
 TEXT = "please refund the recent payment on my account today"

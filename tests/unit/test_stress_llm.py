@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from runner.llm import LLMSettings, OpenAIClient
-from runner.stress_llm import HardExample, HardExamples, checked_cases, llm_cases, valid_expected
+from runner.adapters.llm import LLMSettings, OpenAIClient
+from runner.stages.stress_llm import HardExample, HardExamples, checked_cases, llm_cases, valid_expected
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 LABELS = ["REFUND", "ORDER", "ACCOUNT"]

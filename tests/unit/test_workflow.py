@@ -13,7 +13,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from runner.workflow import (
+from runner.render.workflow import (
     MODEL_ARTIFACT_PREFIX,
     PINNED_ACTIONS,
     SMOKE_ARTIFACT,

@@ -1,4 +1,4 @@
-"""The hf-jobs backend through the real `runner.hub` client against the fake Hub: GPU refused -> CPU fallback."""
+"""The hf-jobs backend through the real Hub client (runner.adapters.hub) on the fake Hub: GPU refused -> CPU."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from bot.compute.actions import ActionsBackend
 from bot.compute.hf_jobs import HfJobsBackend
-from bot.handlers import Ctx
-from runner.hub import make_hub_client
+from bot.router import Ctx
+from runner.adapters.hub import make_hub_client
 from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)
 from tests.unit.bot.bot_harness import REPO, make_services, seed_run
 from tests.unit.bot.fake_gateway import FakeGateway

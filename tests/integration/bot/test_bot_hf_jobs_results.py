@@ -1,5 +1,5 @@
 """hf-jobs results come back into the PR: the real app and worker, PyGithub against the fake GitHub, the real
-`runner.hub` client against the fake Hub (Jobs API + results repo).
+`runner.adapters.hub` client against the fake Hub (Jobs API + results repo).
 
 approval -> a Hugging Face Job is submitted -> RUNNING: the watcher re-queues itself, nothing is posted ->
 the job's `intern upload-results` lands in `<ns>/intern-runs` -> COMPLETED: results on the PR, run `evaluated`;
@@ -21,11 +21,11 @@ from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
-from bot.handlers import Services
+from bot.router import Services
 from bot.store import Run, Store
-from runner.hub import make_hub_client
-from runner.results_upload import upload_results
+from runner.adapters.hub import make_hub_client
 from runner.schemas import EpochRecord
+from runner.stages.results_upload import upload_results
 from tests.fakes import sample_reports
 from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401 (fixture)
 from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)

@@ -22,7 +22,7 @@ from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
-from bot.handlers import Services
+from bot.router import Services
 from bot.store import Run, Store
 from runner.schemas import Projection, SmokeReport
 from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401 (fixture)

@@ -11,7 +11,7 @@ import pytest
 
 from bot import queue
 from bot.app import create_app
-from bot.handlers import Services
+from bot.router import Services
 from tests.integration.bot.live_server import send, serve, signed_headers, wait_for
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import HF_TOKEN, REPO, SECRET, make_services, seed_repo

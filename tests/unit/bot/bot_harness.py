@@ -13,8 +13,8 @@ from bot.compute.base import ComputeBackend
 from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
 from bot.events import parse_event
-from bot.handlers import Services, make_job_runner
 from bot.queue import ClaimedJob
+from bot.router import Services, make_job_runner
 from bot.settings import Settings
 from bot.states import RunState
 from bot.store import Run, Store
@@ -28,7 +28,7 @@ _deliveries = itertools.count(1)
 
 
 class RefusingHub:
-    """A hub client whose paid jobs are refused, the way runner.hub reports HTTP 402."""
+    """A hub client whose paid jobs are refused, the way runner.adapters.hub reports HTTP 402."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import (
+from bot.command_parser import (
     COMMANDS,
     Command,
     Rejection,

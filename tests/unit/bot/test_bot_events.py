@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import MalformedPayloadError
 from bot.events import HANDLED, IssueCommentEvent, PullRequestEvent, load_event, parse_event
-from bot.handlers import _routes
+from bot.router import _routes
 from tests.unit.bot import payloads
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handlers import Services
+from bot.router import Services
 from bot.states import RunState
 from runner.schemas import (
     ConfusionMatrix,

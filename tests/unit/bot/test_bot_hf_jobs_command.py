@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.compute.hf_jobs import JOB_SCRIPT, job_command, job_env, results_prefix, results_repo_id
-from bot.handlers.hf_watch import decide, wanted_report
+from bot.runs.hf_watch import decide, wanted_report
 from bot.store import Run
 
 HOSTILE = '$(touch pwned)";touch pwned;"`touch pwned`'

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import update
 
 from bot import queue
-from bot.handlers import Ctx
-from bot.handlers.hf_watch import GRACE_S, MAX_HUB_ERRORS, poll_hf_job
-from bot.handlers.lifecycle import cancel
+from bot.router import Ctx
+from bot.runs.hf_watch import GRACE_S, MAX_HUB_ERRORS, poll_hf_job
+from bot.runs.lifecycle import cancel
 from bot.states import RunState
 from bot.store import Job, Run
 from tests.unit.bot.bot_harness import make_services, seed_run

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import CommandError
-from bot.handlers.project import check_arguments, local_source, planner_objective, slugify
+from bot.runs.project_files import check_arguments, local_source, planner_objective, slugify
 from tests.unit.bot.fake_gateway import FakeGateway
 
 

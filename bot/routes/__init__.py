@@ -1,0 +1,1 @@
+"""Event routes: one small module per webhook event, keyed by `(event, action)`."""

@@ -1,0 +1,94 @@
+"""`pull_request`: a new push invalidates an approval; a merge publishes; a close without merge cancels."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Ctx
+from bot.events import PullRequestEvent
+from bot.runs import lifecycle, status_comment
+from bot.states import RunState, can_transition
+
+log = logging.getLogger(__name__)
+INVALIDATED_BY_PUSH = frozenset(
+    {
+        RunState.PR_OPENED,
+        RunState.SMOKE_RUNNING,
+        RunState.SMOKE_FAILED,
+        RunState.AWAITING_APPROVAL,
+        RunState.TRAINING,
+        RunState.EVALUATED,
+    }
+)
+
+
+def is_fork(event: PullRequestEvent) -> bool:
+    head_repo = event.pull_request.head.repo
+    return head_repo is None or head_repo.full_name != event.repository.full_name
+
+
+def on_synchronize(ctx: Ctx, event: PullRequestEvent) -> None:
+    repo, pull = event.repository.full_name, event.pull_request
+    run = ctx.store.active_run(repo, pull.number)
+    if run is None or run.pr_number != pull.number or is_fork(event):
+        return
+    sha = pull.head.sha
+    if sha == run.head_sha:
+        return
+    if sha in run.data.get("bot_shas", []):
+        ctx.store.update_run(run.id, head_sha=sha)
+        return
+    if run.run_state not in INVALIDATED_BY_PUSH:
+        return
+    run = ctx.store.transition(
+        run.id,
+        RunState.SMOKE_RUNNING,
+        actor=event.sender.login,
+        action="new push: approval invalidated, smoke test re-runs",
+        delivery_id=ctx.delivery_id,
+        head_sha=sha,
+        approved_sha=None,
+        smoke_attempts=0,
+    )
+    run = status_comment.add_notice(
+        ctx,
+        run,
+        f"New push `{sha[:12]}` by @{event.sender.login}: any earlier approval "
+        "no longer counts; the smoke test runs again.",
+    )
+    run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test running", "new push")
+    status_comment.refresh(ctx, run.id)
+
+
+def on_closed(ctx: Ctx, event: PullRequestEvent) -> None:
+    repo, pull = event.repository.full_name, event.pull_request
+    run = ctx.store.active_run(repo, pull.number)
+    if run is None or run.pr_number != pull.number:
+        return
+    actor = event.sender.login
+    if not pull.merged:
+        lifecycle.cancel(ctx, run, actor)
+        return
+    trained = run.run_state is RunState.EVALUATED
+    if not can_transition(run.run_state, RunState.MERGED):
+        lifecycle.cancel(ctx, run, actor)
+        return
+    run = ctx.store.transition(
+        run.id,
+        RunState.MERGED,
+        actor=actor,
+        action="PR merged",
+        delivery_id=ctx.delivery_id,
+        detail=pull.merge_commit_sha or "",
+    )
+    if not trained:
+        run = status_comment.add_notice(ctx, run, "Merged before training finished: there is no model to publish.")
+        status_comment.refresh(ctx, run.id)
+        return
+    lifecycle.publish(ctx, run, actor)
+
+
+ROUTES = {
+    ("pull_request", "synchronize"): on_synchronize,
+    ("pull_request", "closed"): on_closed,
+}

@@ -1,0 +1,211 @@
+"""Run operations shared by the handlers: re-run smoke, approve -> train, ingest results, publish, cancel, fail.
+
+Each one changes the run through `store.transition` (audited, checked by the state machine), then refreshes the
+sticky comment and the stage's check run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.context import Ctx
+from bot.errors import BudgetExceededError, CommandError
+from bot.repo_settings import DEFAULT_FLAVOUR, Projection, caps, choose_flavour, load_repo_settings
+from bot.runs import results, status_comment
+from bot.states import RunState
+from bot.store import Run, utcnow
+
+SMOKE_REQUEST_PATH = "reports/smoke-request.md"
+
+log = logging.getLogger(__name__)
+__all__ = [
+    "Run",
+    "cancel",
+    "fail",
+    "ingest_training",
+    "publish",
+    "published",
+    "remember_bot_commit",
+    "request_training",
+    "rerun_smoke",
+]
+
+
+def remember_bot_commit(ctx: Ctx, run: Run, sha: str) -> Run:
+    return ctx.store.update_run(run.id, append={"bot_shas": [sha]})
+
+
+def cancel(ctx: Ctx, run: Run, actor: str) -> None:
+    run = ctx.store.transition(run.id, RunState.CANCELLED, actor=actor, action="cancelled", delivery_id=ctx.delivery_id)
+    run = status_comment.set_next_step(ctx, run, None)
+    status_comment.refresh(ctx, run.id)
+
+
+def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: bool = False) -> Run:
+    """Push a commit recording the request on the PR branch: the workflow's `pull_request` trigger re-runs
+    the smoke test on it."""
+    if run.branch is None or run.head_sha is None:
+        raise CommandError(f"run #{run.id} has no PR branch yet")
+    note = f"Smoke test re-run requested by @{actor} at {utcnow().isoformat(timespec='seconds')}Z ({reason}).\n"
+    sha = ctx.gateway.commit_files(
+        run.repo,
+        run.branch,
+        run.head_sha,
+        {SMOKE_REQUEST_PATH: note.encode("utf-8")},
+        f"Re-run the ML Intern smoke test ({reason}, by @{actor})",
+    )
+    run = remember_bot_commit(ctx, run, sha)
+    attempts = 0 if reset_attempts else run.smoke_attempts
+    run = ctx.store.transition(
+        run.id,
+        RunState.SMOKE_RUNNING,
+        actor=actor,
+        action=reason,
+        delivery_id=ctx.delivery_id,
+        head_sha=sha,
+        approved_sha=None,
+        smoke_attempts=attempts,
+    )
+    run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test running", reason)
+    run = status_comment.set_next_step(ctx, run, "wait for the smoke test.")
+    status_comment.refresh(ctx, run.id)
+    return run
+
+
+def _flavour(ctx: Ctx, run: Run) -> Projection:
+    repo_settings = load_repo_settings(ctx.gateway, run.repo)
+    max_cost, max_hours = caps(ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, repo_settings)
+    projections = [Projection.model_validate(p) for p in run.data.get("projections", [])]
+    if not projections:
+        return Projection(flavour=repo_settings.default_flavour or DEFAULT_FLAVOUR, seconds=0, cost_usd=0)
+    return choose_flavour(projections, max_cost, max_hours, repo_settings.flavours, repo_settings.default_flavour)
+
+
+def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Run:
+    """After a valid approval: check the budget, dispatch training on the run's compute backend."""
+    try:
+        projection = _flavour(ctx, run)
+    except BudgetExceededError as exc:
+        ctx.store.audit(run.repo, reviewer, f"approval refused by budget: {exc}", ctx.delivery_id, run.id)
+        run = status_comment.add_notice(ctx, run, f"Training not started: {exc}")
+        status_comment.refresh(ctx, run.id)
+        return run
+    dispatched = ctx.backend(run.compute).start_training(ctx, run, projection.flavour)
+    run = ctx.store.transition(
+        run.id,
+        RunState.TRAINING,
+        actor=reviewer,
+        action=f"approved; training dispatched on {dispatched.backend}",
+        delivery_id=ctx.delivery_id,
+        detail=dispatched.notice or "",
+        approved_sha=approved_sha,
+        flavour=dispatched.flavour,
+        compute=dispatched.backend,
+    )
+    if dispatched.notice:
+        run = status_comment.add_notice(ctx, run, dispatched.notice)
+    if dispatched.external_id:
+        run = ctx.store.update_run(run.id, data={"external_job_id": dispatched.external_id})
+    run = status_comment.check(
+        ctx,
+        run,
+        "train",
+        "in_progress",
+        None,
+        "Training",
+        f"approved by @{reviewer} on {approved_sha[:12]}; {dispatched.backend} / {dispatched.flavour}",
+    )
+    run = status_comment.set_next_step(ctx, run, "training is running; per-epoch metrics appear below.")
+    status_comment.refresh(ctx, run.id)
+    return run
+
+
+def stream_epochs(ctx: Ctx, run: Run, jsonl: bytes) -> Run:
+    run = status_comment.set_section(ctx, run, "training", results.render_epochs_md(jsonl))
+    status_comment.refresh(ctx, run.id)
+    return run
+
+
+def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
+    """Final training results: commit them (and the confusion matrix) to the branch, post them, -> evaluated."""
+    if run.run_state is not RunState.TRAINING:
+        log.info("training results for run %s ignored in state %s", run.id, run.state)
+        return run
+    assert run.branch is not None
+    base = ctx.gateway.branch_sha(run.repo, run.branch) or run.head_sha
+    assert base is not None
+    files = {f"reports/{name}": content for name, content in sorted(reports.items())}
+    sha = ctx.gateway.commit_files(run.repo, run.branch, base, files, f"Add ML Intern training results (run #{run.id})")
+    run = remember_bot_commit(ctx, run, sha)
+    image = results.blob_url(ctx.settings.github_api_url, run.repo, sha, "reports/confusion_matrix.png")
+    sections = results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None)
+    for name, markdown in sections.items():
+        run = status_comment.set_section(ctx, run, name, markdown)
+    run = ctx.store.transition(
+        run.id,
+        RunState.EVALUATED,
+        actor="intern-bot",
+        action="training results ingested",
+        delivery_id=ctx.delivery_id,
+        head_sha=sha,
+    )
+    summary = results.one_line_summary(reports)
+    run = status_comment.check(ctx, run, "train", "completed", "success", "Training finished", summary)
+    run = status_comment.set_next_step(ctx, run, "review the results; merging the PR publishes the model and the demo.")
+    status_comment.refresh(ctx, run.id)
+    return run
+
+
+def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Run:
+    run = ctx.store.transition(
+        run.id,
+        RunState.FAILED,
+        actor="intern-bot",
+        action=f"{stage} failed",
+        delivery_id=ctx.delivery_id,
+        detail=ctx.redact(message)[:2000],
+    )
+    body = message + (
+        f"\n\n<details><summary>log tail</summary>\n\n```\n{log_tail}\n```\n</details>" if log_tail else ""
+    )
+    run = status_comment.set_section(ctx, run, "training" if stage == "training" else stage, body, failed_stage=stage)
+    run = status_comment.check(
+        ctx,
+        run,
+        "train" if stage == "training" else stage,
+        "completed",
+        "failure",
+        f"{stage} failed",
+        message,
+    )
+    run = status_comment.set_next_step(ctx, run, "fix the cause, then `/intern retry`.")
+    status_comment.refresh(ctx, run.id)
+    return run
+
+
+def publish(ctx: Ctx, run: Run, actor: str) -> Run:
+    if run.run_state is RunState.FAILED:
+        run = ctx.store.transition(
+            run.id, RunState.MERGED, actor=actor, action="publish retried", delivery_id=ctx.delivery_id
+        )
+    dispatched = ctx.backend(run.compute).start_publish(ctx, run)
+    ctx.store.audit(run.repo, actor, f"publish dispatched on {dispatched.backend}", ctx.delivery_id, run.id)
+    run = status_comment.set_next_step(ctx, run, "publishing to the Hugging Face Hub.")
+    status_comment.refresh(ctx, run.id)
+    return run
+
+
+def published(ctx: Ctx, run: Run, model_url: str, space_url: str | None) -> Run:
+    links = f"- Model: {model_url}\n" + (f"- Demo: {space_url}\n" if space_url else "")
+    run = status_comment.set_section(ctx, run, "publish", links, model_url=model_url, space_url=space_url)
+    run = ctx.store.transition(
+        run.id,
+        RunState.PUBLISHED,
+        actor="intern-bot",
+        action="published",
+        delivery_id=ctx.delivery_id,
+        detail=model_url,
+    )
+    run = status_comment.set_next_step(ctx, run, None)
+    status_comment.refresh(ctx, run.id)
+    return run

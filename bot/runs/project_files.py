@@ -1,0 +1,171 @@
+"""The runner side of `/intern train`: plan, fetch and inspect the dataset, scaffold the project.
+
+The only handler module that calls the runner's planning, data and scaffolding code. Returns the files to
+commit and the Markdown for the PR body; raises the runner's UserInputError or a CommandError (both shown to
+the user) when the request or the data is unusable. Untrusted input never names a path on the bot's machine:
+a repo file is copied into a temp dir first, anything else must look like a Hub dataset id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bot.errors import CommandError
+from bot.gateway import GitHubGateway
+from runner.render.workflow import WorkflowOptions
+
+log = logging.getLogger(__name__)
+LOCAL_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+MODEL_ID = re.compile(r"^(scratch:[a-z]+|[A-Za-z0-9][\w.-]*(/[\w.-]+)?)$")
+MAX_EPOCHS = 100.0
+DEFAULT_MODEL = "scratch:small"
+PLANNER_KEYS = ("model", "text", "label", "epochs")
+
+
+@dataclass(frozen=True)
+class Project:
+    files: dict[str, bytes]
+    plan_md: str
+    inspect_md: str
+    dataset_path: str | None
+    model: str
+    labels: list[str]
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].strip("-") or "model"
+
+
+def is_repo_path(dataset: str) -> bool:
+    return dataset.lower().endswith(LOCAL_SUFFIXES)
+
+
+def local_source(gateway: GitHubGateway, repo: str, ref: str, dataset: str, scratch: Path) -> str:
+    """Where the runner reads the dataset: a temp copy of a repo file, or a Hub id (validated)."""
+    pure = PurePosixPath(dataset)
+    if pure.is_absolute() or ".." in pure.parts:
+        raise CommandError(f"`dataset={dataset}` must be a path inside this repository or a Hub dataset id")
+    if not is_repo_path(dataset):
+        if not HUB_ID.match(dataset):
+            raise CommandError(
+                f"`dataset={dataset}` is neither a data file in this repository (.csv, .tsv, "
+                ".json, .jsonl, .parquet) nor a Hub dataset id (owner/name)"
+            )
+        return dataset
+    content = gateway.read_file(repo, dataset, ref)
+    if content is None:
+        raise CommandError(
+            f"`{dataset}` is not on the default branch `{ref}`: commit it first, or give a Hub dataset id"
+        )
+    local = scratch / pure.name
+    local.write_bytes(content)
+    return str(local)
+
+
+def check_arguments(args: dict[str, str]) -> None:
+    """What the parser cannot know: a model must be a Hub id or scratch:<size>, epochs a sane number."""
+    model = args.get("model")
+    if model is not None and (".." in model or not MODEL_ID.match(model)):
+        raise CommandError(f"`model={model}` must be a Hub model id (e.g. distilbert-base-uncased) or scratch:<size>")
+    if "epochs" in args:
+        try:
+            epochs = float(args["epochs"])
+        except ValueError:
+            epochs = -1.0
+        if not 0 < epochs <= MAX_EPOCHS:
+            raise CommandError(f"`epochs={args['epochs']}` must be a number above 0 and at most {MAX_EPOCHS:g}")
+
+
+def planner_objective(objective: str, args: dict[str, str]) -> str:
+    """The issue text without any `key=value` of its own (only the command's arguments are overrides)."""
+    words = [word for word in objective.split() if "=" not in word]
+    overrides = [f"{key}={args[key]}" for key in PLANNER_KEYS if key in args]
+    return " ".join([*words[:400], *overrides])
+
+
+def make_plan(objective: str, data: str | None) -> Any:
+    """The runner's planner: deterministic, refined by the LLM when INTERN_OPENAI_* is configured."""
+    from runner.planning import plan_command
+
+    return plan_command(objective, data)
+
+
+def render_plan(plan: Any, objective: str, dataset: str, model: str, report: Any) -> str:
+    if plan is not None:
+        from runner.planning import render_plan_md
+
+        return str(render_plan_md(plan))
+    return "\n".join(
+        [
+            f"- Objective: {objective[:300] or 'not given'}",
+            f"- Dataset: `{dataset}` ({report.rows} rows, {len(report.labels)} labels)",
+            f"- Text column `{report.text_column}`, label column `{report.label_column}` ({report.column_reason})",
+            f"- Model: `{model}`",
+            "- Metrics: accuracy, macro F1, per-class precision/recall/F1, confusion matrix",
+        ]
+    )
+
+
+def build_project(
+    gateway: GitHubGateway,
+    repo: str,
+    ref: str,
+    objective: str,
+    args: dict[str, str],
+    workflow_options: WorkflowOptions | None = None,
+) -> Project:
+    """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub)."""
+    from runner.render.reports import render_inspect_md
+    from runner.stages.inspect import inspect_source
+    from runner.stages.scaffold import build_config, render_project
+
+    check_arguments(args)
+    dataset = args.get("dataset")
+    with tempfile.TemporaryDirectory() as scratch:
+        source = local_source(gateway, repo, ref, dataset, Path(scratch)) if dataset else None
+        plan = make_plan(planner_objective(objective, args), source)
+        if dataset is None:
+            dataset = getattr(plan, "dataset", None)
+            if not dataset:
+                raise CommandError(
+                    "I could not find a dataset for this objective: name one with "
+                    "`/intern train dataset=path/in/repo.csv` or `dataset=owner/name` (Hub)"
+                )
+            source = local_source(gateway, repo, ref, dataset, Path(scratch))
+        assert source is not None
+        text = args.get("text") or getattr(plan, "text_column", None)
+        label = args.get("label") or getattr(plan, "label_column", None)
+        inspected = inspect_source(source, text=text, label=label)
+    report = inspected.report.model_copy(update={"source": dataset})
+    model = args.get("model") or getattr(plan, "model", None) or DEFAULT_MODEL
+    config = build_config(
+        source=dataset,
+        fmt=inspected.fmt,
+        text_column=report.text_column,
+        label_column=report.label_column,
+        labels=inspected.labels,
+        model=model,
+        rows=report.split.train,
+        objective=objective[:500] or None,
+    )
+    if "epochs" in args:
+        training = config.training.model_copy(update={"epochs": float(args["epochs"])})
+        config = config.model_copy(update={"training": training})
+    rendered = render_project(
+        config, report, workflow=True, examples=inspected.examples, workflow_options=workflow_options
+    )
+    return Project(
+        files={path: text.encode("utf-8") for path, text in rendered.items()},
+        plan_md=render_plan(plan, objective, dataset, model, report),
+        inspect_md=render_inspect_md(report),
+        dataset_path=dataset if is_repo_path(dataset) else None,
+        model=model,
+        labels=inspected.labels,
+    )

@@ -1,0 +1,144 @@
+"""`/intern train` in an issue: plan, inspect the data, open the PR with every scaffolded file in one commit."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.comments import render_template
+from bot.context import Ctx
+from bot.errors import CommandError
+from bot.repo_settings import load_repo_settings
+from bot.runs import status_comment
+from bot.runs.project_files import build_project, slugify
+from bot.settings import workflow_options
+from bot.states import RunState
+
+log = logging.getLogger(__name__)
+
+
+def start_run(
+    ctx: Ctx,
+    repo: str,
+    number: int,
+    is_pr: bool,
+    author: str,
+    installation_id: int | None,
+    title: str,
+    body: str,
+    args: dict[str, str],
+) -> None:
+    from runner.errors import InternError
+
+    if is_pr:
+        raise CommandError("`/intern train` starts from an issue that states the objective: comment it there")
+    existing = ctx.store.active_run(repo, number)
+    if existing is not None:
+        where = f"PR #{existing.pr_number}" if existing.pr_number else f"issue #{existing.issue_number}"
+        raise CommandError(
+            f"run #{existing.id} is already active ({existing.state}, {where}): `/intern cancel` it first"
+        )
+    repo_settings = load_repo_settings(ctx.gateway, repo)
+    compute = args.get("compute") or repo_settings.compute or ctx.settings.compute
+    if compute not in ctx.services.backends:
+        raise CommandError(f"`compute={compute}` is not one of {', '.join(sorted(ctx.services.backends))}")
+    owner, name = repo.split("/", 1)
+    slug = slugify(title or args.get("dataset", "model"))
+    namespace = ctx.settings.hf_namespace or owner
+    hub_repo_id = f"{namespace}/{name}-{slug}"[:96]
+    run = ctx.store.create_run(
+        repo=repo,
+        issue_number=number,
+        created_by=author,
+        compute=compute,
+        installation_id=installation_id,
+        delivery_id=ctx.delivery_id,
+        data={
+            "args": args,
+            "hub_repo_id": hub_repo_id,
+            "hub_space_id": f"{hub_repo_id}-demo",
+            "model_url": f"{ctx.settings.hf_endpoint.rstrip('/')}/{hub_repo_id}",
+            "space_url": f"{ctx.settings.hf_endpoint.rstrip('/')}/spaces/{hub_repo_id}-demo",
+        },
+    )
+    run = status_comment.set_next_step(ctx, run, "planning and inspecting the data…")
+    status_comment.refresh(ctx, run.id)
+    default = ctx.gateway.default_branch(repo)
+    base_sha = ctx.gateway.branch_sha(repo, default)
+    assert base_sha is not None
+    run = status_comment.check(
+        ctx, run, "plan", "in_progress", None, "Planning", "inspecting the data", head_sha=base_sha
+    )
+    objective = f"{title}\n\n{body}".strip()
+    try:
+        project = build_project(ctx.gateway, repo, default, objective, args, workflow_options(ctx.settings))
+    except (InternError, CommandError) as exc:
+        message = ctx.redact(str(exc))
+        run = ctx.store.transition(
+            run.id,
+            RunState.FAILED,
+            actor=author,
+            action="planning failed",
+            delivery_id=ctx.delivery_id,
+            detail=message[:2000],
+        )
+        run = status_comment.check(
+            ctx, run, "plan", "completed", "failure", "Planning failed", message, head_sha=base_sha
+        )
+        run = status_comment.set_section(ctx, run, "plan", f"Planning failed: {message}", failed_stage="plan")
+        run = status_comment.set_next_step(ctx, run, "fix the request and comment `/intern train` again.")
+        status_comment.refresh(ctx, run.id)
+        return
+    branch = f"intern/{number}-{slug}"
+    if ctx.gateway.branch_sha(repo, branch) is not None:
+        branch = f"{branch}-{run.id}"
+    sha = ctx.gateway.commit_files(
+        repo,
+        branch,
+        base_sha,
+        project.files,
+        f"ML Intern: training project for #{number}\n\nModel {project.model}, "
+        f"{len(project.labels)} labels. Requested by @{author}.",
+    )
+    pr_body = render_template(
+        "pr_body.md.j2", issue=number, plan_md=project.plan_md, inspect_md=project.inspect_md, author=author
+    )
+    pull = ctx.gateway.open_pull(
+        repo,
+        branch,
+        default,
+        f"ML Intern: {title or 'train a classifier'}"[:120],
+        ctx.redact(pr_body)[:60000],
+    )
+    paths = sorted(project.files) + ([project.dataset_path] if project.dataset_path else [])
+    run = ctx.store.transition(
+        run.id,
+        RunState.PR_OPENED,
+        actor=author,
+        action=f"PR #{pull.number} opened",
+        delivery_id=ctx.delivery_id,
+        pr_number=pull.number,
+        branch=branch,
+        head_sha=sha,
+    )
+    run = ctx.store.update_run(run.id, data={"files": paths, "bot_shas": [sha]})
+    run = status_comment.set_section(ctx, run, "plan", project.plan_md)
+    run = status_comment.set_section(ctx, run, "inspect", project.inspect_md)
+    run = status_comment.check(
+        ctx, run, "plan", "completed", "success", "Planned", f"PR #{pull.number}", head_sha=base_sha
+    )
+    run = ctx.store.transition(
+        run.id,
+        RunState.SMOKE_RUNNING,
+        actor="intern-bot",
+        action="smoke test started",
+        delivery_id=ctx.delivery_id,
+    )
+    run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test running", "waiting for the workflow")
+    run = status_comment.set_next_step(ctx, run, "the smoke test runs in GitHub Actions on this PR.")
+    status_comment.refresh(ctx, run.id)
+    ctx.post(
+        repo,
+        number,
+        f"<!-- intern-bot:issue-link:{run.id} -->",
+        f"Opened {pull.url} (run #{run.id}): the smoke test runs there next.",
+    )

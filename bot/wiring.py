@@ -1,0 +1,66 @@
+"""The real services: PyGithub gateways per installation (tokens cached) and the compute backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.compute.actions import ActionsBackend
+from bot.compute.base import ComputeBackend
+from bot.compute.hf_jobs import HfJobsBackend
+from bot.compute.local import LocalBackend
+from bot.context import GatewayFactory, Services
+from bot.errors import ConfigurationError
+from bot.gateway import GitHubGateway
+from bot.settings import Settings
+from bot.store import Store
+
+
+def make_backends(settings: Settings, hub_client: Callable[[], Any] | None = None) -> dict[str, ComputeBackend]:
+    def default_hub_client() -> Any:
+        from runner.adapters.hub import make_hub_client
+
+        token = settings.hf_token.get_secret_value() if settings.hf_token else None
+        return make_hub_client(token, settings.hf_endpoint)
+
+    actions = ActionsBackend()
+    return {
+        "actions": actions,
+        "hf-jobs": HfJobsBackend(hub_client or default_hub_client, fallback=actions),
+        "local": LocalBackend(),
+    }
+
+
+def make_gateway_factory(settings: Settings, options: Any = None) -> GatewayFactory:
+    from bot.github import PyGithubGateway
+    from bot.github_auth import AppTokenProvider
+
+    key = settings.private_key_pem()
+    if settings.github_app_id is None or key is None:
+        raise ConfigurationError("INTERN_GITHUB_APP_ID and INTERN_GITHUB_PRIVATE_KEY are needed to call GitHub")
+    tokens = AppTokenProvider(settings.github_app_id, key, base_url=settings.github_api_url)
+    cache: dict[int, GitHubGateway] = {}
+
+    def gateway_for(installation_id: int | None) -> GitHubGateway:
+        if installation_id is None:
+            raise ConfigurationError("this event carries no installation id: is it from the GitHub App?")
+        if installation_id not in cache:
+            cache[installation_id] = PyGithubGateway(
+                tokens,
+                installation_id,
+                bot_login=f"{settings.github_app_slug}[bot]",
+                base_url=settings.github_api_url,
+                options=options,
+            )
+        return cache[installation_id]
+
+    return gateway_for
+
+
+def default_services(settings: Settings, store: Store) -> Services:
+    return Services(
+        settings=settings,
+        store=store,
+        gateway_for=make_gateway_factory(settings),
+        backends=make_backends(settings),
+    )

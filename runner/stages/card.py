@@ -1,0 +1,388 @@
+"""The model card (model/README.md) and the Gradio Space files, rendered from the run's reports.
+
+`render_model_card` is pure: config and reports in, card text out, through `huggingface_hub.ModelCard` /
+`ModelCardData` so the front matter carries a valid `model-index`. Its limitations section is derived from
+the evaluation and stress results (`derive_limitations`). `write_card` reads a project directory and writes
+the card atomically; `render_space_files` returns the Space's README.md, app.py and requirements.txt.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment
+
+from runner.config import InternConfig, load_config
+from runner.errors import ProjectError
+from runner.render.templating import template_environment
+from runner.schemas import (
+    REPORTS_DIR,
+    EvalReport,
+    InspectReport,
+    StressReport,
+    TrainSummary,
+    read_report,
+    write_text_atomic,
+)
+
+MODEL_DIR = "model"
+CARD_FILENAME = "README.md"
+CONFUSION_IMAGE = "confusion_matrix.png"
+DEFAULT_GRADIO_VERSION = "6.31.0"
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?")
+
+
+def _environment() -> Environment:
+    return template_environment(filters={"cell": _cell})
+
+
+def _cell(text: object) -> str:
+    """A value made safe for one markdown table cell."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")[:200]
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+HUB_LICENCE_IDS = {
+    "community data license agreement – sharing – version 1.0": "cdla-sharing-1.0",
+    "community data license agreement - sharing - version 1.0": "cdla-sharing-1.0",
+    "cdla-sharing-1.0": "cdla-sharing-1.0",
+    "cdla-permissive-2.0": "cdla-permissive-2.0",
+    "apache-2.0": "apache-2.0",
+    "mit": "mit",
+    "cc-by-4.0": "cc-by-4.0",
+    "cc-by-sa-4.0": "cc-by-sa-4.0",
+    "cc-by-nc-4.0": "cc-by-nc-4.0",
+    "cc0-1.0": "cc0-1.0",
+}
+
+
+def hub_licence_id(licence: str | None) -> str | None:
+    """The Hub's licence identifier for a dataset licence name, when we know it (else None: no guess)."""
+    if not licence:
+        return None
+    return HUB_LICENCE_IDS.get(licence.strip().lower())
+
+
+def dataset_label(config: InternConfig) -> str:
+    """The dataset as a reader knows it: the Hub id, or the local file's name (not a machine-specific path)."""
+    return config.data.source if config.data.format == "hub" else Path(config.data.source).name
+
+
+def hub_model_id(name: str) -> str | None:
+    """`name` when it looks like a Hub model id (not scratch:..., not a local path), else None."""
+    if name.startswith(("scratch:", ".", "/", "~")) or not _HUB_ID.fullmatch(name):
+        return None
+    return name
+
+
+def format_duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else (f"{minutes} min {secs:02d} s" if minutes else f"{secs} s")
+
+
+def derive_limitations(
+    config: InternConfig,
+    inspect: InspectReport | None,
+    evaluate: EvalReport | None,
+    stress: StressReport | None,
+) -> list[str]:
+    """Limitations and risks stated from the measured results, worst first where it matters."""
+    items: list[str] = []
+    if evaluate is not None and evaluate.per_class:
+        worst = min(evaluate.per_class, key=lambda c: c.f1)
+        items.append(
+            f"Weakest class: `{worst.label}` (F1 {worst.f1:.2f}, precision {worst.precision:.2f}, recall "
+            f"{worst.recall:.2f} on {worst.support} test rows); expect most of the errors there."
+        )
+        small = [c.label for c in evaluate.per_class if c.support < 20]
+        if small:
+            items.append(f"Fewer than 20 test rows for {', '.join(small)}: their per-class scores are noisy.")
+        if evaluate.baseline is not None and evaluate.baseline.macro_f1 >= evaluate.macro_f1 - 0.01:
+            items.append(
+                f"A {evaluate.baseline.name} baseline reaches macro F1 "
+                f"{evaluate.baseline.macro_f1:.3f} against "
+                f"{evaluate.macro_f1:.3f} here: the transformer adds little over a bag-of-words model "
+                "on this data."
+            )
+        if evaluate.leakage.fraction > 0:
+            items.append(
+                f"{100 * evaluate.leakage.fraction:.1f}% of test rows have a near-duplicate in "
+                "training, which "
+                "inflates the test scores somewhat."
+            )
+    elif evaluate is None:
+        items.append("No test evaluation was run: the quality of this model is unmeasured.")
+    if stress is None:
+        items.append("Stress tests were not run: robustness to negation, typos and unrelated inputs is unmeasured.")
+    else:
+        by_family = {family.family: family for family in stress.families}
+        unknown = by_family.get("unknown")
+        if unknown is not None:
+            if unknown.score < 0.8:
+                items.append(
+                    f"On gibberish and off-topic inputs it abstains only {100 * unknown.score:.0f}% "
+                    "of the time "
+                    f"(n={unknown.n}): it will often give a confident label to text that belongs to no class."
+                )
+            else:
+                items.append(
+                    f"It abstains on {100 * unknown.score:.0f}% of gibberish and off-topic inputs "
+                    f"(n={unknown.n}) "
+                    f"with a threshold of {stress.threshold:.2f}; the rest still get a label."
+                )
+        typos = by_family.get("typos")
+        if typos is not None and evaluate is not None:
+            drop = evaluate.accuracy - typos.score
+            if drop > 0.05:
+                items.append(
+                    f"Typos cost {100 * drop:.0f} points of accuracy ({typos.score:.2f} on noisy text "
+                    "against "
+                    f"{evaluate.accuracy:.2f} on clean test text)."
+                )
+            else:
+                items.append(f"Robust to character-level typos (accuracy {typos.score:.2f} on noisy text).")
+        negation = by_family.get("negation")
+        if negation is not None and negation.score < 0.7:
+            items.append(
+                f"Negation is often misread (accuracy {negation.score:.2f} on negated requests): the "
+                "label may "
+                "follow the keywords rather than the intent."
+            )
+        if "ambiguity" in by_family:
+            items.append(
+                f"A text that mentions two issue types gets one label only (either was accepted in "
+                f"{100 * by_family['ambiguity'].score:.0f}% of the ambiguous cases)."
+            )
+    if inspect is not None:
+        if inspect.imbalance_ratio >= 3:
+            items.append(
+                f"The classes are imbalanced (largest / smallest = {inspect.imbalance_ratio:.1f}): "
+                "rare classes are "
+                "recalled less often."
+            )
+        if inspect.conflicting_groups > 0:
+            items.append(
+                f"{inspect.conflicting_groups} texts appear with more than one label in the data: some label noise."
+            )
+    items.append(
+        f"Trained on one dataset ({dataset_label(config)}); texts from another domain, channel or "
+        "language may be "
+        "labelled with unwarranted confidence. Keep a human in the loop for decisions that matter."
+    )
+    return items
+
+
+def build_card_data(config: InternConfig, evaluate: EvalReport | None, model_name: str) -> Any:
+    from huggingface_hub import EvalResult, ModelCardData
+
+    dataset_id = config.data.source if config.data.format == "hub" else None
+    dataset_name = dataset_id or Path(config.data.source).name
+    results = []
+    if evaluate is not None:
+        common: dict[str, Any] = {
+            "task_type": "text-classification",
+            "task_name": "Text Classification",
+            "dataset_type": dataset_id or "custom",
+            "dataset_name": dataset_name,
+            "dataset_split": "test",
+        }
+        results = [
+            EvalResult(**common, metric_type="accuracy", metric_name="Accuracy", metric_value=evaluate.accuracy),
+            EvalResult(
+                **common,
+                metric_type="f1",
+                metric_name="Macro F1",
+                metric_config="macro",
+                metric_value=evaluate.macro_f1,
+            ),
+        ]
+    return ModelCardData(
+        model_name=model_name,
+        base_model=hub_model_id(config.model.name),
+        datasets=[dataset_id] if dataset_id else None,
+        license=config.hub.license or hub_licence_id(config.data.licence),
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        tags=["text-classification", "ml-intern"],
+        metrics=["accuracy", "f1"],
+        eval_results=results or None,
+    )
+
+
+def render_model_card(
+    config: InternConfig,
+    inspect: InspectReport | None,
+    train: TrainSummary | None,
+    evaluate: EvalReport | None,
+    stress: StressReport | None,
+    repo_id: str | None,
+    *,
+    threshold: float | None = None,
+    confusion_image: str | None = None,
+) -> str:
+    """The full model card text; reports that were not run are None and the card says so."""
+    from huggingface_hub import ModelCard
+
+    model_name = (repo_id or config.hub.repo_id or "text-classifier").split("/")[-1]
+    base = hub_model_id(config.model.name)
+    base_text = f"[{base}](https://huggingface.co/{base})" if base else f"`{config.model.name}`"
+    if threshold is None and stress is not None:
+        threshold = stress.threshold
+    results_table = confusion_table = ""
+    if evaluate is not None:
+        header = ["metric", model_name] + ([f"baseline ({evaluate.baseline.name})"] if evaluate.baseline else [])
+        rows = [
+            ["accuracy", f"{evaluate.accuracy:.4f}"]
+            + ([f"{evaluate.baseline.accuracy:.4f}"] if evaluate.baseline else []),
+            ["macro F1", f"{evaluate.macro_f1:.4f}"]
+            + ([f"{evaluate.baseline.macro_f1:.4f}"] if evaluate.baseline else []),
+            ["weighted F1", f"{evaluate.weighted_f1:.4f}"] + (["-"] if evaluate.baseline else []),
+        ]
+        results_table = md_table(header, rows)
+        matrix = evaluate.confusion
+        confusion_table = md_table(
+            ["true / predicted", *matrix.labels],
+            [[label, *(str(v) for v in row)] for label, row in zip(matrix.labels, matrix.matrix, strict=False)],
+        )
+    summary = (
+        f"A text classifier for {len(config.labels)} labels, fine-tuned from {base_text} "
+        f"on {dataset_label(config)} by ML Intern."
+        if not config.model.is_scratch
+        else f"A small BERT trained from scratch ({config.model.name}) on {dataset_label(config)} by ML Intern."
+    )
+    card_data = build_card_data(config, evaluate, model_name)
+    text = (
+        _environment()
+        .get_template("model_card.md.j2")
+        .render(
+            card_data=card_data.to_yaml(),
+            model_name=model_name,
+            model_ref=repo_id or "path/to/model",
+            summary=summary,
+            objective=config.objective,
+            labels=config.labels,
+            inspect=inspect,
+            train=train,
+            evaluate=evaluate,
+            stress=stress,
+            results_table=results_table,
+            confusion_table=confusion_table,
+            confusion_image=confusion_image,
+            limitations=derive_limitations(config, inspect, evaluate, stress),
+            threshold=threshold,
+            usage_example=f"Example text about {config.labels[0]}".replace('"', "'"),
+            base_model_text=base_text,
+            duration=format_duration(train.seconds) if train else "",
+            hyperparameters=sorted((train.hyperparameters if train else {}).items()),
+            data_source=dataset_label(config),
+            data_licence=config.data.licence or "not stated: check the dataset's terms before redistributing",
+            data_attribution=config.data.attribution or "not stated",
+            split_seed=config.split.seed,
+        )
+    )
+    return str(ModelCard(re.sub(r"\n{3,}", "\n\n", text)))
+
+
+def _optional_report(path: Path, model: type[Any]) -> Any:
+    return read_report(path, model) if path.is_file() else None
+
+
+def read_threshold(model_dir: Path) -> float | None:
+    path = model_dir / "intern.json"
+    if not path.is_file():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("threshold")
+    except ValueError as exc:
+        raise ProjectError(f"{path} is not valid JSON: {exc}; re-run `intern stress`") from exc
+    return float(value) if value is not None else None
+
+
+def write_card(project_dir: Path, repo_id: str | None = None) -> Path:
+    """Render the card from `project_dir`'s reports and write model/README.md atomically."""
+    config = load_config(project_dir)
+    model_dir = project_dir / MODEL_DIR
+    if not model_dir.is_dir():
+        raise ProjectError(f"{model_dir} not found: run `intern train {project_dir}` before `intern card`")
+    reports = project_dir / REPORTS_DIR
+    has_image = (reports / CONFUSION_IMAGE).is_file() or (model_dir / CONFUSION_IMAGE).is_file()
+    text = render_model_card(
+        config,
+        _optional_report(reports / "inspect.json", InspectReport),
+        _optional_report(reports / "train.json", TrainSummary),
+        _optional_report(reports / "eval.json", EvalReport),
+        _optional_report(reports / "stress.json", StressReport),
+        repo_id or config.hub.repo_id,
+        threshold=read_threshold(model_dir),
+        confusion_image=CONFUSION_IMAGE if has_image else None,
+    )
+    return write_text_atomic(model_dir / CARD_FILENAME, text)
+
+
+def gradio_sdk_version() -> str:
+    """The installed gradio version when it is a 6.x, else the version this project was tested with."""
+    try:
+        version = metadata.version("gradio")
+    except metadata.PackageNotFoundError:
+        return DEFAULT_GRADIO_VERSION
+    return version if version.split(".")[0] == "6" else DEFAULT_GRADIO_VERSION
+
+
+def render_space_readme(title: str, model_repo_id: str, licence: str | None, description: str) -> str:
+    from huggingface_hub import SpaceCardData
+
+    data = SpaceCardData(
+        title=title,
+        sdk="gradio",
+        sdk_version=gradio_sdk_version(),
+        app_file="app.py",
+        python_version="3.11",
+        license=licence,
+        models=[model_repo_id],
+        emoji="🏷️",
+        colorFrom="blue",
+        colorTo="green",
+        pinned=False,
+        short_description=description[:60],
+    )
+    return (
+        _environment()
+        .get_template("space_readme.md.j2")
+        .render(front_matter=data.to_yaml(), title=title, model_repo_id=model_repo_id, description=description)
+    )
+
+
+def render_space_files(project_dir: Path, model_repo_id: str, space_id: str) -> dict[str, bytes]:
+    """README.md (Gradio front matter), app.py loading `model_repo_id`, requirements.txt (gradio left out)."""
+    from runner.stages.scaffold import render_app, render_requirements
+
+    config = load_config(project_dir)
+    title = space_id.split("/")[-1]
+    description = f"Classifies text into {len(config.labels)} labels: {', '.join(config.labels[:8])}" + (
+        ", ..." if len(config.labels) > 8 else ""
+    )
+    requirements = "".join(
+        line + "\n"
+        for line in render_requirements().splitlines()
+        if not re.match(r"\s*gradio\b", line)  # the Space installs gradio at sdk_version
+    )
+    readme = render_space_readme(
+        title, model_repo_id, config.hub.license or hub_licence_id(config.data.licence), description
+    )
+    yaml.safe_load(readme.split("---", 2)[1])  # a template bug must never reach the Hub
+    return {
+        "README.md": readme.encode(),
+        "app.py": render_app(model_repo_id, title, description).encode(),
+        "requirements.txt": requirements.encode(),
+    }

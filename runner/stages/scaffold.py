@@ -1,0 +1,154 @@
+"""Render and write the project directory of spec §3.2 (intern.yaml, train.py, app.py, requirements.txt...).
+
+Rendering is pure (config in, file texts out) so the bot can commit the same files the CLI writes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jinja2 import Environment
+
+from runner.config import DataFormat, InternConfig, save_config
+from runner.data.portable import portable_source
+from runner.models.defaults import training_defaults
+from runner.render.pysource import parse_python
+from runner.render.templating import template_environment
+from runner.render.workflow import WorkflowOptions, render_workflow
+from runner.schemas import InspectReport, write_text_atomic
+
+GITIGNORE = ".intern/\n__pycache__/\n"
+
+
+def _environment() -> Environment:
+    return template_environment()
+
+
+def build_config(
+    *,
+    source: str,
+    fmt: DataFormat,
+    text_column: str,
+    label_column: str,
+    labels: list[str],
+    model: str,
+    rows: int,
+    objective: str | None = None,
+    test_source: str | None = None,
+    test_format: DataFormat | None = None,
+    licence: str | None = None,
+    attribution: str | None = None,
+) -> InternConfig:
+    """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data."""
+    return InternConfig.model_validate(
+        {
+            "objective": objective,
+            "data": {
+                "source": source,
+                "format": fmt,
+                "text_column": text_column,
+                "label_column": label_column,
+                "test_source": test_source,
+                "test_format": test_format,
+                "licence": licence,
+                "attribution": attribution,
+            },
+            "labels": labels,
+            "model": {"name": model},
+            "training": training_defaults(model, rows, len(labels)),
+        }
+    )
+
+
+def workflow_options_from_env() -> WorkflowOptions:
+    """Where the generated workflow takes the composite actions from: INTERN_ACTIONS_REPOSITORY and
+    INTERN_ACTIONS_REF (a 40-hex commit of this project); unset, the workflow says it needs them."""
+    values = {
+        "actions_repository": os.environ.get("INTERN_ACTIONS_REPOSITORY"),
+        "actions_ref": os.environ.get("INTERN_ACTIONS_REF"),
+    }
+    return WorkflowOptions.model_validate({key: value for key, value in values.items() if value})
+
+
+def render_train_script(config: InternConfig) -> str:
+    text = _environment().get_template("train.py.j2").render(objective=config.objective, portable=portable_source())
+    parse_python(text, "train.py")  # a template bug must never reach a user's PR
+    return text
+
+
+def render_app(model_ref: str, title: str, description: str = "", examples: list[str] | None = None) -> str:
+    """The Gradio demo: `model_ref` is "./model" in the project, or the published repo id on a Space."""
+    text = (
+        _environment()
+        .get_template("app.py.j2")
+        .render(
+            model_ref=model_ref,
+            title=title,
+            description=description,
+            examples=[[example] for example in (examples or [])],
+        )
+    )
+    parse_python(text, "app.py")
+    return text
+
+
+def render_requirements() -> str:
+    return _environment().get_template("requirements.txt.j2").render()
+
+
+def render_project(
+    config: InternConfig,
+    inspect: InspectReport | None,
+    *,
+    workflow: bool = True,
+    examples: list[str] | None = None,
+    workflow_options: WorkflowOptions | None = None,
+) -> dict[str, str]:
+    """Every file of the project, by relative path. `reports/inspect.*` only when an inspection is given."""
+    from runner.render.reports import render_inspect_md
+
+    title = (config.objective or f"{config.data.label_column} classifier").strip()[:60]
+    description = (
+        f"Predicts `{config.data.label_column}` ({len(config.labels)} classes) from text. Trained by ML Intern."
+    )
+    files = {
+        "intern.yaml": config.to_yaml(),
+        "train.py": render_train_script(config),
+        "app.py": render_app("./model", title, description, examples),
+        "requirements.txt": render_requirements(),
+        ".gitignore": GITIGNORE,
+    }
+    if inspect is not None:
+        files["reports/inspect.json"] = inspect.model_dump_json(indent=2) + "\n"
+        files["reports/inspect.md"] = render_inspect_md(inspect)
+    if workflow:
+        files[".github/workflows/intern.yml"] = render_workflow(workflow_options or workflow_options_from_env())
+    return files
+
+
+def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
+    """Write the rendered files under `out_dir` (each atomically); returns the paths written."""
+    written = []
+    for relative, text in files.items():
+        written.append(write_text_atomic(out_dir / relative, text))
+    return written
+
+
+def relative_source(source: str, fmt: DataFormat, out_dir: Path) -> str:
+    """A local data path as seen from the project directory, so that the project can move with its data."""
+    if fmt == "hub":
+        return source
+    return os.path.relpath(Path(source).resolve(), out_dir.resolve())
+
+
+__all__ = [
+    "build_config",
+    "relative_source",
+    "render_app",
+    "render_project",
+    "render_requirements",
+    "render_train_script",
+    "save_config",
+    "write_project",
+]

@@ -1,0 +1,46 @@
+"""The training stage: run the project's train.py in full, stream its epochs, check what it wrote."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from runner.adapters.subprocess_run import run_script
+from runner.config import load_config
+from runner.errors import StageFailedError
+from runner.render.progress_display import Reporter, SilentReporter
+from runner.schemas import REPORTS_DIR, TrainSummary, read_report
+from runner.selfheal.diagnose import classify_failure
+from runner.stages.smoke import check_project
+
+TRAIN_TIME_LIMIT_S = 6 * 3600
+
+
+def run_training(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> TrainSummary:
+    """Train with `python train.py --config intern.yaml`; a failure raises StageFailedError with the diagnosis."""
+    project_dir = project_dir.resolve()
+    check_project(project_dir)
+    config = load_config(project_dir)
+    reporter = reporter or SilentReporter()
+    summary_path = project_dir / REPORTS_DIR / "train.json"
+    summary_path.unlink(missing_ok=True)  # a stale summary must never pass for this run's
+    log_path = project_dir / REPORTS_DIR / "train.log"
+    with reporter.stage("train", f"{config.model.name}, {config.training.epochs:g} epochs") as ctx:
+        result = run_script(
+            ["train.py", "--config", "intern.yaml"],
+            cwd=project_dir,
+            log_path=log_path,
+            time_limit_s=TRAIN_TIME_LIMIT_S,
+            on_line=lambda line: ctx.update(line) if line.startswith(("epoch ", "model: ", "data: ")) else None,
+            python=python,
+        )
+        if result.returncode != 0:
+            diagnosis = classify_failure(result.log_tail)
+            raise StageFailedError(
+                f"train.py failed ({diagnosis.error_class}): {diagnosis.summary} "
+                f"{diagnosis.suggested_fix or ''} Full log: {log_path}".strip(),
+                report_path=str(log_path),
+            )
+    if not summary_path.is_file() or not (project_dir / "model" / "config.json").is_file():
+        raise StageFailedError(f"train.py exited 0 but wrote no model/ or {summary_path}: see {log_path}")
+    return read_report(summary_path, TrainSummary)
