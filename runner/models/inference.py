@@ -1,9 +1,12 @@
-"""Load a trained model directory and score texts (evaluation, stress tests, `intern predict`)."""
+"""Load the delivered model directory and score texts (evaluation, stress tests, `intern predict`).
+
+Every kind of winner loads through `runner/models/portable_model.py`, the same code the generated `app.py`
+carries, so the runner and the demo score alike. The sentence encoder is loaded once per process.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,62 +14,66 @@ from typing import Any
 import numpy as np
 
 from runner.errors import ProjectError
+from runner.models import portable_model
+from runner.models.portable_model import MODEL_INFO_FILE, load_model
 
-CALIBRATION_FILE = "intern.json"
+CALIBRATION_FILE = MODEL_INFO_FILE
 
 
 @dataclass
 class Classifier:
     model: Any
-    tokenizer: Any
     labels: list[str]
-    max_length: int
     threshold: float
+    kind: str = "transformer"
 
-    def predict_proba(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Class probabilities, one row per text, columns in `labels` order."""
-        import torch
-
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in rows],
-                    truncation=True,
-                    max_length=self.max_length,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                logits = self.model(**batch).logits
-                out[rows] = torch.softmax(logits.float(), dim=-1).numpy()
-        return out
+        return np.asarray(self.model.predict_proba(texts), dtype=np.float32)
 
 
-def read_threshold(model_dir: Path) -> float:
-    path = model_dir / CALIBRATION_FILE
-    if not path.is_file():
-        return 0.0
-    return float(json.loads(path.read_text(encoding="utf-8")).get("threshold", 0.0))
+def read_model_info(model_dir: Path) -> dict[str, Any]:
+    """model/intern.json (kind, labels, abstain threshold), {} when absent; a broken file is a clear error."""
+    path = model_dir / MODEL_INFO_FILE
+    try:
+        info = portable_model.read_model_info(model_dir)
+    except ValueError as exc:
+        raise ProjectError(f"{path} is not valid JSON: {exc}; re-run `intern train`") from exc
+    if not isinstance(info, dict):
+        raise ProjectError(f"{path} must hold a JSON object; re-run `intern train`")
+    return info
+
+
+def read_threshold(model_dir: Path) -> float | None:
+    """The abstain threshold chosen on validation, None before `intern evaluate` has chosen one."""
+    value = read_model_info(model_dir).get("threshold")
+    return float(value) if value is not None else None
+
+
+def update_model_info(model_dir: Path, **fields: Any) -> None:
+    """Merge `fields` into model/intern.json, atomically."""
+    info = read_model_info(model_dir)
+    info.update(fields)
+    tmp = model_dir / f".{MODEL_INFO_FILE}.tmp"
+    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(model_dir / MODEL_INFO_FILE)
 
 
 def load_classifier(model_dir: Path) -> Classifier:
-    """A model saved by train.py (or any HF sequence-classification directory)."""
-    if not (model_dir / "config.json").is_file():
-        raise ProjectError(f"{model_dir} holds no trained model (config.json missing): run `intern train` first")
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """The model train.py delivered (linear head or fine-tuned transformer), or any HF classification folder."""
+    info = read_model_info(model_dir)
+    if info.get("kind") != "linear" and not (model_dir / "config.json").is_file():
+        raise ProjectError(
+            f"{model_dir} holds no trained model (intern.json and config.json missing): run `intern train`"
+        )
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    torch.set_num_threads(os.cpu_count() or 1)
-    model = AutoModelForSequenceClassification.from_pretrained(str(model_dir))
-    model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    id2label = model.config.id2label
-    labels = [str(id2label[i]) for i in range(len(id2label))]
-    max_length = int(min(getattr(tokenizer, "model_max_length", 512) or 512, 512))
-    return Classifier(model, tokenizer, labels, max_length, read_threshold(model_dir))
+    try:
+        model = load_model(model_dir)
+    except (OSError, KeyError, ValueError) as exc:
+        raise ProjectError(f"{model_dir}: the model cannot be loaded ({exc}); re-run `intern train`") from exc
+    labels = [str(label) for label in model.labels]
+    return Classifier(model, labels, float(info.get("threshold") or 0.0), str(info.get("kind", "transformer")))

@@ -15,7 +15,8 @@ from runner.data.columns import detect_columns
 from runner.data.load import SUFFIX_FORMATS, load_table
 from runner.data.portable import clean_rows
 from runner.errors import ExternalServiceError, UserInputError
-from runner.models.defaults import PRETRAINED_CPU, default_model, gpu_available, training_defaults
+from runner.models.defaults import default_model, gpu_available, training_defaults
+from runner.models.portable_model import DEFAULT_ENCODER
 from runner.planning.discovery import DatasetHub, card_columns, card_label_names, discover, explain, guess_columns
 from runner.planning.objective import parse_objective
 from runner.planning.plan import Candidate, Hardware, Plan
@@ -137,9 +138,12 @@ def choose_compute(hardware: Hardware, model: str, rows: int | None, override: s
         return override, "given"
     if hardware.gpu:
         return "local gpu", f"this machine has a GPU ({hardware.gpu_name or 'CUDA'})"
-    if model.startswith("scratch:") or model == PRETRAINED_CPU or (rows or 0) <= CPU_ROWS_LIMIT:
+    if model.startswith("scratch:") or model == DEFAULT_ENCODER or (rows or 0) <= CPU_ROWS_LIMIT:
         size = f"{rows:,} rows" if rows else "a small dataset"
-        return "local cpu", f"{size} and a small model train in minutes on {hardware.cores} CPU cores"
+        return "local cpu", (
+            f"{size}: a frozen sentence encoder with linear heads (or a small model) trains in minutes on "
+            f"{hardware.cores} CPU cores"
+        )
     return "hf-jobs t4-small", (
         f"a pretrained model on {rows:,} rows is slow on {hardware.cores} CPU cores: a T4 job "
         "(falls back to CPU with a CPU-tuned config if GPU compute is refused)"
@@ -150,7 +154,7 @@ def hyperparameters(
     model: str, rows: int | None, labels: int, overrides: dict[str, str]
 ) -> tuple[dict[str, float | int | None], str, list[str]]:
     values: dict[str, float | int | None] = dict(training_defaults(model, rows or 1000, max(2, labels)))
-    kind = "a scratch model" if model.startswith("scratch:") else "fine-tuning a pretrained model"
+    kind = "a scratch model" if model.startswith("scratch:") else "fine-tuning a pretrained encoder"
     reason = f"defaults for {kind} on {f'{rows:,}' if rows else 'an unknown number of'} rows"
     warnings, given = [], []
     for key, cast in NUMERIC_OVERRIDES.items():

@@ -14,6 +14,9 @@ _PARSE_LOCK = threading.Lock()
 
 
 def parse_python(text: str, filename: str = "<generated>") -> ast.Module:
-    """`ast.parse` under a process-wide lock; raises SyntaxError like it."""
+    """`ast.parse` then `compile` (which also rejects what parses but cannot run, such as `return` outside a
+    function), under a process-wide lock; raises SyntaxError like them."""
     with _PARSE_LOCK:
-        return ast.parse(text, filename)
+        tree = ast.parse(text, filename)
+        compile(tree, filename, "exec", dont_inherit=True)
+        return tree

@@ -8,7 +8,6 @@ the card atomically; `render_space_files` returns the Space's README.md, app.py 
 
 from __future__ import annotations
 
-import json
 import re
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +18,7 @@ from jinja2 import Environment
 
 from runner.config import InternConfig, load_config
 from runner.errors import ProjectError
+from runner.models.inference import read_threshold
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -296,17 +296,6 @@ def render_model_card(
 
 def _optional_report(path: Path, model: type[Any]) -> Any:
     return read_report(path, model) if path.is_file() else None
-
-
-def read_threshold(model_dir: Path) -> float | None:
-    path = model_dir / "intern.json"
-    if not path.is_file():
-        return None
-    try:
-        value = json.loads(path.read_text(encoding="utf-8")).get("threshold")
-    except ValueError as exc:
-        raise ProjectError(f"{path} is not valid JSON: {exc}; re-run `intern stress`") from exc
-    return float(value) if value is not None else None
 
 
 def write_card(project_dir: Path, repo_id: str | None = None) -> Path:

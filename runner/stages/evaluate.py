@@ -6,26 +6,33 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from runner.config import InternConfig, load_config
 from runner.data.portable import load_splits
 from runner.data.profile import leakage_share
 from runner.models import baseline
-from runner.models.inference import load_classifier
+from runner.models.abstain import answered_share, choose_threshold, coverage_curve, plot_coverage_curve
+from runner.models.inference import load_classifier, update_model_info
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
+    Abstention,
     BaselineResult,
     ClassMetrics,
     ConfusionMatrix,
+    CoveragePoint,
     EvalReport,
     LeakageCheck,
+    TrainSummary,
+    read_report,
     write_report,
     write_text_atomic,
 )
 
 CONFUSION_PNG = "confusion_matrix.png"
+COVERAGE_PNG = "coverage_curve.png"
 
 
 def compute_metrics(
@@ -102,11 +109,17 @@ def evaluate_predictions(
     baseline_result: BaselineResult | None,
     seconds: float,
 ) -> EvalReport:
+    """Metrics over the in-scope test rows (label among the classes); rows of any other label are out of scope."""
     test_texts, test_labels = splits["test"]
-    accuracy, macro, weighted, per_class, confusion = compute_metrics(test_labels, predicted, config.labels)
+    known = set(config.labels)
+    rows = [i for i, label in enumerate(test_labels) if label in known]
+    true = [test_labels[i] for i in rows]
+    answers = [predicted[i] for i in rows]
+    accuracy, macro, weighted, per_class, confusion = compute_metrics(true, answers, config.labels)
     hits, share = leakage_share(splits["train"][0], test_texts)
     return EvalReport(
-        rows=len(test_texts),
+        rows=len(rows),
+        out_of_scope_rows=len(test_labels) - len(rows),
         accuracy=accuracy,
         macro_f1=macro,
         weighted_f1=weighted,
@@ -119,13 +132,81 @@ def evaluate_predictions(
     )
 
 
-def run_evaluation(project_dir: Path, *, reporter: Reporter | None = None, with_baseline: bool = True) -> EvalReport:
-    """Score model/ on the test split; write reports/eval.json, eval.md and confusion_matrix.png."""
+def baseline_from_candidates(summary: TrainSummary | None) -> BaselineResult | None:
+    """The TF-IDF candidate's test scores, as train.py recorded them after choosing the winner."""
+    if summary is None:
+        return None
+    for candidate in summary.candidates:
+        if candidate.name == "tfidf" and candidate.test_macro_f1 is not None:
+            return BaselineResult(
+                name=baseline.BASELINE_NAME,
+                accuracy=candidate.test_accuracy or 0.0,
+                macro_f1=candidate.test_macro_f1,
+                seconds=candidate.seconds,
+            )
+    return None
+
+
+def abstention(
+    config: InternConfig,
+    validation: tuple[np.ndarray, list[str]],
+    test: tuple[np.ndarray, list[str]],
+    labels: list[str],
+    coverage: float,
+) -> Abstention:
+    """Choose the threshold on validation; measure it on the in-scope and out-of-scope test texts."""
+    known = set(config.labels)
+
+    def confidence_and_correct(probabilities: np.ndarray, true: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if not len(probabilities):
+            return np.zeros(0), np.zeros(0, dtype=bool)
+        top = probabilities.argmax(axis=1)
+        return probabilities.max(axis=1), np.array([labels[k] == t for k, t in zip(top, true, strict=True)])
+
+    val_conf, val_correct = confidence_and_correct(*validation)
+    threshold = choose_threshold(val_conf, coverage)
+    curve = coverage_curve(val_conf, val_correct)
+    test_probabilities, test_labels = test
+    in_scope = [i for i, label in enumerate(test_labels) if label in known]
+    out_scope = [i for i, label in enumerate(test_labels) if label not in known]
+    test_conf, test_correct = confidence_and_correct(test_probabilities[in_scope], [test_labels[i] for i in in_scope])
+    answered = test_conf >= threshold
+    oos_conf = test_probabilities[out_scope].max(axis=1) if out_scope else np.zeros(0)
+    kept = val_conf >= threshold
+    return Abstention(
+        threshold=threshold,
+        coverage_target=coverage,
+        reason=(
+            f"the confidence that keeps {coverage:.0%} of the {len(val_conf)} validation texts answered "
+            "(abstain.coverage in intern.yaml, or --abstain-coverage)"
+        ),
+        validation_coverage=answered_share(val_conf, threshold),
+        validation_answered_accuracy=round(float(val_correct[kept].mean()), 4) if kept.any() else 0.0,
+        test_answered=round(float(answered.mean()), 4) if len(answered) else 0.0,
+        test_answered_right=round(float((answered & test_correct).mean()), 4) if len(answered) else 0.0,
+        out_of_scope_rows=len(out_scope),
+        out_of_scope_caught=round(float((oos_conf < threshold).mean()), 4) if out_scope else None,
+        curve=curve,
+    )
+
+
+def run_evaluation(
+    project_dir: Path,
+    *,
+    reporter: Reporter | None = None,
+    with_baseline: bool = True,
+    coverage: float | None = None,
+) -> EvalReport:
+    """Score model/ on the test split, choose the abstain threshold on validation (stored in model/intern.json);
+    write reports/eval.json, eval.md, confusion_matrix.png and coverage_curve.png."""
     from runner.render.reports import render_eval_md
 
     project_dir = project_dir.resolve()
     config = load_config(project_dir)
+    coverage = coverage if coverage is not None else config.abstain.coverage
     reporter = reporter or SilentReporter()
+    reports = project_dir / REPORTS_DIR
+    summary = read_report(reports / "train.json", TrainSummary) if (reports / "train.json").is_file() else None
     started = time.perf_counter()
     with reporter.stage("evaluate", "test split") as ctx:
         splits = load_splits(config.model_dump(mode="json"), str(project_dir))
@@ -133,13 +214,65 @@ def run_evaluation(project_dir: Path, *, reporter: Reporter | None = None, with_
         probabilities = classifier.predict_proba(splits["test"][0])
         predicted = [classifier.labels[i] for i in probabilities.argmax(axis=1)] if len(probabilities) else []
         ctx.update(f"{len(predicted)} test texts scored")
-        result = None
-        if with_baseline:
-            result, _ = baseline.train_and_score(*splits["train"], *splits["test"], config.labels)
+        validation = classifier.predict_proba(splits["validation"][0])
+        chosen = abstention(
+            config,
+            (validation, splits["validation"][1]),
+            (probabilities, splits["test"][1]),
+            classifier.labels,
+            coverage,
+        )
+        ctx.update(f"abstain threshold {chosen.threshold:.4f}")
+        result = baseline_from_candidates(summary)
+        if result is None and with_baseline:
+            known = set(config.labels)
+            test = [(t, label) for t, label in zip(*splits["test"], strict=True) if label in known]
+            result, _ = baseline.train_and_score(
+                *splits["train"], [t for t, _ in test], [label for _, label in test], config.labels
+            )
             ctx.update(f"baseline macro F1 {result.macro_f1:.4f}")
         report = evaluate_predictions(config, splits, predicted, result, time.perf_counter() - started)
-    reports = project_dir / REPORTS_DIR
+        report = report.model_copy(
+            update={
+                "model_kind": classifier.kind,
+                "winner": summary.winner if summary else None,
+                "candidates": summary.candidates if summary else [],
+                "abstention": chosen,
+            }
+        )
+    update_model_info(
+        project_dir / "model",
+        threshold=chosen.threshold,
+        coverage=coverage,
+        calibrated_on="validation",
+        labels=classifier.labels,
+    )
     plot_confusion(report.confusion, reports / CONFUSION_PNG, f"Test confusion matrix (macro F1 {report.macro_f1:.4f})")
+    point = CoveragePoint(
+        threshold=chosen.threshold,
+        coverage=chosen.validation_coverage,
+        accuracy=chosen.validation_answered_accuracy,
+    )
+    plot_coverage_curve(
+        chosen.curve, point, reports / COVERAGE_PNG, _caught_curve(chosen, probabilities, splits, config)
+    )
     write_report(reports / "eval.json", report)
     write_text_atomic(reports / "eval.md", render_eval_md(report))
     return report
+
+
+def _caught_curve(
+    chosen: Abstention, probabilities: np.ndarray, splits: dict[str, tuple[list[str], list[str]]], config: InternConfig
+) -> list[CoveragePoint] | None:
+    """For the plot: the share of out-of-scope test texts caught at each validation operating point."""
+    known = set(config.labels)
+    rows = [i for i, label in enumerate(splits["test"][1]) if label not in known]
+    if not rows:
+        return None
+    confidence = probabilities[rows].max(axis=1)
+    return [
+        CoveragePoint(
+            threshold=p.threshold, coverage=p.coverage, accuracy=round(float((confidence < p.threshold).mean()), 4)
+        )
+        for p in chosen.curve
+    ]

@@ -35,10 +35,10 @@ def _given_test(
     split: SplitConfig,
 ) -> PreparedData:
     unknown = sorted(set(test_labels) - set(labels))
-    if unknown:
+    if unknown and set(test_labels) <= set(unknown):
         raise DataError(
-            f"{test_source}: test labels {', '.join(map(repr, unknown[:5]))} never occur in the training data: "
-            "a model cannot learn them; fix the labels or add training examples"
+            f"{test_source}: none of its labels ({', '.join(map(repr, unknown[:5]))}) occurs in the training data: "
+            "check that --label names the same column in both files"
         )
     in_test = {normalise_text(text) for text in test_texts}
     keep = [i for i, text in enumerate(texts) if normalise_text(text) not in in_test]
@@ -100,7 +100,21 @@ def inspect_source(
         seed=split.seed,
         given_test=test_source is not None,
     )
-    label_names = sorted(set(data.labels))
+    train_and_validation = data.splits["train"] + data.splits["validation"]
+    label_names = sorted({data.labels[i] for i in train_and_validation})
+    out_of_scope = [i for i in data.splits["test"] if data.labels[i] not in set(label_names)]
+    if out_of_scope:
+        unseen = sorted({data.labels[i] for i in out_of_scope})
+        report = report.model_copy(
+            update={
+                "warnings": [
+                    *report.warnings,
+                    f"{len(out_of_scope)} test rows carry labels never seen in training "
+                    f"({', '.join(map(repr, unseen[:5]))}): they are treated as out of scope, "
+                    "and the model is scored on abstaining on them",
+                ]
+            }
+        )
     examples = []
     train_rows = data.splits["train"]
     for name in label_names[:5]:

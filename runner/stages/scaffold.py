@@ -13,6 +13,7 @@ from jinja2 import Environment
 from runner.config import DataFormat, InternConfig, save_config
 from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
+from runner.models.portable_model import portable_model_source
 from runner.render.pysource import parse_python
 from runner.render.templating import template_environment
 from runner.render.workflow import WorkflowOptions, render_workflow
@@ -21,8 +22,16 @@ from runner.schemas import InspectReport, write_text_atomic
 GITIGNORE = ".intern/\n__pycache__/\n"
 
 
+def comment_line(text: str | None) -> str:
+    """Untrusted text (an issue's objective) made safe inside a `#` comment: one line, printable, bounded."""
+    if not text:
+        return "(none given)"
+    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return flat[:300] + ("..." if len(flat) > 300 else "")
+
+
 def _environment() -> Environment:
-    return template_environment()
+    return template_environment(filters={"comment_line": comment_line})
 
 
 def build_config(
@@ -72,7 +81,11 @@ def workflow_options_from_env() -> WorkflowOptions:
 
 
 def render_train_script(config: InternConfig) -> str:
-    text = _environment().get_template("train.py.j2").render(objective=config.objective, portable=portable_source())
+    text = (
+        _environment()
+        .get_template("train.py.j2")
+        .render(objective=config.objective, portable=portable_source(), portable_model=portable_model_source())
+    )
     parse_python(text, "train.py")  # a template bug must never reach a user's PR
     return text
 
@@ -84,6 +97,7 @@ def render_app(model_ref: str, title: str, description: str = "", examples: list
         .get_template("app.py.j2")
         .render(
             model_ref=model_ref,
+            portable_model=portable_model_source(),
             title=title,
             description=description,
             examples=[[example] for example in (examples or [])],

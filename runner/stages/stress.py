@@ -1,21 +1,19 @@
-"""Stress tests (spec §3.6): calibrate an abstain threshold, run the families, write stress.json/md.
+"""Stress tests: run the families (negation, ambiguity, unknown, typos) and write stress.json/md.
 
-The threshold is the top-class probability below which the model answers `unknown`. It is calibrated on the
-validation split so that the model keeps answering on COVERAGE of in-domain texts, and stored in
-model/intern.json, which `intern predict`, the demo and the card read.
+The abstain threshold (the top-class probability below which the model answers `unknown`) is the one
+`intern evaluate` chose on validation and stored in model/intern.json; when evaluation has not run yet it is
+chosen here the same way (runner/models/abstain.py) and stored.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-
-import numpy as np
 
 from runner.adapters.llm import LLMClient
 from runner.config import load_config
 from runner.data.portable import load_splits
-from runner.models.inference import CALIBRATION_FILE, Classifier, load_classifier
+from runner.models.abstain import choose_threshold
+from runner.models.inference import Classifier, load_classifier, read_threshold, update_model_info
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
@@ -28,7 +26,6 @@ from runner.schemas import (
 from runner.stages.stress_cases import UNKNOWN, Case, build_cases, class_keywords
 from runner.stages.stress_llm import llm_cases
 
-COVERAGE = 0.99
 WORST = 5
 DESCRIPTIONS = {
     "negation": "in-domain text plus a negated keyword of another class: the label must not change",
@@ -36,13 +33,6 @@ DESCRIPTIONS = {
     "unknown": "gibberish and off-topic texts: the model must abstain",
     "typos": "in-domain text with character noise in about a quarter of the words: the label must not change",
 }
-
-
-def calibrate_threshold(max_probabilities: np.ndarray, coverage: float = COVERAGE) -> float:
-    """The top-probability cut that keeps `coverage` of the validation texts answered."""
-    if len(max_probabilities) == 0:
-        return 0.0
-    return round(float(np.quantile(max_probabilities, 1.0 - coverage)), 4)
 
 
 def judge(case: Case, predicted: str, score: float, threshold: float) -> tuple[str, bool]:
@@ -102,9 +92,14 @@ def run_stress(
     reporter = reporter or SilentReporter()
     with reporter.stage("stress", f"{per_family} cases per family") as ctx:
         splits = load_splits(config.model_dump(mode="json"), str(project_dir))
-        classifier = load_classifier(project_dir / "model")
-        validation = classifier.predict_proba(splits["validation"][0])
-        threshold = calibrate_threshold(validation.max(axis=1) if len(validation) else validation)
+        model_dir = project_dir / "model"
+        classifier = load_classifier(model_dir)
+        threshold = read_threshold(model_dir)
+        coverage = config.abstain.coverage
+        if threshold is None:
+            validation = classifier.predict_proba(splits["validation"][0])
+            threshold = choose_threshold(validation.max(axis=1) if len(validation) else validation, coverage)
+            update_model_info(model_dir, threshold=threshold, coverage=coverage, calibrated_on="validation")
         ctx.update(f"abstain threshold {threshold:.4f}")
         keywords = class_keywords(*splits["train"], config.labels)
         cases = build_cases(*splits["test"], keywords, config.labels, per_family, config.split.seed)
@@ -120,20 +115,12 @@ def run_stress(
         report = StressReport(
             threshold=threshold,
             threshold_reason=(
-                f"chosen so that the model answers on {COVERAGE:.0%} of the {len(validation)} validation texts "
-                f"(the {(1 - COVERAGE) * 100:g}% least confident abstain)"
+                f"chosen on validation so that the model answers {coverage:.0%} of in-domain texts "
+                f"(the {(1 - coverage) * 100:g}% least confident abstain; abstain.coverage in intern.yaml)"
             ),
             families=families,
             llm_examples=len(generated),
         )
-    model_dir = project_dir / "model"
-    calibration = {
-        "threshold": threshold,
-        "coverage": COVERAGE,
-        "calibrated_on": "validation",
-        "labels": config.labels,
-    }
-    write_text_atomic(model_dir / CALIBRATION_FILE, json.dumps(calibration, indent=2) + "\n")
     write_report(project_dir / REPORTS_DIR / "stress.json", report)
     write_text_atomic(project_dir / REPORTS_DIR / "stress.md", render_stress_md(report))
     return report

@@ -14,6 +14,7 @@ from runner.selfheal.diagnose import classify_failure
 from runner.stages.smoke import check_project
 
 TRAIN_TIME_LIMIT_S = 6 * 3600
+PROGRESS_LINES = ("epoch ", "model: ", "data: ", "encoder: ", "candidate ", "fine-tune: ", "winner: ")
 
 
 def run_training(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> TrainSummary:
@@ -25,13 +26,19 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
     summary_path = project_dir / REPORTS_DIR / "train.json"
     summary_path.unlink(missing_ok=True)  # a stale summary must never pass for this run's
     log_path = project_dir / REPORTS_DIR / "train.log"
-    with reporter.stage("train", f"{config.model.name}, {config.training.epochs:g} epochs") as ctx:
+    with reporter.stage("train", f"candidates on {config.model.name}") as ctx:
         result = run_script(
             ["train.py", "--config", "intern.yaml"],
             cwd=project_dir,
             log_path=log_path,
             time_limit_s=TRAIN_TIME_LIMIT_S,
-            on_line=lambda line: ctx.update(line) if line.startswith(("epoch ", "model: ", "data: ")) else None,
+            on_line=lambda line: (
+                ctx.update(line)
+                if line.startswith(
+                    ("epoch ", "model: ", "data: ", "encoder: ", "candidate ", "fine-tune: ", "winner: ")
+                )
+                else None
+            ),
             python=python,
         )
         if result.returncode != 0:
@@ -41,6 +48,9 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
                 f"{diagnosis.suggested_fix or ''} Full log: {log_path}".strip(),
                 report_path=str(log_path),
             )
-    if not summary_path.is_file() or not (project_dir / "model" / "config.json").is_file():
+    model_dir = project_dir / "model"
+    if not summary_path.is_file() or not (
+        (model_dir / "intern.json").is_file() or (model_dir / "config.json").is_file()
+    ):
         raise StageFailedError(f"train.py exited 0 but wrote no model/ or {summary_path}: see {log_path}")
     return read_report(summary_path, TrainSummary)
