@@ -6,6 +6,7 @@ one sticky comment per run (`run_marker`), and one reply per triggering comment 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -27,7 +28,14 @@ def inline_code(value: object) -> str:
 
 @cache
 def _environment() -> Environment:
-    return template_environment("bot", trim_blocks=True, filters={"code": inline_code})
+    from runner.render.reports import abstention_md, candidates_table
+
+    filters: dict[str, Callable[..., str]] = {
+        "code": inline_code,
+        "candidates_table": candidates_table,
+        "abstention_md": abstention_md,
+    }
+    return template_environment("bot", trim_blocks=True, filters=filters)
 
 
 def render_template(name: str, **context: object) -> str:

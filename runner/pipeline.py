@@ -32,6 +32,8 @@ STALE_OUTPUTS = (
     "eval.json",
     "eval.md",
     "confusion_matrix.png",
+    "coverage_curve.png",
+    "epochs.png",
     "stress.json",
     "stress.md",
     "report.md",

@@ -23,6 +23,8 @@ RESULT_FILES = (
     "stress.json",
     "stress.md",
     "confusion_matrix.png",
+    "coverage_curve.png",
+    "epochs.png",
     "smoke.json",
 )
 

@@ -59,8 +59,8 @@ def parse_epochs(jsonl: bytes) -> list[EpochRecord]:
     return records
 
 
-def render_epochs_md(jsonl: bytes, summary: TrainSummary | None = None) -> str:
-    return render_template("training.md.j2", epochs=parse_epochs(jsonl), summary=summary)
+def render_epochs_md(jsonl: bytes, summary: TrainSummary | None = None, epochs_image: str | None = None) -> str:
+    return render_template("training.md.j2", epochs=parse_epochs(jsonl), summary=summary, epochs_image=epochs_image)
 
 
 def _load(reports: dict[str, bytes], name: str, model: type[R]) -> R | None:
@@ -76,10 +76,16 @@ def _load(reports: dict[str, bytes], name: str, model: type[R]) -> R | None:
 def render_result_sections(reports: dict[str, bytes], image_url: str | None) -> dict[str, str]:
     """Sections of the sticky comment for final training results: training, evaluation, stress."""
     summary = _load(reports, "train.json", TrainSummary)
-    sections = {"training": render_epochs_md(reports.get("train.jsonl", b""), summary)}
+
+    def image(name: str) -> str | None:  # shown inline: committed to the PR branch beside the confusion matrix
+        return image_url.replace("confusion_matrix.png", name) if image_url and name in reports else None
+
+    sections = {"training": render_epochs_md(reports.get("train.jsonl", b""), summary, image("epochs.png"))}
     evaluation = _load(reports, "eval.json", EvalReport)
     if evaluation is not None:
-        sections["evaluation"] = render_template("evaluation.md.j2", report=evaluation, image_url=image_url)
+        sections["evaluation"] = render_template(
+            "evaluation.md.j2", report=evaluation, image_url=image_url, coverage_url=image("coverage_curve.png")
+        )
     stress = _load(reports, "stress.json", StressReport)
     if stress is not None:
         sections["stress"] = render_template("stress.md.j2", report=stress)

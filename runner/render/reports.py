@@ -15,6 +15,8 @@ from pydantic import BaseModel
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
+    Abstention,
+    CandidateResult,
     ConfusionMatrix,
     EpochRecord,
     EvalReport,
@@ -52,9 +54,57 @@ def truncate_log(text: str) -> str:
     return text if len(text) <= LOG_TAIL_CHARS else "...\n" + text[-LOG_TAIL_CHARS:]
 
 
+def _score(value: float | None) -> str:
+    return f"{value:.4f}" if value is not None else ""
+
+
+def candidates_table(candidates: list[CandidateResult]) -> str:
+    """Every candidate side by side: validation (which chose the winner) and test (scored after the choice)."""
+    if not candidates:
+        return ""
+    rows = [
+        "| candidate | validation macro F1 | validation accuracy | test macro F1 | test accuracy | time | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for c in candidates:
+        name = f"**{cell(c.name)}** (delivered)" if c.winner else cell(c.name)
+        note = cell(c.title if c.status == "trained" else c.reason)
+        rows.append(
+            f"| {name} | {_score(c.validation_macro_f1)} | {_score(c.validation_accuracy)} | "
+            f"{_score(c.test_macro_f1)} | {_score(c.test_accuracy)} | {duration(c.seconds)} | {note} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def abstention_md(abstention: Abstention | None) -> str:
+    """The chosen operating point in two sentences (and the out-of-scope catch rate when the test split has any)."""
+    if abstention is None:
+        return ""
+    text = (
+        f"The model answers `unknown` below a top-class probability of **{abstention.threshold:.4f}**: "
+        f"{abstention.reason}. On validation it then answers {abstention.validation_coverage:.1%} of texts, "
+        f"{abstention.validation_answered_accuracy:.1%} of them right. On the in-scope test texts it answers "
+        f"{abstention.test_answered:.1%}, and {abstention.test_answered_right:.1%} are answered and right."
+    )
+    if abstention.out_of_scope_caught is not None:
+        text += (
+            f" Out-of-scope test texts (labels never seen in training, {abstention.out_of_scope_rows:,} rows): "
+            f"**{abstention.out_of_scope_caught:.1%} caught** (answered `unknown`)."
+        )
+    return text + "\n"
+
+
 @cache
 def _environment() -> Environment:
-    return template_environment(filters={"duration": duration, "cell": cell, "truncate_log": truncate_log})
+    return template_environment(
+        filters={
+            "duration": duration,
+            "cell": cell,
+            "truncate_log": truncate_log,
+            "candidates_table": candidates_table,
+            "abstention_md": abstention_md,
+        }
+    )
 
 
 def _render(template: str, **context: object) -> str:
@@ -123,12 +173,22 @@ def render_run_md(project_dir: Path, confusion_image_url: str | None = None) -> 
         parts.append(render_smoke_md(smoke))
     if summary is not None or epochs:
         parts.append(render_train_md(summary, epochs))
+        if (reports / "epochs.png").is_file():
+            parts.append("![validation macro F1 and loss per epoch](epochs.png)\n")
     if evaluation is not None:
         parts.append(render_eval_md(evaluation))
         image = confusion_image_url or "confusion_matrix.png"
         parts.append(f"![confusion matrix]({image})\n")
+        if evaluation.abstention is not None:
+            parts.append(f"![coverage against accuracy]({sibling_image(image, 'coverage_curve.png')})\n")
     if stress is not None:
         parts.append(render_stress_md(stress))
     if inspect is not None:
         parts.append("<details><summary>Data report</summary>\n\n" + render_inspect_md(inspect) + "\n</details>\n")
     return "\n".join(parts)
+
+
+def sibling_image(url: str, name: str) -> str:
+    """The URL of another image in the same reports folder (same commit) as `url`."""
+    head, _, tail = url.rpartition("confusion_matrix.png")
+    return f"{head}{name}{tail}" if head or tail else name

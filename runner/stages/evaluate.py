@@ -232,8 +232,10 @@ def run_evaluation(
             )
             ctx.update(f"baseline macro F1 {result.macro_f1:.4f}")
         report = evaluate_predictions(config, splits, predicted, result, time.perf_counter() - started)
+        winner = summary.winner if summary else None
         report = report.model_copy(
             update={
+                "baseline_verdict": baseline.verdict(report.macro_f1, result.macro_f1, winner) if result else "",
                 "model_kind": classifier.kind,
                 "winner": summary.winner if summary else None,
                 "candidates": summary.candidates if summary else [],

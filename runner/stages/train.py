@@ -9,11 +9,12 @@ from runner.adapters.subprocess_run import run_script
 from runner.config import load_config
 from runner.errors import StageFailedError
 from runner.render.progress_display import Reporter, SilentReporter
-from runner.schemas import REPORTS_DIR, TrainSummary, read_report
+from runner.schemas import REPORTS_DIR, EpochRecord, TrainSummary, read_epochs, read_report
 from runner.selfheal.diagnose import classify_failure
 from runner.stages.smoke import check_project
 
 TRAIN_TIME_LIMIT_S = 6 * 3600
+EPOCHS_PNG = "epochs.png"
 PROGRESS_LINES = ("epoch ", "model: ", "data: ", "encoder: ", "candidate ", "fine-tune: ", "winner: ")
 
 
@@ -53,4 +54,46 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
         (model_dir / "intern.json").is_file() or (model_dir / "config.json").is_file()
     ):
         raise StageFailedError(f"train.py exited 0 but wrote no model/ or {summary_path}: see {log_path}")
+    epochs = read_epochs(project_dir / REPORTS_DIR / "train.jsonl")
+    if epochs:
+        plot_epochs(epochs, project_dir / REPORTS_DIR / EPOCHS_PNG)
     return read_report(summary_path, TrainSummary)
+
+
+def plot_epochs(epochs: list[EpochRecord], path: Path) -> Path:
+    """Validation macro F1 and the two losses per fine-tuning epoch, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [e.epoch for e in epochs]
+    fig, left = plt.subplots(figsize=(6, 3.8))
+    left.plot(x, [e.macro_f1 for e in epochs], marker="o", color="tab:blue", label="validation macro F1")
+    left.set_xlabel("epoch")
+    left.set_ylabel("validation macro F1")
+    right = left.twinx()
+    right.plot(
+        x,
+        [float("nan") if e.train_loss is None else e.train_loss for e in epochs],
+        linestyle="--",
+        color="tab:orange",
+        label="train loss",
+    )
+    right.plot(
+        x,
+        [float("nan") if e.eval_loss is None else e.eval_loss for e in epochs],
+        linestyle=":",
+        color="tab:red",
+        label="validation loss",
+    )
+    right.set_ylabel("loss")
+    lines = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    left.legend(lines, [str(line.get_label()) for line in lines], loc="center right", fontsize=8)
+    left.set_title("Fine-tuning per epoch")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
