@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
@@ -43,7 +44,9 @@ def gpu_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def default_model(hub_ok: bool, gpu: bool, cached: bool | None = None) -> ModelChoice:
+def default_model(
+    hub_ok: bool, gpu: bool, cached: bool | None = None, packaged: tuple[Path | None, str] | None = None
+) -> ModelChoice:
     """The encoder when none is given: the default sentence encoder from the Hub or the local cache, else its
     verified packaged copy, else (no pretrained weights at all) a BERT trained from scratch."""
     from runner.models.portable_model import DEFAULT_ENCODER, in_hf_cache, packaged_encoder
@@ -52,7 +55,7 @@ def default_model(hub_ok: bool, gpu: bool, cached: bool | None = None) -> ModelC
         return ModelChoice(name=DEFAULT_ENCODER, reason=f"the Hugging Face Hub answers: {DEFAULT_ENCODER_WHY}")
     if cached if cached is not None else in_hf_cache(DEFAULT_ENCODER):
         return ModelChoice(name=DEFAULT_ENCODER, reason=f"in the local Hugging Face cache: {DEFAULT_ENCODER_WHY}")
-    folder, why = packaged_encoder()
+    folder, why = packaged if packaged is not None else packaged_encoder()
     if folder is not None:
         return ModelChoice(
             name=DEFAULT_ENCODER,

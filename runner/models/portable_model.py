@@ -4,7 +4,7 @@ This module is copied verbatim into every generated `train.py` and `app.py` (bet
 scripts stay standalone and score exactly as the runner does. Keep it free of imports from `runner`.
 """
 
-# --- ML Intern: model loading (copied from runner/models/portable_model.py) ---
+# --- ML Intern: model loading (verbatim copy of the runner's models/portable_model.py) ---
 import hashlib
 import importlib.util
 import json

@@ -18,7 +18,8 @@ from jinja2 import Environment
 
 from runner.config import InternConfig, load_config
 from runner.errors import ProjectError
-from runner.models.inference import read_threshold
+from runner.models.inference import read_model_info, read_threshold
+from runner.render.reports import abstention_md, candidates_table
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -183,7 +184,9 @@ def derive_limitations(
     return items
 
 
-def build_card_data(config: InternConfig, evaluate: EvalReport | None, model_name: str) -> Any:
+def build_card_data(
+    config: InternConfig, evaluate: EvalReport | None, model_name: str, library: str = "transformers"
+) -> Any:
     from huggingface_hub import EvalResult, ModelCardData
 
     dataset_id = config.data.source if config.data.format == "hub" else None
@@ -212,12 +215,31 @@ def build_card_data(config: InternConfig, evaluate: EvalReport | None, model_nam
         base_model=hub_model_id(config.model.name),
         datasets=[dataset_id] if dataset_id else None,
         license=config.hub.license or hub_licence_id(config.data.licence),
-        library_name="transformers",
+        library_name=library,
         pipeline_tag="text-classification",
         tags=["text-classification", "ml-intern"],
         metrics=["accuracy", "f1"],
         eval_results=results or None,
     )
+
+
+def model_summary(config: InternConfig, base_text: str, winner: str | None, features: list[str]) -> str:
+    """The card's first sentence: what kind of model was delivered, from what."""
+    data = dataset_label(config)
+    if winner == "tfidf":
+        return (
+            f"A TF-IDF + linear SVM text classifier for {len(config.labels)} labels on {data}, chosen by ML Intern "
+            f"over a sentence encoder ({base_text}) because it was the best candidate on validation."
+        )
+    if winner in {"encoder", "encoder+tfidf"}:
+        joined = " joined with TF-IDF features" if "tfidf" in features else ""
+        return (
+            f"A text classifier for {len(config.labels)} labels on {data}: a linear SVM over frozen sentence "
+            f"embeddings of {base_text}{joined}, chosen by ML Intern as the best candidate on validation."
+        )
+    if config.model.is_scratch:
+        return f"A small BERT trained from scratch ({config.model.name}) on {data} by ML Intern."
+    return f"A text classifier for {len(config.labels)} labels, fine-tuned from {base_text} on {data} by ML Intern."
 
 
 def render_model_card(
@@ -230,6 +252,7 @@ def render_model_card(
     *,
     threshold: float | None = None,
     confusion_image: str | None = None,
+    project_dir: Path | None = None,
 ) -> str:
     """The full model card text; reports that were not run are None and the card says so."""
     from huggingface_hub import ModelCard
@@ -255,13 +278,13 @@ def render_model_card(
             ["true / predicted", *matrix.labels],
             [[label, *(str(v) for v in row)] for label, row in zip(matrix.labels, matrix.matrix, strict=False)],
         )
-    summary = (
-        f"A text classifier for {len(config.labels)} labels, fine-tuned from {base_text} "
-        f"on {dataset_label(config)} by ML Intern."
-        if not config.model.is_scratch
-        else f"A small BERT trained from scratch ({config.model.name}) on {dataset_label(config)} by ML Intern."
+    info = read_model_info(project_dir) if project_dir is not None else {}
+    kind, features = str(info.get("kind", "transformer")), [str(f) for f in info.get("features", [])]
+    summary = model_summary(config, base_text, train.winner if train else None, features)
+    library = (
+        "transformers" if kind == "transformer" else "sentence-transformers" if "encoder" in features else "sklearn"
     )
-    card_data = build_card_data(config, evaluate, model_name)
+    card_data = build_card_data(config, evaluate, model_name, library)
     text = (
         _environment()
         .get_template("model_card.md.j2")
@@ -281,6 +304,10 @@ def render_model_card(
             confusion_image=confusion_image,
             limitations=derive_limitations(config, inspect, evaluate, stress),
             threshold=threshold,
+            kind=kind,
+            features=" + ".join(features) or "none",
+            candidates_table=candidates_table(train.candidates) if train else "",
+            abstention_text=abstention_md(evaluate.abstention) if evaluate else "",
             usage_example=f"Example text about {config.labels[0]}".replace('"', "'"),
             base_model_text=base_text,
             duration=format_duration(train.seconds) if train else "",
@@ -315,6 +342,7 @@ def write_card(project_dir: Path, repo_id: str | None = None) -> Path:
         repo_id or config.hub.repo_id,
         threshold=read_threshold(model_dir),
         confusion_image=CONFUSION_IMAGE if has_image else None,
+        project_dir=model_dir,
     )
     return write_text_atomic(model_dir / CARD_FILENAME, text)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from runner.config import DataConfig, HubConfig, InternConfig, ModelConfig
 from runner.schemas import (
     BaselineResult,
+    CandidateResult,
     ClassMetrics,
     ConfusionMatrix,
     EvalReport,
@@ -62,9 +63,38 @@ def inspect_report() -> InspectReport:
     )
 
 
+def candidates() -> list[CandidateResult]:
+    def trained(name: str, val: float, test: float, winner: bool = False) -> CandidateResult:
+        return CandidateResult(
+            name=name,
+            title=f"{name} + linear SVM",
+            status="trained",
+            winner=winner,
+            validation_accuracy=val,
+            validation_macro_f1=val,
+            test_accuracy=test,
+            test_macro_f1=test,
+            seconds=3.5,
+        )
+
+    skipped = CandidateResult(
+        name="fine-tune", title="fine-tuned", status="skipped", reason="skipped: over the 60 s budget", seconds=2.0
+    )
+    return [
+        trained("tfidf", 0.895, 0.68),
+        trained("encoder", 0.88, 0.7),
+        trained("encoder+tfidf", 0.91, 0.8, True),
+        skipped,
+    ]
+
+
 def train_summary() -> TrainSummary:
     return TrainSummary(
         model="distilbert-base-uncased",
+        encoder_source="from the local Hugging Face cache",
+        winner="encoder+tfidf",
+        winner_reason="best validation macro F1 (0.9100), 1.50 points above tfidf",
+        candidates=candidates(),
         parameters=66_955_779,
         max_length=64,
         epochs_run=3,

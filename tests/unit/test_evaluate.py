@@ -74,16 +74,17 @@ def test_plot_confusion_writes_a_png(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "base", "pattern"),
+    ("model", "base", "winner", "pattern"),
     [
-        (0.95, 0.80, "The transformer beats the baseline by 15.0 macro-F1 points."),
-        (0.905, 0.90, "The baseline matches the transformer (within 0.5 points)"),
-        (0.90, 0.905, "The baseline matches the transformer (within 0.5 points)"),
-        (0.80, 0.95, "The baseline beats the transformer by 15.0 points: do not ship"),
+        (0.95, 0.80, "encoder+tfidf", "The delivered model beats the TF-IDF baseline by 15.0 macro-F1 points"),
+        (0.905, 0.90, "encoder", "The delivered model and the TF-IDF baseline are within 0.5 points"),
+        (0.90, 0.905, None, "The delivered model and the TF-IDF baseline are within 0.5 points"),
+        (0.80, 0.95, "fine-tune", "The TF-IDF baseline beats the delivered model by 15.0 points on test"),
+        (0.95, 0.95, "tfidf", "The delivered model is the TF-IDF baseline itself"),
     ],
 )
-def test_baseline_verdict(model: float, base: float, pattern: str) -> None:
-    assert baseline.verdict(model, base).startswith(pattern)
+def test_baseline_verdict(model: float, base: float, winner: str | None, pattern: str) -> None:
+    assert baseline.verdict(model, base, winner).startswith(pattern)
 
 
 def test_baseline_on_separable_data() -> None:

@@ -168,8 +168,12 @@ def test_inspect_source_test_file_with_unknown_labels(tmp_path: Path) -> None:
     rows, _ = make_rows(5)
     train = write_rows(tmp_path / "train.csv", rows)
     test = write_rows(tmp_path / "test.csv", [Row("what is my balance", "balance"), rows[0]])
-    with pytest.raises(DataError, match="test labels 'balance' never occur in the training data"):
-        inspect_source(str(train), test_source=str(test))
+    result = inspect_source(str(train), test_source=str(test))
+    assert "balance" not in result.labels  # not a class: an out-of-scope test row the model must abstain on
+    assert any("1 test rows carry labels never seen in training ('balance')" in w for w in result.report.warnings)
+    only_unknown = write_rows(tmp_path / "unknown.csv", [Row("what is my balance", "balance")])
+    with pytest.raises(DataError, match=r"none of its labels .*'balance'.* occurs in the training data"):
+        inspect_source(str(train), test_source=str(only_unknown))
 
 
 def test_inspect_source_test_file_lacking_a_column(tmp_path: Path) -> None:

