@@ -27,7 +27,18 @@ DirArg = Annotated[Path, typer.Argument(help="a project directory written by `in
 TextOpt = Annotated[str | None, typer.Option("--text", help="text column (detected when omitted)")]
 LabelOpt = Annotated[str | None, typer.Option("--label", help="label column (detected when omitted)")]
 TestOpt = Annotated[str | None, typer.Option("--test", help="a file to use as the test split instead of carving one")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Hub id, local HF model dir, or scratch:tiny|small|base")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="encoder: Hub id, local HF model dir, or scratch:tiny|small|base")
+]
+CoverageOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--abstain-coverage",
+        min=0.01,
+        max=1.0,
+        help="share of validation texts the model keeps answering; it abstains below that confidence (default 0.95)",
+    ),
+]
 
 
 def _default_out(data: str) -> Path:
@@ -44,13 +55,23 @@ def run(
     objective: Annotated[str | None, typer.Option(help="what the model is for (goes in the card)")] = None,
     out: Annotated[Path | None, typer.Option(help="project directory (default: runs/<dataset name>)")] = None,
     test: TestOpt = None,
+    abstain_coverage: CoverageOpt = None,
 ) -> None:
     """The whole loop: inspect, scaffold, smoke, train, evaluate, stress, card, demo."""
     from runner.pipeline import RunOptions, run_pipeline
 
     reporter = ConsoleReporter()
     target = out or _default_out(data)
-    options = RunOptions(data=data, out=target, text=text, label=label, model=model, objective=objective, test=test)
+    options = RunOptions(
+        data=data,
+        out=target,
+        text=text,
+        label=label,
+        model=model,
+        objective=objective,
+        test=test,
+        abstain_coverage=abstain_coverage,
+    )
     run_pipeline(options, reporter)
     reporter.line(f"\ndone: {target}/reports/report.md, model in {target}/model, demo: python {target}/app.py")
     reporter.line(f'try it: intern predict {target}/model "your text here"')
@@ -138,21 +159,22 @@ def train(project: DirArg) -> None:
     from runner.stages.train import run_training
 
     summary = run_training(project, reporter=ConsoleReporter())
-    typer.echo(f"best epoch {summary.best_epoch:g}: validation macro F1 {summary.best_macro_f1:.4f}")
+    typer.echo(f"delivered {summary.winner or summary.model}: validation macro F1 {summary.best_macro_f1:.4f}")
 
 
 @app.command()
-def evaluate(project: DirArg) -> None:
-    """Test-split metrics, confusion matrix, baseline and leakage check; writes reports/eval.*."""
+def evaluate(project: DirArg, abstain_coverage: CoverageOpt = None) -> None:
+    """Test-split metrics, confusion matrix, baseline, leakage check, and the abstain threshold chosen on validation
+    (stored in model/intern.json); writes reports/eval.*, confusion_matrix.png and coverage_curve.png."""
     from runner.stages.evaluate import run_evaluation
 
-    report = run_evaluation(project, reporter=ConsoleReporter())
+    report = run_evaluation(project, reporter=ConsoleReporter(), coverage=abstain_coverage)
     typer.echo(f"test macro F1 {report.macro_f1:.4f}, accuracy {report.accuracy:.4f}. {report.baseline_verdict}")
 
 
 @app.command()
 def stress(project: DirArg) -> None:
-    """Negation, ambiguity, unknown and typo stress tests; calibrates the abstain threshold."""
+    """Negation, ambiguity, unknown and typo stress tests, at the abstain threshold `intern evaluate` chose."""
     from runner.adapters.llm import make_llm_client
     from runner.stages.stress import run_stress
 

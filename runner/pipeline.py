@@ -53,6 +53,7 @@ class RunOptions(BaseModel):
     objective: str | None = None
     test: str | None = None
     workflow: bool = True
+    abstain_coverage: float | None = None
 
 
 class StatusBook:
@@ -119,6 +120,7 @@ def scaffold_project(options: RunOptions, inspected: InspectResult, model: Model
         if options.test and inspected.test_format
         else None,
         test_format=inspected.test_format,
+        abstain_coverage=options.abstain_coverage,
         **_licence_of(options.data),
     )
     write_project(render_project(config, inspected.report, workflow=options.workflow, examples=inspected.examples), out)

@@ -15,14 +15,14 @@ import numpy as np
 from runner.schemas import CoveragePoint as CurvePoint
 
 
-def coverage_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 101) -> list[CurvePoint]:
+def coverage_curve(confidence: np.ndarray, correct: np.ndarray, points: int = 100) -> list[CurvePoint]:
     """Coverage (share answered) and accuracy of the answered texts, for thresholds at evenly spaced coverages."""
     if len(confidence) == 0:
         return []
     order = np.argsort(-confidence, kind="stable")
     hits = np.cumsum(correct[order].astype(float))
     curve = []
-    for share in np.linspace(0.01, 1.0, points):
+    for share in np.linspace(0.0, 1.0, points + 1)[1:]:
         keep = max(1, round(float(share) * len(order)))
         curve.append(
             CurvePoint(

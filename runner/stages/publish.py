@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from runner.adapters.hub import HubClient, RemoteFile, RepoType, make_hub_client
 from runner.errors import ProjectError
+from runner.models.inference import read_model_info
+from runner.models.portable_model import ENCODER_DIR, FEATURES_FILE, HEAD_FILE
 from runner.schemas import REPORTS_DIR
 from runner.stages.card import CONFUSION_IMAGE, MODEL_DIR, render_space_files
 
@@ -65,17 +67,28 @@ def changed_files(local: Mapping[str, Path | bytes], remote: list[RemoteFile]) -
     return changed
 
 
+def linear_model_problems(model_dir: Path, features: list[str]) -> list[str]:
+    """What a linear winner (head over TF-IDF and/or sentence embeddings) lacks, as `check_model_dir` words it."""
+    needed = [HEAD_FILE] + ([FEATURES_FILE] if "tfidf" in features else [])
+    needed += [f"{ENCODER_DIR}/modules.json", f"{ENCODER_DIR}/config.json"] if "encoder" in features else []
+    return [f"{name} (written by `intern train`)" for name in needed if not (model_dir / name).is_file()]
+
+
 def check_model_dir(model_dir: Path) -> None:
     """Refuse to publish a model directory that lacks what the Hub and the demo need."""
     problems = []
     if not model_dir.is_dir():
         raise ProjectError(f"{model_dir} not found: run `intern train` (it writes the model) and `intern card`")
-    if not (model_dir / "config.json").is_file():
+    info = read_model_info(model_dir)
+    if info.get("kind") == "linear":
+        problems += linear_model_problems(model_dir, [str(f) for f in info.get("features", [])])
+    elif not (model_dir / "config.json").is_file():
         problems.append("config.json (written by `intern train`)")
-    if not any((model_dir / name).is_file() for name in WEIGHT_FILES):
-        problems.append(f"weights, one of {', '.join(WEIGHT_FILES)} (written by `intern train`)")
-    if not any((model_dir / name).is_file() for name in TOKENIZER_FILES):
-        problems.append(f"a tokenizer, one of {', '.join(TOKENIZER_FILES)} (written by `intern train`)")
+    if info.get("kind") != "linear":
+        if not any((model_dir / name).is_file() for name in WEIGHT_FILES):
+            problems.append(f"weights, one of {', '.join(WEIGHT_FILES)} (written by `intern train`)")
+        if not any((model_dir / name).is_file() for name in TOKENIZER_FILES):
+            problems.append(f"a tokenizer, one of {', '.join(TOKENIZER_FILES)} (written by `intern train`)")
     if not (model_dir / "README.md").is_file():
         problems.append("README.md, the model card (written by `intern card`)")
     if problems:

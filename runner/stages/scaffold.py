@@ -48,6 +48,7 @@ def build_config(
     test_format: DataFormat | None = None,
     licence: str | None = None,
     attribution: str | None = None,
+    abstain_coverage: float | None = None,
 ) -> InternConfig:
     """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data."""
     return InternConfig.model_validate(
@@ -66,6 +67,7 @@ def build_config(
             "labels": labels,
             "model": {"name": model},
             "training": training_defaults(model, rows, len(labels)),
+            "abstain": {"coverage": abstain_coverage} if abstain_coverage is not None else {},
         }
     )
 

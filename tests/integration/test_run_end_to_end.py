@@ -8,6 +8,7 @@ the train.py subprocess, which starts after that), or, for the failure case, bre
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -111,14 +112,14 @@ def test_every_report_validates(finished: Run) -> None:
 
 def test_model_directory(finished: Run) -> None:
     model = finished.project / "model"
-    for name in (
-        "config.json",
-        "model.safetensors",
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "README.md",
-        "intern.json",
-    ):
+    info = json.loads((model / "intern.json").read_text(encoding="utf-8"))
+    summary = read_report(finished.project / "reports" / "train.json", TrainSummary)
+    assert info["candidate"] == summary.winner in {"tfidf", "fine-tune"}  # scratch: no frozen-encoder candidates
+    if info["kind"] == "transformer":
+        kind_files: tuple[str, ...] = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+    else:
+        kind_files = ("head.skops", "tfidf.skops")
+    for name in (*kind_files, "README.md", "intern.json"):
         assert (model / name).is_file(), name
     card = (model / "README.md").read_text(encoding="utf-8")
     assert card.startswith("---\n") and "model-index" in card
