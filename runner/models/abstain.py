@@ -39,7 +39,7 @@ def choose_threshold(confidence: np.ndarray, coverage: float) -> float:
     if len(confidence) == 0 or coverage >= 1.0:
         return 0.0
     # Rounded down to 4 decimals, so that the cut never rises above the confidences it should keep.
-    return float(np.floor(float(np.quantile(confidence, 1.0 - coverage)) * 1e4) / 1e4)
+    return float(np.floor(float(np.quantile(confidence, 1.0 - coverage, method="lower")) * 1e4) / 1e4)
 
 
 def answered_share(confidence: np.ndarray, threshold: float) -> float:
@@ -66,7 +66,7 @@ def plot_coverage_curve(
         )
     ax.scatter([chosen.coverage], [chosen.accuracy], color="crimson", zorder=3)
     ax.annotate(
-        f"threshold {chosen.threshold:.2f}\n{chosen.coverage:.0%} answered, {chosen.accuracy:.1%} right",
+        f"threshold {chosen.threshold:.4f}\n{chosen.coverage:.1%} answered, {chosen.accuracy:.1%} right",
         (chosen.coverage, chosen.accuracy),
         textcoords="offset points",
         xytext=(-150, -40),
