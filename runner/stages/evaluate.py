@@ -14,7 +14,7 @@ from runner.data.portable import load_splits
 from runner.data.profile import leakage_share
 from runner.models import baseline
 from runner.models.abstain import answered_share, choose_threshold, coverage_curve, plot_coverage_curve
-from runner.models.inference import load_classifier, update_model_info
+from runner.models.inference import Classifier, load_classifier, update_model_info
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
@@ -190,6 +190,20 @@ def abstention(
     )
 
 
+VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
+
+
+def validation_probabilities(project_dir: Path, classifier: Classifier, texts: list[str]) -> np.ndarray:
+    """The delivered model's validation probabilities as train.py left them (from before it refit the winner on
+    train + validation, so they are out of sample), else scored now."""
+    path = project_dir / VALIDATION_SCORES
+    if path.is_file():
+        saved = np.load(path)
+        if saved.shape == (len(texts), len(classifier.labels)):
+            return np.asarray(saved, dtype=np.float32)
+    return classifier.predict_proba(texts)
+
+
 def run_evaluation(
     project_dir: Path,
     *,
@@ -214,7 +228,7 @@ def run_evaluation(
         probabilities = classifier.predict_proba(splits["test"][0])
         predicted = [classifier.labels[i] for i in probabilities.argmax(axis=1)] if len(probabilities) else []
         ctx.update(f"{len(predicted)} test texts scored")
-        validation = classifier.predict_proba(splits["validation"][0])
+        validation = validation_probabilities(project_dir, classifier, splits["validation"][0])
         chosen = abstention(
             config,
             (validation, splits["validation"][1]),

@@ -11,6 +11,7 @@ from runner.errors import StageFailedError
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import REPORTS_DIR, EpochRecord, TrainSummary, read_epochs, read_report
 from runner.selfheal.diagnose import classify_failure
+from runner.stages.evaluate import VALIDATION_SCORES
 from runner.stages.smoke import check_project
 
 TRAIN_TIME_LIMIT_S = 6 * 3600
@@ -26,6 +27,7 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
     reporter = reporter or SilentReporter()
     summary_path = project_dir / REPORTS_DIR / "train.json"
     summary_path.unlink(missing_ok=True)  # a stale summary must never pass for this run's
+    (project_dir / VALIDATION_SCORES).unlink(missing_ok=True)  # nor stale validation scores
     log_path = project_dir / REPORTS_DIR / "train.log"
     with reporter.stage("train", f"candidates on {config.model.name}") as ctx:
         result = run_script(
