@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runner.render.figures import pyplot, save_figure
 from runner.schemas import CoveragePoint as CurvePoint
 
 
@@ -50,10 +51,7 @@ def plot_coverage_curve(
     curve: list[CurvePoint], chosen: CurvePoint, path: Path, out_of_scope: list[CurvePoint] | None = None
 ) -> Path:
     """Accuracy of answered texts against coverage, with the chosen operating point marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6, 4.2))
     ax.plot([p.coverage for p in curve], [p.accuracy for p in curve], label="validation: accuracy when answering")
@@ -78,9 +76,4 @@ def plot_coverage_curve(
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)

@@ -82,7 +82,7 @@ def resolve_encoder(name: str) -> tuple[str, str]:
         if folder is not None:
             return str(folder), (
                 f"packaged copy from PyPI {PACKAGED_ENCODER['package'].replace('_', '-')}, sha256 verified "
-                f"(= {name}@{PACKAGED_ENCODER['revision'][:12]})"
+                f"(= {name}@{PACKAGED_ENCODER['revision'][:12]}, licence {PACKAGED_ENCODER['licence']})"
             )
         print(f"note: packaged encoder not used: {why}", flush=True)
     return name, "from the Hugging Face Hub"

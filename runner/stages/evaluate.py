@@ -15,6 +15,7 @@ from runner.data.profile import leakage_share
 from runner.models import baseline
 from runner.models.abstain import answered_share, choose_threshold, coverage_curve, plot_coverage_curve
 from runner.models.inference import Classifier, load_classifier, update_model_info
+from runner.render.figures import pyplot, save_figure
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
@@ -69,10 +70,7 @@ def compute_metrics(
 
 def plot_confusion(matrix: ConfusionMatrix, path: Path, title: str) -> Path:
     """Row-normalised confusion matrix as a PNG, counts written in the cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     counts = np.array(matrix.matrix, dtype=float)
@@ -94,12 +92,7 @@ def plot_confusion(matrix: ConfusionMatrix, path: Path, title: str) -> Path:
                     ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", color=colour, fontsize=8)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
 
 
 def evaluate_predictions(

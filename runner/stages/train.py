@@ -8,6 +8,7 @@ from pathlib import Path
 from runner.adapters.subprocess_run import run_script
 from runner.config import load_config
 from runner.errors import StageFailedError
+from runner.render.figures import pyplot, save_figure
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import REPORTS_DIR, EpochRecord, TrainSummary, read_epochs, read_report
 from runner.selfheal.diagnose import classify_failure
@@ -64,10 +65,7 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
 
 def plot_epochs(epochs: list[EpochRecord], path: Path) -> Path:
     """Validation macro F1 and the two losses per fine-tuning epoch, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     x = [e.epoch for e in epochs]
     fig, left = plt.subplots(figsize=(6, 3.8))
@@ -94,8 +92,4 @@ def plot_epochs(epochs: list[EpochRecord], path: Path) -> Path:
     left.legend(lines, [str(line.get_label()) for line in lines], loc="center right", fontsize=8)
     left.set_title("Fine-tuning per epoch")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
+    return save_figure(fig, path)
