@@ -38,6 +38,14 @@ class PullInfo(_Frozen):
     base_ref: str
 
 
+class CommitInfo(_Frozen):
+    """A commit of a pull request and the GitHub users it is attributed to (None: no account matches)."""
+
+    sha: str
+    author_login: str | None
+    committer_login: str | None
+
+
 class ArtifactInfo(_Frozen):
     id: int
     name: str
@@ -72,6 +80,10 @@ class GitHubGateway(Protocol):
     def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullInfo: ...
 
     def get_pull(self, repo: str, number: int) -> PullInfo: ...
+
+    def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
+        """The pull request's commits (those on its head and not on its base), oldest first."""
+        ...
 
     def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
         """Edit the comment whose body contains `marker` (posted by this app), or create it. Returns its id."""

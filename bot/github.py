@@ -29,7 +29,7 @@ from github import Auth, Github, GithubException, GithubRetry, InputGitTreeEleme
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import BotError
-from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, IssueInfo, Permission, PullInfo
+from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 if TYPE_CHECKING:
     from bot.github_auth import TokenProvider
@@ -296,6 +296,17 @@ class PyGithubGateway:
     def get_pull(self, repo: str, number: int) -> PullInfo:
         with self._calling(f"reading pull request #{number} in {repo}"):
             return _pull_info(self._repo(repo).get_pull(number))
+
+    def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
+        with self._calling(f"listing the commits of pull request #{number} in {repo}"):
+            return [
+                CommitInfo(
+                    sha=commit.sha,
+                    author_login=commit.author.login if commit.author is not None else None,
+                    committer_login=commit.committer.login if commit.committer is not None else None,
+                )
+                for commit in self._repo(repo).get_pull(number).get_commits()
+            ]
 
     def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
         if marker not in body:

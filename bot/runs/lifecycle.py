@@ -82,7 +82,13 @@ def _flavour(ctx: Ctx, run: Run) -> Projection:
 
 
 def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Run:
-    """After a valid approval: check the budget, dispatch training on the run's compute backend."""
+    """After a valid approval: check the backend is (still) allowed and the budget, dispatch training."""
+    if run.compute not in ctx.settings.allowed_compute(run.installation_id):
+        message = f"compute `{run.compute}` is not enabled on this bot for this repository any more"
+        ctx.store.audit(run.repo, reviewer, f"approval refused: {message}", ctx.delivery_id, run.id)
+        run = status_comment.add_notice(ctx, run, f"Training not started: {message}.")
+        status_comment.refresh(ctx, run.id)
+        return run
     try:
         projection = _flavour(ctx, run)
     except BudgetExceededError as exc:

@@ -47,6 +47,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "hf_token": HF_TOKEN,
         "workdir": tmp_path / "work",
         "compute": "actions",
+        # handler tests drive every backend; the operator's allowlist itself is tested with its real default
+        "compute_allowed": ["actions", "hf-jobs", "local"],
+        "local_unsandboxed": True,
         "workers": 0,
     }
     values.update(overrides)
