@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.compute.base import ComputeBackend, Dispatched
 from bot.errors import ComputeError, ComputeRefusedError
+from bot.repo_settings import caps, load_repo_settings, spend_limit_s
 
 if TYPE_CHECKING:
     from bot.context import Ctx
@@ -104,6 +105,13 @@ class HfJobsBackend:
         """A `runner.adapters.hub.HubClient` (the watcher inspects jobs and reads results with it)."""
         return self._hub_client()
 
+    def _limit_s(self, ctx: Ctx, run: Run, flavour: str) -> int:
+        """The job's hard timeout: both budget caps at the bot's price for `flavour`, whatever was projected."""
+        max_cost, max_hours = caps(
+            ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, load_repo_settings(ctx.gateway, run.repo)
+        )
+        return spend_limit_s(flavour, max_cost, max_hours)
+
     def _submit(self, ctx: Ctx, run: Run, flavour: str, results_repo: str) -> Any:
         client = self.hub_client()
         token = ctx.settings.hf_token
@@ -114,7 +122,7 @@ class HfJobsBackend:
                 flavor=flavour,
                 env={**job_env(run, results_repo), "HF_ENDPOINT": ctx.settings.hf_endpoint},  # where the bot reads
                 secrets={"HF_TOKEN": token.get_secret_value()} if token is not None else None,
-                timeout=int(ctx.settings.max_run_hours * 3600),
+                timeout=self._limit_s(ctx, run, flavour),
                 labels={"intern-run": str(run.id)},
             )
         except Exception as exc:

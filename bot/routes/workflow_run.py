@@ -11,9 +11,11 @@ import logging
 from bot.context import Ctx
 from bot.events import WorkflowRunEvent
 from bot.gateway import ArtifactInfo
+from bot.repo_settings import priced
 from bot.runs import lifecycle, results, smoke_repair, status_comment
 from bot.states import RunState
 from bot.store import Run
+from runner.schemas import Projection as SmokeProjection
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,11 @@ def smoke_completed(ctx: Ctx, run: Run, event: WorkflowRunEvent, artifacts: list
     artifact = next((a for a in artifacts if a.name == SMOKE_ARTIFACT and not a.expired), None)
     reports = _download(ctx, run, artifact) if artifact else {}
     report = results.parse_smoke(reports)
+    if report is not None:  # written by the PR's code: only known flavours, priced by the bot
+        trusted = [
+            SmokeProjection.model_validate(p.model_dump()) for p in priced(x.model_dump() for x in report.projections)
+        ]
+        report = report.model_copy(update={"projections": trusted})
     if report is not None and report.ok and workflow.conclusion == "success":
         run = status_comment.set_section(
             ctx,

@@ -10,7 +10,15 @@ import logging
 
 from bot.context import Ctx
 from bot.errors import BudgetExceededError, CommandError
-from bot.repo_settings import DEFAULT_FLAVOUR, Projection, caps, choose_flavour, load_repo_settings
+from bot.repo_settings import (
+    DEFAULT_FLAVOUR,
+    PRICES,
+    Projection,
+    caps,
+    choose_flavour,
+    load_repo_settings,
+    priced,
+)
 from bot.runs import results, status_comment
 from bot.states import RunState
 from bot.store import Run, utcnow
@@ -75,9 +83,12 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
 def _flavour(ctx: Ctx, run: Run) -> Projection:
     repo_settings = load_repo_settings(ctx.gateway, run.repo)
     max_cost, max_hours = caps(ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, repo_settings)
-    projections = [Projection.model_validate(p) for p in run.data.get("projections", [])]
+    projections = priced(run.data.get("projections", []))  # the PR's smoke.json: re-priced by the bot
     if not projections:
-        return Projection(flavour=repo_settings.default_flavour or DEFAULT_FLAVOUR, seconds=0, cost_usd=0)
+        default = repo_settings.default_flavour or DEFAULT_FLAVOUR
+        if default not in PRICES:
+            raise BudgetExceededError(f"`default_flavour: {default}` is not a hardware flavour this bot knows")
+        return Projection(flavour=default, seconds=0, cost_usd=0)
     return choose_flavour(projections, max_cost, max_hours, repo_settings.flavours, repo_settings.default_flavour)
 
 
