@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from bot.compute.base import Dispatched
@@ -26,12 +27,14 @@ class ActionsBackend:
 
     def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
         assert run.branch is not None
+        ctx.store.update_run(run.id, data={"train_dispatched_at": time.time()})  # binds the results (workflow_run)
         ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, run.branch, dispatch_inputs(run, "train", flavour))
         return Dispatched(backend=self.name, flavour=flavour)
 
     def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:
         source = run.data.get("train_workflow_run_id")
         ref = ctx.gateway.default_branch(run.repo)
+        ctx.store.update_run(run.id, data={"publish_dispatched_at": time.time()})
         inputs = dispatch_inputs(run, "publish", run.flavour or "cpu-basic", str(source) if source else None)
         ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, ref, inputs)
         return Dispatched(backend=self.name, flavour=run.flavour or "cpu-basic")

@@ -87,4 +87,3 @@ def test_an_hf_job_cannot_outspend_the_caps(tmp_path: Path, gateway: FakeGateway
     _approve(services, run.pr_number or 0, run.head_sha or "")
     assert [job["flavor"] for job in hub.jobs] == ["a100-large"]
     assert hub.jobs[0]["timeout"] == 2 * 3600  # $5 at the bot's $2.50/h, not the 6 h cap
-
