@@ -114,6 +114,6 @@ class GitHubGateway(Protocol):
 
     def list_run_artifacts(self, repo: str, run_id: int) -> list[ArtifactInfo]: ...
 
-    def download_artifact(self, repo: str, artifact_id: int) -> bytes:
-        """The artifact as zip bytes."""
+    def download_artifact(self, repo: str, artifact_id: int, max_bytes: int = 50 * 1024 * 1024) -> bytes:
+        """The artifact as zip bytes; more than `max_bytes` is an error (read in chunks, never whole first)."""
         ...

@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     workdir: Path = Field(default=Path("intern-bot-work"), description="checkouts for the local compute backend")
     local_timeout_s: float = Field(default=3600.0, gt=0)
     hf_job_poll_s: float = Field(default=60.0, gt=0, description="how often a running Hugging Face Job is inspected")
+    inspect_max_rows: int = Field(
+        default=50_000, ge=100, description="a Hub dataset is inspected from a streamed sample of this many rows"
+    )
+    max_artifact_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="largest workflow artifact (zip) the bot downloads"
+    )
+    long_workers: int = Field(
+        default=1, ge=0, description="worker threads for long tasks (local training), apart from the webhook workers"
+    )
 
     @field_validator("webhook_secret", "github_private_key", "hf_token", "openai_api_key")
     @classmethod

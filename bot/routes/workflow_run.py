@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 
 from bot.context import Ctx
+from bot.errors import BotError
 from bot.events import WorkflowRunEvent
 from bot.gateway import ArtifactInfo
 from bot.repo_settings import priced
@@ -84,8 +85,19 @@ def smoke_mismatch(run: Run, event: WorkflowRunEvent) -> str | None:
     return None
 
 
-def _download(ctx: Ctx, run: Run, artifact: ArtifactInfo) -> dict[str, bytes]:
-    return results.read_zip_reports(ctx.gateway.download_artifact(run.repo, artifact.id))
+def _download(ctx: Ctx, run: Run, artifact: ArtifactInfo) -> dict[str, bytes] | None:
+    """The artifact's reports; None (logged) when it is over the size limits or not a readable zip."""
+    limit = ctx.settings.max_artifact_bytes
+    if artifact.size_in_bytes > limit:
+        log.warning(
+            "artifact %s of run %s refused: %d bytes > %d", artifact.name, run.id, artifact.size_in_bytes, limit
+        )
+        return None
+    try:
+        return results.read_zip_reports(ctx.gateway.download_artifact(run.repo, artifact.id, max_bytes=limit))
+    except (results.ArtifactRejected, BotError) as exc:
+        log.warning("artifact %s of run %s refused: %s", artifact.name, run.id, exc)
+        return None
 
 
 def smoke_completed(ctx: Ctx, run: Run, event: WorkflowRunEvent, artifacts: list[ArtifactInfo]) -> None:
@@ -104,7 +116,7 @@ def smoke_completed(ctx: Ctx, run: Run, event: WorkflowRunEvent, artifacts: list
         )
         return
     artifact = next((a for a in artifacts if a.name == SMOKE_ARTIFACT and not a.expired), None)
-    reports = _download(ctx, run, artifact) if artifact else {}
+    reports = (_download(ctx, run, artifact) or {}) if artifact else {}
     report = results.parse_smoke(reports)
     if report is not None:  # written by the PR's code: only known flavours, priced by the bot
         trusted = [
@@ -168,8 +180,13 @@ def on_workflow_run(ctx: Ctx, event: WorkflowRunEvent) -> None:
                         f"the training workflow ended `{workflow.conclusion}`: {workflow.html_url}",
                     )
                 return
+            reports = _download(ctx, run, artifact)
+            if reports is None:
+                limits = f"{ctx.settings.max_artifact_bytes} bytes, {results.MAX_ZIP_ENTRIES} files"
+                lifecycle.fail(ctx, run, "training", f"the training artifact was refused (limits: {limits})")
+                return
             run = ctx.store.update_run(run.id, data={"train_workflow_run_id": workflow.id})
-            lifecycle.ingest_training(ctx, run, _download(ctx, run, artifact))
+            lifecycle.ingest_training(ctx, run, reports)
         elif run.run_state in (RunState.MERGED, RunState.PUBLISHED):
             if workflow.conclusion != "success":
                 lifecycle.fail(ctx, run, "publish", f"the publish workflow ended `{workflow.conclusion}`")

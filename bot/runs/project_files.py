@@ -120,8 +120,11 @@ def build_project(
     objective: str,
     args: dict[str, str],
     workflow_options: WorkflowOptions | None = None,
+    max_rows: int | None = None,
+    stream_loader: Any = None,
 ) -> Project:
-    """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub)."""
+    """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub: then
+    inspected from a streamed sample of `max_rows` rows, never loaded whole on the bot's host)."""
     from runner.render.reports import render_inspect_md
     from runner.stages.inspect import inspect_source
     from runner.stages.scaffold import build_config, render_project
@@ -142,7 +145,7 @@ def build_project(
         assert source is not None
         text = args.get("text") or getattr(plan, "text_column", None)
         label = args.get("label") or getattr(plan, "label_column", None)
-        inspected = inspect_source(source, text=text, label=label)
+        inspected = inspect_source(source, text=text, label=label, max_rows=max_rows, stream_loader=stream_loader)
     report = inspected.report.model_copy(update={"source": dataset})
     model = args.get("model") or getattr(plan, "model", None) or DEFAULT_MODEL
     config = build_config(

@@ -74,7 +74,15 @@ def start_run(
     )
     objective = f"{title}\n\n{body}".strip()
     try:
-        project = build_project(ctx.gateway, repo, default, objective, args, workflow_options(ctx.settings))
+        project = build_project(
+            ctx.gateway,
+            repo,
+            default,
+            objective,
+            args,
+            workflow_options(ctx.settings),
+            max_rows=ctx.settings.inspect_max_rows,
+        )
     except (InternError, CommandError) as exc:
         message = ctx.redact(str(exc))
         run = ctx.store.transition(

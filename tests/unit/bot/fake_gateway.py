@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from bot.errors import BotError
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 
@@ -154,10 +155,13 @@ class FakeGateway:
     def list_run_artifacts(self, repo: str, run_id: int) -> list[ArtifactInfo]:
         return [info for info, _ in self.repos[repo].artifacts.get(run_id, [])]
 
-    def download_artifact(self, repo: str, artifact_id: int) -> bytes:
+    def download_artifact(self, repo: str, artifact_id: int, max_bytes: int = 50 * 1024 * 1024) -> bytes:
+        self.calls.append(f"download {artifact_id}")
         for entries in self.repos[repo].artifacts.values():
             for info, data in entries:
                 if info.id == artifact_id:
+                    if len(data) > max_bytes:
+                        raise BotError(f"artifact {artifact_id} is over {max_bytes} bytes")
                     return data
         raise KeyError(artifact_id)
 
