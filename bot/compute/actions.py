@@ -15,8 +15,11 @@ WORKFLOW_PATH = ".github/workflows/intern.yml"
 
 
 def dispatch_inputs(run: Run, mode: str, flavour: str, source_run: str | None = None) -> dict[str, str]:
-    """The workflow's dispatch inputs (strings only, as GitHub wants them)."""
+    """The workflow's dispatch inputs (strings only, as GitHub wants them). Training gets the approved SHA
+    (the head the approval was checked against), which the job checks out and insists on."""
     inputs = {"mode": mode, "run_id": str(run.id), "flavour": flavour, "compute": "auto"}
+    if mode == "train":
+        inputs["sha"] = run.approved_sha or run.head_sha or ""
     if source_run is not None:
         inputs["source_run"] = source_run
     return inputs

@@ -22,6 +22,7 @@ from bot.repo_settings import (
 from bot.runs import results, status_comment
 from bot.states import RunState
 from bot.store import Run, utcnow
+from runner.render.markdown import fence
 
 SMOKE_REQUEST_PATH = "reports/smoke-request.md"
 
@@ -183,7 +184,7 @@ def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Ru
         detail=ctx.redact(message)[:2000],
     )
     body = message + (
-        f"\n\n<details><summary>log tail</summary>\n\n```\n{log_tail}\n```\n</details>" if log_tail else ""
+        f"\n\n<details><summary>log tail</summary>\n\n{fence(log_tail)}\n\n</details>" if log_tail else ""
     )
     run = status_comment.set_section(ctx, run, "training" if stage == "training" else stage, body, failed_stage=stage)
     run = status_comment.check(

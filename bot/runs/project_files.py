@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.errors import CommandError
 from bot.gateway import GitHubGateway
+from runner.render.markdown import escape_md, inline_code
 from runner.render.workflow import WorkflowOptions
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,11 @@ def render_plan(plan: Any, objective: str, dataset: str, model: str, report: Any
         return str(render_plan_md(plan))
     return "\n".join(
         [
-            f"- Objective: {objective[:300] or 'not given'}",
-            f"- Dataset: `{dataset}` ({report.rows} rows, {len(report.labels)} labels)",
-            f"- Text column `{report.text_column}`, label column `{report.label_column}` ({report.column_reason})",
-            f"- Model: `{model}`",
+            f"- Objective: {escape_md(objective, 300) if objective else 'not given'}",
+            f"- Dataset: {inline_code(dataset)} ({report.rows} rows, {len(report.labels)} labels)",
+            f"- Text column {inline_code(report.text_column)}, label column {inline_code(report.label_column)} "
+            f"({escape_md(report.column_reason)})",
+            f"- Model: {inline_code(model)}",
             "- Metrics: accuracy, macro F1, per-class precision/recall/F1, confusion matrix",
         ]
     )

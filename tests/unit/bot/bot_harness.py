@@ -125,6 +125,8 @@ def seed_run(
         path = [RunState.PR_OPENED, RunState.SMOKE_RUNNING, RunState.SMOKE_FAILED]
     fields: dict[str, Any] = {"pr_number": pull.number, "branch": BRANCH, "head_sha": sha}
     for step in path:
+        if step is RunState.TRAINING:
+            fields["approved_sha"] = sha  # approved on the head, as the review handler requires
         run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **fields)
         fields = {}
         if step is state:
