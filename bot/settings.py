@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     database_url: str = "sqlite:///intern-bot.db"
     hf_token: SecretStr | None = None
+    hf_jobs_token: SecretStr | None = Field(
+        default=None,
+        description="token the hf-jobs upload step uses (default HF_TOKEN): a fine-grained one, write on intern-runs",
+    )
     hf_endpoint: str = "https://huggingface.co"
     hf_namespace: str | None = Field(default=None, description="Hub owner for published models (default: repo owner)")
     openai_api_key: SecretStr | None = None
@@ -94,7 +98,7 @@ class Settings(BaseSettings):
         default=1, ge=0, description="worker threads for long tasks (local training), apart from the webhook workers"
     )
 
-    @field_validator("webhook_secret", "github_private_key", "hf_token", "openai_api_key")
+    @field_validator("webhook_secret", "github_private_key", "hf_token", "hf_jobs_token", "openai_api_key")
     @classmethod
     def _reject_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and _is_placeholder(value.get_secret_value()):
@@ -149,7 +153,13 @@ class Settings(BaseSettings):
         """Every secret value, for redaction of comments and log lines."""
         values = [
             secret.get_secret_value()
-            for secret in (self.webhook_secret, self.github_private_key, self.hf_token, self.openai_api_key)
+            for secret in (
+                self.webhook_secret,
+                self.github_private_key,
+                self.hf_token,
+                self.hf_jobs_token,
+                self.openai_api_key,
+            )
             if secret is not None
         ]
         return [value for value in values if value]
