@@ -88,6 +88,10 @@ class StageFailed(ComputeError):
         self.log_tail = log_tail
 
 
+class StageCancelled(ComputeError):
+    """The run stopped wanting this stage (cancelled, or sent back to the smoke test by a push)."""
+
+
 def run_stage(
     stage: str,
     project_dir: Path,
@@ -98,15 +102,17 @@ def run_stage(
     on_tick: Callable[[], None] | None = None,
     sandbox: Sandbox | None = None,
     log_dir: Path | None = None,
+    command: list[str] | None = None,
 ) -> str:
     """Run one runner stage (as `sandbox`'s user when given); returns its log tail, raises StageFailed (with
     the tail) on failure. The log is written by the bot into `log_dir` (default: the bot-owned parent of
-    `project_dir`), never into a file the sandboxed code could swap for a symlink."""
+    `project_dir`), never into a file the sandboxed code could swap for a symlink. An exception from `on_tick`
+    (StageCancelled: the run was cancelled) stops the stage: its whole process group is killed."""
     log_path = (log_dir or project_dir.parent) / f"{project_dir.name}.{stage}.log"
     deadline = time.monotonic() + timeout_s
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(  # type: ignore[call-overload]
-            runner_command(stage, project_dir, *extra),
+            command or runner_command(stage, project_dir, *extra),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

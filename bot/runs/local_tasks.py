@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.compute.local import (
     TRAIN_STAGES,
+    StageCancelled,
     StageFailed,
     checkout,
     project_dir_for,
@@ -79,15 +80,17 @@ def local_train(ctx: Ctx, payload: dict[str, Any]) -> None:
     seen = {"epochs": 0}
 
     def stream() -> None:
+        """Every second of a stage: stop it when the run was cancelled, else post new epochs."""
+        current = ctx.store.get_run(run.id)
+        if current is None or current.run_state is not RunState.TRAINING:
+            raise StageCancelled(f"run #{run.id} is {current.state if current else 'gone'}: training stopped")
         content = read_output(project, "reports/train.jsonl", MAX_REPORT_BYTES)
         if content is None:
             return
         lines = content.count(b"\n")
         if lines > seen["epochs"]:
             seen["epochs"] = lines
-            current = ctx.store.get_run(run.id)
-            if current is not None and current.run_state is RunState.TRAINING:
-                lifecycle.stream_epochs(ctx, current, content)
+            lifecycle.stream_epochs(ctx, current, content)
 
     try:
         prepare_workdir(ctx.settings.workdir, project, sandbox)
@@ -96,6 +99,9 @@ def local_train(ctx: Ctx, payload: dict[str, Any]) -> None:
         env = subprocess_env(project)
         for stage in TRAIN_STAGES:
             run_stage(stage, project, timeout_s=ctx.settings.local_timeout_s, env=env, on_tick=stream, sandbox=sandbox)
+    except StageCancelled as stopped:
+        log.info("%s", stopped)
+        return
     except StageFailed as failed:
         lifecycle.fail(ctx, run, "training", str(failed), ctx.redact(failed.log_tail))
         return

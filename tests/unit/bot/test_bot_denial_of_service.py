@@ -114,3 +114,43 @@ def test_long_work_has_its_own_lane(tmp_path: Path) -> None:
     assert taken is not None and taken.id == long_job
     assert worker_lanes(1, 1) == [SHORT_LANE, LONG_LANE]
     assert worker_lanes(2, 0) == [None, None] and worker_lanes(0, 1) == []
+
+
+def test_a_cancelled_run_stops_its_running_stage(tmp_path: Path) -> None:
+    """With its own lane, `/intern cancel` is handled while training runs; the next tick kills the stage."""
+    import subprocess
+    import sys
+    import time
+
+    from bot.compute.local import StageCancelled, run_stage, subprocess_env
+    from bot.compute.sandbox import Sandbox, prepare_workdir
+
+    project = tmp_path / "run-1"
+    prepare_workdir(tmp_path, project, Sandbox())
+    child = project / "child.pid"
+    sleeper = (
+        "import subprocess, sys, time; "
+        "open(sys.argv[1], 'w').write(str(subprocess.Popen(['sleep', '60']).pid)); time.sleep(60)"
+    )
+    ticks = []
+
+    def cancelled() -> None:
+        ticks.append(1)
+        if len(ticks) >= 2:
+            raise StageCancelled("run #1 is cancelled")
+
+    started = time.monotonic()
+    with pytest.raises(StageCancelled):
+        run_stage(
+            "train",
+            project,
+            timeout_s=60,
+            env=subprocess_env(project),
+            on_tick=cancelled,
+            command=[sys.executable, "-c", sleeper, str(child)],
+        )
+    assert time.monotonic() - started < 10
+    pid = int(child.read_text())
+    time.sleep(0.2)
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    assert state in ("", "Z"), "the stage's child process survived the cancel"
