@@ -191,13 +191,19 @@ def read_regular_file(base: Path, relative: str, max_bytes: int) -> bytes | None
     return content if len(content) <= max_bytes else None
 
 
+PRIVATE_DIRS = frozenset({".cache", ".tmp"})  # the sandbox's HOME caches and TMPDIR: never copied
+
+
 def copy_regular_tree(source: Path, dest: Path) -> list[str]:
-    """Copy the regular files under `source` into `dest`, skipping symlinks and special files; returns what
-    was skipped. The bot's own user publishes from such a copy, never from what the sandbox wrote."""
+    """Copy the regular files under `source` into `dest`, skipping symlinks, special files and the sandbox's
+    caches; returns what was skipped. The bot's own user publishes from such a copy, never from what the
+    sandbox wrote."""
     skipped: list[str] = []
     dest.mkdir(parents=True, exist_ok=True)
     for root, dirs, files in os.walk(source, followlinks=False):
         rel_root = Path(root).relative_to(source)
+        if rel_root == Path("."):
+            dirs[:] = [name for name in dirs if name not in PRIVATE_DIRS]
         for name in list(dirs):
             if (Path(root) / name).is_symlink():
                 dirs.remove(name)
