@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~])")  # `+`, `-`, `.` only matter at a line start
 _BACKTICKS = re.compile(r"`+")
 ZERO_WIDTH_SPACE = "\u200b"
 
