@@ -4,7 +4,7 @@ Off unless the operator allows it (`INTERN_COMPUTE_ALLOWED`). The checkout is ma
 (the files the bot committed plus the dataset), so it needs no git credentials. Training stages run the PR's
 code: they run in the sandbox of `bot.compute.sandbox` (an unprivileged user, a scrubbed environment, a
 private working dir, the process group killed at the end). `intern publish` runs as the bot with the Hub token,
-on a copy of the regular files the sandbox wrote (no symlink followed), with `python -I` (no import from the
+on a copy of the regular files the sandbox wrote (no symlink followed), with `python -P` (no import from the
 project dir).
 """
 
@@ -72,7 +72,7 @@ def subprocess_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[s
 def runner_command(stage: str, project_dir: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
-        "-I",  # isolated: no PYTHON* variables, no import from the project dir the PR controls
+        "-P",  # no import from the project dir the PR controls (sys.path[0] is not prepended)
         "-c",
         "import sys; from runner.cli import main; sys.exit(main())",
         stage,

@@ -45,6 +45,7 @@ ENV_ALLOWLIST = frozenset(
         "HF_HUB_DISABLE_TELEMETRY",
         "OMP_NUM_THREADS",
         "CUDA_VISIBLE_DEVICES",
+        "PYTHONPATH",  # where the bot's own runner code is (the operator's); `python -P` never adds the project dir
     }
 )
 SECRET_PREFIXES = ("INTERN_", "GITHUB_", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_", "AWS_", "GH_")

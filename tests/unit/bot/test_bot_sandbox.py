@@ -156,3 +156,17 @@ def test_the_stage_runs_in_its_own_session_and_leaves_nothing_running(tmp_path: 
         run_stage("train", project, timeout_s=120, env=subprocess_env(project))
     assert popen_kwargs(Sandbox())["start_new_session"] is True
     assert (tmp_path / "run-1.train.log").is_file()  # the log is the bot's, outside the sandbox's dir
+
+
+def test_a_runner_package_planted_in_the_project_is_not_imported(tmp_path: Path) -> None:
+    """`intern publish` runs as the bot with the Hub token in the project's copy: a `runner/` the PR's code
+    left there must not be what `from runner.cli import main` imports."""
+    project = tmp_path / "run-1"
+    prepare_workdir(tmp_path, project, Sandbox())
+    marker = tmp_path / "pwned"
+    (project / "runner").mkdir()
+    (project / "runner" / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\n")
+    (project / "runner" / "cli.py").write_text("def main():\n    return 0\n")
+    with pytest.raises(Exception, match="failed"):
+        run_stage("publish", project, timeout_s=120, env=subprocess_env(project), extra=("--repo-id", "o/n"))
+    assert not marker.exists()
