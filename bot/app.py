@@ -22,7 +22,7 @@ from bot.events import parse_event
 from bot.router import Services, make_job_runner
 from bot.settings import Settings
 from bot.store import Store
-from bot.worker import Worker, make_worker_id, recover_at_startup
+from bot.worker import Worker, make_worker_id, recover_at_startup, worker_lanes
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
 
             real = services or default_services(settings, the_store)
             runner = make_job_runner(real)
-            for index in range(settings.workers):
+            lanes = worker_lanes(settings.workers, settings.long_workers)
+            for index, lane in enumerate(lanes):
                 worker = Worker(
                     the_store,
                     runner,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
                     lease_s=settings.job_lease_s,
                     poll_s=settings.worker_poll_s,
                     max_attempts=settings.job_max_attempts,
+                    lane=lane,
                 )
                 worker.start()
                 workers.append(worker)

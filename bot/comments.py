@@ -12,6 +12,7 @@ from functools import cache
 
 from jinja2 import Environment
 
+from runner.render.markdown import escape_md, fence
 from runner.render.templating import template_environment
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -26,12 +27,20 @@ def inline_code(value: object) -> str:
     return "`" + text.replace("`", "ˋ") + "`"
 
 
+def table_cell(value: object) -> str:
+    """Untrusted text inside a table cell (see `runner.render.markdown.escape_md`)."""
+    return escape_md(value, limit=120)
+
+
 @cache
 def _environment() -> Environment:
     from runner.render.reports import abstention_md, candidates_table
 
     filters: dict[str, Callable[..., str]] = {
         "code": inline_code,
+        "md": escape_md,
+        "cell": table_cell,
+        "fenced": fence,
         "candidates_table": candidates_table,
         "abstention_md": abstention_md,
     }

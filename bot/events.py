@@ -6,6 +6,7 @@ None for events and actions the bot does not handle, so the edge can acknowledge
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -100,6 +101,10 @@ class WorkflowRun(_Payload):
     html_url: str = ""
     event: str = ""
     pull_requests: list[WorkflowRunPull] = []
+    actor: Actor | None = None
+    triggering_actor: Actor | None = None
+    head_repository: Repository | None = None
+    created_at: datetime | None = None
 
 
 class _Event(_Payload):

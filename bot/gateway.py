@@ -38,6 +38,14 @@ class PullInfo(_Frozen):
     base_ref: str
 
 
+class CommitInfo(_Frozen):
+    """A commit of a pull request and the GitHub users it is attributed to (None: no account matches)."""
+
+    sha: str
+    author_login: str | None
+    committer_login: str | None
+
+
 class ArtifactInfo(_Frozen):
     id: int
     name: str
@@ -73,6 +81,10 @@ class GitHubGateway(Protocol):
 
     def get_pull(self, repo: str, number: int) -> PullInfo: ...
 
+    def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
+        """The pull request's commits (those on its head and not on its base), oldest first."""
+        ...
+
     def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
         """Edit the comment whose body contains `marker` (posted by this app), or create it. Returns its id."""
         ...
@@ -102,6 +114,6 @@ class GitHubGateway(Protocol):
 
     def list_run_artifacts(self, repo: str, run_id: int) -> list[ArtifactInfo]: ...
 
-    def download_artifact(self, repo: str, artifact_id: int) -> bytes:
-        """The artifact as zip bytes."""
+    def download_artifact(self, repo: str, artifact_id: int, max_bytes: int = 50 * 1024 * 1024) -> bytes:
+        """The artifact as zip bytes; more than `max_bytes` is an error (read in chunks, never whole first)."""
         ...

@@ -29,7 +29,7 @@ from github import Auth, Github, GithubException, GithubRetry, InputGitTreeEleme
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import BotError
-from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, IssueInfo, Permission, PullInfo
+from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 if TYPE_CHECKING:
     from bot.github_auth import TokenProvider
@@ -297,6 +297,17 @@ class PyGithubGateway:
         with self._calling(f"reading pull request #{number} in {repo}"):
             return _pull_info(self._repo(repo).get_pull(number))
 
+    def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
+        with self._calling(f"listing the commits of pull request #{number} in {repo}"):
+            return [
+                CommitInfo(
+                    sha=commit.sha,
+                    author_login=commit.author.login if commit.author is not None else None,
+                    committer_login=commit.committer.login if commit.committer is not None else None,
+                )
+                for commit in self._repo(repo).get_pull(number).get_commits()
+            ]
+
     def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
         if marker not in body:
             raise ValueError("the comment body must contain its marker, or the next upsert cannot find it")
@@ -350,7 +361,7 @@ class PyGithubGateway:
                 for a in self._repo(repo).get_workflow_run(run_id).get_artifacts()
             ]
 
-    def download_artifact(self, repo: str, artifact_id: int) -> bytes:
+    def download_artifact(self, repo: str, artifact_id: int, max_bytes: int = 50 * 1024 * 1024) -> bytes:
         what = f"downloading artifact {artifact_id} from {repo}"
         with self._calling(what):
             url = f"{self._repo(repo).url}/actions/artifacts/{artifact_id}/zip"
@@ -360,7 +371,7 @@ class PyGithubGateway:
         location = _header(headers, "location")
         if status != 302 or not location:
             raise GitHubError(f"{what}: expected a 302 redirect to the archive, got HTTP {status}", status)
-        return _download_unauthenticated(location, what, self._timeout_s)
+        return _download_unauthenticated(location, what, self._timeout_s, max_bytes)
 
 
 def _parse_json(text: Any) -> Any:
@@ -369,12 +380,27 @@ def _parse_json(text: Any) -> Any:
     return None
 
 
-def _download_unauthenticated(url: str, what: str, timeout_s: float) -> bytes:
+def _read_capped(response: Any, what: str, max_bytes: int) -> bytes:
+    """The body in chunks, refused as soon as it passes `max_bytes` (a declared Content-Length too)."""
+    declared = response.headers.get("Content-Length") if response.headers else None
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise GitHubError(f"{what}: the archive is {int(declared)} bytes, over the {max_bytes}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := cast(bytes, response.read(1024 * 1024)):
+        size += len(chunk)
+        if size > max_bytes:
+            raise GitHubError(f"{what}: the archive is over the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _download_unauthenticated(url: str, what: str, timeout_s: float, max_bytes: int) -> bytes:
     """Fetch the signed storage URL GitHub redirected to, without our token (it must not leave GitHub)."""
     request = urllib.request.Request(url, headers={"User-Agent": "ml-intern-bot"})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return cast(bytes, response.read())
+            return _read_capped(response, what, max_bytes)
     except urllib.error.HTTPError as exc:
         raise error_for_status(exc.code, f"{what}: the archive storage answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:

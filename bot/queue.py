@@ -46,18 +46,30 @@ def _lease(now: datetime, lease_s: float) -> datetime:
     return now + timedelta(seconds=lease_s)
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Queued and due: no `not_before`, or one that has passed."""
-    return (Job.state == QUEUED) & or_(Job.not_before.is_(None), Job.not_before <= now)
+def _claimable(now: datetime, lane: Lane | None = None) -> ColumnElement[bool]:
+    """Queued and due (no `not_before`, or one that has passed), and of the worker's lane."""
+    due = (Job.state == QUEUED) & or_(Job.not_before.is_(None), Job.not_before <= now)
+    if lane is None:
+        return due
+    kinds = sorted(lane.kinds)
+    return due & (Job.kind.in_(kinds) if lane.only else Job.kind.not_in(kinds))
 
 
-def claim(store: Store, worker_id: str, lease_s: float) -> ClaimedJob | None:
-    """Take the oldest due queued job for `worker_id`, or None when there is none."""
+@dataclass(frozen=True)
+class Lane:
+    """Which jobs a worker takes: only `kinds` (a long-work lane), or everything but them (`only=False`)."""
+
+    kinds: frozenset[str]
+    only: bool
+
+
+def claim(store: Store, worker_id: str, lease_s: float, lane: Lane | None = None) -> ClaimedJob | None:
+    """Take the oldest due queued job of `lane` (None: any) for `worker_id`, or None when there is none."""
     now = utcnow()
     if store.dialect == "postgresql":
         with store.session() as session:
             job = session.scalars(
-                select(Job).where(_claimable(now)).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
+                select(Job).where(_claimable(now, lane)).order_by(Job.id).limit(1).with_for_update(skip_locked=True)
             ).first()
             if job is None:
                 return None
@@ -67,12 +79,12 @@ def claim(store: Store, worker_id: str, lease_s: float) -> ClaimedJob | None:
             return ClaimedJob(job.id, job.kind, job.delivery_id, job.payload, job.attempts)
     for _ in range(5):  # another worker may win the row between our SELECT and UPDATE: try the next one
         with store.session() as session:
-            job_id = session.scalars(select(Job.id).where(_claimable(now)).order_by(Job.id).limit(1)).first()
+            job_id = session.scalars(select(Job.id).where(_claimable(now, lane)).order_by(Job.id).limit(1)).first()
             if job_id is None:
                 return None
             result = session.execute(
                 update(Job)
-                .where(Job.id == job_id, _claimable(now))
+                .where(Job.id == job_id, _claimable(now, lane))
                 .values(
                     state=RUNNING,
                     locked_by=worker_id,

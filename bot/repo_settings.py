@@ -12,6 +12,8 @@ flavours: [cpu-basic, t4-small]
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import yaml
@@ -19,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import BudgetExceededError, CommandError
 from bot.gateway import GitHubGateway
+from runner.flavours import FLAVOURS, STARTUP_SECONDS
 
 REPO_SETTINGS_PATH = ".github/intern.yml"
 DEFAULT_FLAVOUR = "cpu-basic"
@@ -41,6 +44,40 @@ class Projection(BaseModel):
     hardware: str = ""
     seconds: float
     cost_usd: float
+
+
+PRICES = {item.name: item for item in FLAVOURS}
+
+
+def priced(claimed: Iterable[Mapping[str, Any]]) -> list[Projection]:
+    """The smoke test's projections as the bot trusts them (pure).
+
+    `reports/smoke.json` is written by the PR's code, so only its measured time is taken: a flavour not in the
+    bot's table (`runner.flavours`) is dropped, the hardware and the cost come from the table (cost = hours x
+    the bot's price), and a time that is not a finite number of seconds is dropped (a time under the fixed
+    start-up cost is raised to it)."""
+    trusted: dict[str, Projection] = {}
+    for item in claimed:
+        name, seconds = item.get("flavour"), item.get("seconds")
+        if not isinstance(name, str) or name not in PRICES or name in trusted:
+            continue
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
+            continue
+        seconds = max(float(seconds), STARTUP_SECONDS)
+        table = PRICES[name]
+        cost = round(seconds / 3600 * table.usd_per_hour, 4)
+        trusted[name] = Projection(flavour=name, hardware=table.hardware, seconds=seconds, cost_usd=cost)
+    return list(trusted.values())
+
+
+def spend_limit_s(flavour: str, max_cost: float, max_hours: float) -> int:
+    """The longest a job on `flavour` may run under both caps, from the bot's prices (pure): the hard limit
+    that holds whatever the smoke test projected."""
+    hours = max_hours
+    price = PRICES[flavour].usd_per_hour if flavour in PRICES else 0.0
+    if price > 0:
+        hours = min(hours, max_cost / price)
+    return max(60, int(hours * 3600))
 
 
 def parse_repo_settings(text: str | bytes | None) -> RepoSettings:

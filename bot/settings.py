@@ -7,10 +7,10 @@ webhook secret and the App credentials, naming the missing variables, and reject
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigurationError
 from runner.render.workflow import WorkflowOptions
@@ -22,6 +22,7 @@ PLACEHOLDERS = frozenset(
 )
 
 ComputeName = Literal["actions", "hf-jobs", "local"]
+COMPUTE_NAMES: tuple[ComputeName, ...] = ("actions", "hf-jobs", "local")
 
 
 def _is_placeholder(value: str) -> bool:
@@ -47,12 +48,28 @@ class Settings(BaseSettings):
     github_api_url: str = "https://api.github.com"
     database_url: str = "sqlite:///intern-bot.db"
     hf_token: SecretStr | None = None
+    hf_jobs_token: SecretStr | None = Field(
+        default=None,
+        description="token the hf-jobs upload step uses (default HF_TOKEN): a fine-grained one, write on intern-runs",
+    )
     hf_endpoint: str = "https://huggingface.co"
     hf_namespace: str | None = Field(default=None, description="Hub owner for published models (default: repo owner)")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     compute: ComputeName = "actions"
+    compute_allowed: Annotated[list[ComputeName], NoDecode] = Field(
+        default=["actions"],
+        description="compute backends any installation may use (comma-separated); `local` runs PR code here",
+    )
+    compute_by_installation: dict[int, list[ComputeName]] = Field(
+        default_factory=dict,
+        description='per installation id, the backends it may use instead (JSON: {"123": ["actions", "hf-jobs"]})',
+    )
+    local_run_as: str | None = Field(default=None, description="unprivileged user the local backend runs PR code as")
+    local_unsandboxed: bool = Field(
+        default=False, description="let the local backend run PR code as the bot's own user (development only)"
+    )
     max_run_cost_usd: float = Field(default=20.0, ge=0, description="budget cap per training run, dollars")
     max_run_hours: float = Field(default=6.0, gt=0, description="budget cap per training run, hours")
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest webhook body accepted")
@@ -71,8 +88,17 @@ class Settings(BaseSettings):
     workdir: Path = Field(default=Path("intern-bot-work"), description="checkouts for the local compute backend")
     local_timeout_s: float = Field(default=3600.0, gt=0)
     hf_job_poll_s: float = Field(default=60.0, gt=0, description="how often a running Hugging Face Job is inspected")
+    inspect_max_rows: int = Field(
+        default=50_000, ge=100, description="a Hub dataset is inspected from a streamed sample of this many rows"
+    )
+    max_artifact_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="largest workflow artifact (zip) the bot downloads"
+    )
+    long_workers: int = Field(
+        default=1, ge=0, description="worker threads for long tasks (local training), apart from the webhook workers"
+    )
 
-    @field_validator("webhook_secret", "github_private_key", "hf_token", "openai_api_key")
+    @field_validator("webhook_secret", "github_private_key", "hf_token", "hf_jobs_token", "openai_api_key")
     @classmethod
     def _reject_placeholders(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and _is_placeholder(value.get_secret_value()):
@@ -85,6 +111,30 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (try `openssl rand -hex 32`)")
         return value
+
+    @field_validator("compute_allowed", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _default_compute_allowed(self) -> Settings:
+        if self.compute not in self.compute_allowed:
+            raise ValueError(
+                f"INTERN_COMPUTE={self.compute} is not in INTERN_COMPUTE_ALLOWED ({', '.join(self.compute_allowed)})"
+            )
+        return self
+
+    def allowed_compute(self, installation_id: int | None) -> list[ComputeName]:
+        """The backends runs of this installation may use: its own list when the operator gave one."""
+        if installation_id is not None and installation_id in self.compute_by_installation:
+            return list(self.compute_by_installation[installation_id])
+        return list(self.compute_allowed)
+
+    def local_enabled_anywhere(self) -> bool:
+        return "local" in self.compute_allowed or any("local" in v for v in self.compute_by_installation.values())
 
     def private_key_pem(self) -> str | None:
         """The App private key, from INTERN_GITHUB_PRIVATE_KEY or the file INTERN_GITHUB_PRIVATE_KEY_PATH."""
@@ -103,7 +153,13 @@ class Settings(BaseSettings):
         """Every secret value, for redaction of comments and log lines."""
         values = [
             secret.get_secret_value()
-            for secret in (self.webhook_secret, self.github_private_key, self.hf_token, self.openai_api_key)
+            for secret in (
+                self.webhook_secret,
+                self.github_private_key,
+                self.hf_token,
+                self.hf_jobs_token,
+                self.openai_api_key,
+            )
             if secret is not None
         ]
         return [value for value in values if value]
@@ -136,6 +192,10 @@ def require_serving(settings: Settings) -> Settings:
             "cannot start the bot: missing " + ", ".join(missing) + " (set them in the environment or in .env)"
         )
     settings.private_key_pem()  # a key path that cannot be read fails now, not at the first webhook
+    if settings.local_enabled_anywhere():
+        from bot.compute.sandbox import resolve_sandbox
+
+        resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)  # no sandbox, no local backend
     return settings
 
 

@@ -21,6 +21,11 @@ log = logging.getLogger(__name__)
 
 JobRunner = Callable[[queue.ClaimedJob], None]
 SWEEP_EVERY_S = 30.0
+# Jobs that can run for an hour: they get their own worker(s), so `/intern cancel` and every other webhook is
+# still handled while a local training runs.
+LONG_JOB_KINDS = frozenset({"task:local_train", "task:local_publish"})
+LONG_LANE = queue.Lane(LONG_JOB_KINDS, only=True)
+SHORT_LANE = queue.Lane(LONG_JOB_KINDS, only=False)
 
 
 def make_worker_id(index: int = 0) -> str:
@@ -37,7 +42,9 @@ class Worker:
         lease_s: float,
         poll_s: float,
         max_attempts: int,
+        lane: queue.Lane | None = None,
     ) -> None:
+        self.lane = lane
         self.store = store
         self.run_job = run_job
         self.worker_id = worker_id
@@ -50,7 +57,7 @@ class Worker:
 
     def run_once(self) -> bool:
         """Claim and run one job; False when the queue was empty."""
-        job = queue.claim(self.store, self.worker_id, self.lease_s)
+        job = queue.claim(self.store, self.worker_id, self.lease_s, self.lane)
         if job is None:
             return False
         stop_heartbeat = threading.Event()
@@ -113,3 +120,14 @@ def recover_at_startup(store: Store) -> int:
     if store.dialect == "sqlite":
         return queue.requeue_all_running(store)
     return queue.requeue_expired(store)
+
+
+def worker_lanes(workers: int, long_workers: int) -> list[queue.Lane | None]:
+    """The lane of each worker thread: `workers` for webhooks and short tasks, `long_workers` for long tasks
+    (with none, the webhook workers take everything, as before)."""
+    if workers == 0:
+        return []
+    if long_workers == 0:
+        return [None for _ in range(workers)]
+    lanes: list[queue.Lane | None] = [SHORT_LANE] * workers
+    return lanes + [LONG_LANE] * long_workers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from bot.compute.base import Dispatched
@@ -14,8 +15,11 @@ WORKFLOW_PATH = ".github/workflows/intern.yml"
 
 
 def dispatch_inputs(run: Run, mode: str, flavour: str, source_run: str | None = None) -> dict[str, str]:
-    """The workflow's dispatch inputs (strings only, as GitHub wants them)."""
+    """The workflow's dispatch inputs (strings only, as GitHub wants them). Training gets the approved SHA
+    (the head the approval was checked against), which the job checks out and insists on."""
     inputs = {"mode": mode, "run_id": str(run.id), "flavour": flavour, "compute": "auto"}
+    if mode == "train":
+        inputs["sha"] = run.approved_sha or run.head_sha or ""
     if source_run is not None:
         inputs["source_run"] = source_run
     return inputs
@@ -26,12 +30,14 @@ class ActionsBackend:
 
     def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
         assert run.branch is not None
+        ctx.store.update_run(run.id, data={"train_dispatched_at": time.time()})  # binds the results (workflow_run)
         ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, run.branch, dispatch_inputs(run, "train", flavour))
         return Dispatched(backend=self.name, flavour=flavour)
 
     def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:
         source = run.data.get("train_workflow_run_id")
         ref = ctx.gateway.default_branch(run.repo)
+        ctx.store.update_run(run.id, data={"publish_dispatched_at": time.time()})
         inputs = dispatch_inputs(run, "publish", run.flavour or "cpu-basic", str(source) if source else None)
         ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, ref, inputs)
         return Dispatched(backend=self.name, flavour=run.flavour or "cpu-basic")

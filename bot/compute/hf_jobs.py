@@ -17,28 +17,51 @@ from typing import TYPE_CHECKING, Any
 
 from bot.compute.base import ComputeBackend, Dispatched
 from bot.errors import ComputeError, ComputeRefusedError
+from bot.repo_settings import caps, load_repo_settings, spend_limit_s
+from bot.settings import workflow_options
+from runner.render.workflow import WorkflowOptions
 
 if TYPE_CHECKING:
     from bot.context import Ctx
     from bot.store import Run
 
 CPU_FLAVOUR = "cpu-basic"
+DEFAULT_PACKAGE = WorkflowOptions().intern_package  # pinned (`==X.Y.Z` or a git commit), checked there
 DEFAULT_IMAGE = "python:3.11-slim"
 RESULTS_REPO_NAME = "intern-runs"
 POLL_TASK = "poll_hf_job"
 
 # A constant script: every value that comes from the PR or the run (branch, URL, SHA, repo ids) reaches it only
 # through environment variables, always expanded inside double quotes, never pasted into the text.
+#
+# The job starts as root with the Hub token (a job secret) in its environment. The PR's code never sees it:
+# clone and stages run as the unprivileged `intern-sandbox` user (setpriv), with an environment rebuilt from
+# nothing (`env -i`: PATH, HOME, locale, HF_ENDPOINT), in a directory that user owns; another user cannot read
+# root's /proc/<pid>/environ. When the stages end, everything that user still runs is killed, then the trusted,
+# pinned `intern upload-results` (as root, with the token) uploads the regular files only (no symlink is
+# followed) from the project.
 JOB_SCRIPT = """set -u
+SANDBOX_USER=intern-sandbox
+if [ "$(id -u)" != 0 ]; then echo "error: the job must start as root to drop privileges"; exit 1; fi
+pip install --quiet "$INTERN_PACKAGE" || exit 1
+id "$SANDBOX_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SANDBOX_USER"
+mkdir -p sandbox && chown "$SANDBOX_USER" sandbox && chmod 700 sandbox
+sandboxed() {
+  setpriv --reuid="$SANDBOX_USER" --regid="$SANDBOX_USER" --clear-groups -- \\
+    env -i PATH="$PATH" HOME="$PWD/sandbox" LANG=C.UTF-8 HF_ENDPOINT="${HF_ENDPOINT:-https://huggingface.co}" \\
+    HF_HUB_DISABLE_IMPLICIT_TOKEN=1 "$@"
+}
 {
-  pip install --quiet "ml-intern-bot[train]" &&
-  git clone --quiet --depth 1 --branch "$INTERN_BRANCH" -- "$INTERN_REPO_URL" project &&
-  { [ "$(git -C project rev-parse HEAD)" = "$INTERN_SHA" ] ||
+  sandboxed git clone --quiet --depth 1 --branch "$INTERN_BRANCH" -- "$INTERN_REPO_URL" sandbox/project &&
+  { [ "$(sandboxed git -C sandbox/project rev-parse HEAD)" = "$INTERN_SHA" ] ||
     { echo "error: the branch is no longer at the approved commit $INTERN_SHA"; false; }; } &&
-  intern train project && intern evaluate project && intern stress project && intern card project
+  sandboxed intern train sandbox/project && sandboxed intern evaluate sandbox/project &&
+  sandboxed intern stress sandbox/project && sandboxed intern card sandbox/project
 } 2>&1 | tee intern-job.log
 status=${PIPESTATUS[0]}
-intern upload-results project --repo-id "$INTERN_RESULTS_REPO" --path-prefix "$INTERN_RESULTS_PREFIX" \\
+setpriv --reuid="$SANDBOX_USER" --regid="$SANDBOX_USER" --clear-groups -- \\
+  bash -c '[ "$(id -u)" != 0 ] && kill -KILL -1' 2>/dev/null  # never as root: only the sandbox user's processes
+intern upload-results sandbox/project --repo-id "$INTERN_RESULTS_REPO" --path-prefix "$INTERN_RESULTS_PREFIX" \\
   --log intern-job.log
 uploaded=$?
 if [ "$status" -ne 0 ]; then exit "$status"; fi
@@ -63,9 +86,10 @@ def results_prefix(run_id: int) -> str:
     return f"runs/{run_id}"
 
 
-def job_env(run: Run, results_repo: str) -> dict[str, str]:
-    """The job's environment: the untrusted values the script reads (pure)."""
+def job_env(run: Run, results_repo: str, package: str = DEFAULT_PACKAGE) -> dict[str, str]:
+    """The job's environment: the untrusted values the script reads, and the pinned package (pure)."""
     return {
+        "INTERN_PACKAGE": package,
         "INTERN_BRANCH": run.branch or "",
         "INTERN_REPO_URL": f"https://github.com/{run.repo}.git",
         "INTERN_SHA": run.head_sha or run.approved_sha or "",  # the approval is on the current head
@@ -104,17 +128,26 @@ class HfJobsBackend:
         """A `runner.adapters.hub.HubClient` (the watcher inspects jobs and reads results with it)."""
         return self._hub_client()
 
+    def _limit_s(self, ctx: Ctx, run: Run, flavour: str) -> int:
+        """The job's hard timeout: both budget caps at the bot's price for `flavour`, whatever was projected."""
+        max_cost, max_hours = caps(
+            ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, load_repo_settings(ctx.gateway, run.repo)
+        )
+        return spend_limit_s(flavour, max_cost, max_hours)
+
     def _submit(self, ctx: Ctx, run: Run, flavour: str, results_repo: str) -> Any:
         client = self.hub_client()
-        token = ctx.settings.hf_token
+        token = ctx.settings.hf_jobs_token or ctx.settings.hf_token
+        package = workflow_options(ctx.settings).intern_package
         try:
             return client.run_job(
                 image=self._image,
                 command=job_command(run),
                 flavor=flavour,
-                env={**job_env(run, results_repo), "HF_ENDPOINT": ctx.settings.hf_endpoint},  # where the bot reads
+                env={**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint},
+                # read only by the trusted upload step: the PR's code runs as another user (JOB_SCRIPT)
                 secrets={"HF_TOKEN": token.get_secret_value()} if token is not None else None,
-                timeout=int(ctx.settings.max_run_hours * 3600),
+                timeout=self._limit_s(ctx, run, flavour),
                 labels={"intern-run": str(run.id)},
             )
         except Exception as exc:

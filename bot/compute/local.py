@@ -1,13 +1,15 @@
 """The `local` backend: the bot's worker runs the runner CLI in a subprocess on a checkout of the PR branch.
 
-For a self-hosted bot (and the journey test). The checkout is materialised through the gateway (the files the
-bot committed plus the dataset), so it needs no git credentials. The subprocess gets an environment without
-the bot's secrets, except the Hub token for `intern publish`.
+Off unless the operator allows it (`INTERN_COMPUTE_ALLOWED`). The checkout is materialised through the gateway
+(the files the bot committed plus the dataset), so it needs no git credentials. Training stages run the PR's
+code: they run in the sandbox of `bot.compute.sandbox` (an unprivileged user, a scrubbed environment, a
+private working dir, the process group killed at the end). `intern publish` runs as the bot with the Hub token,
+on a copy of the regular files the sandbox wrote (no symlink followed), with `python -P` (no import from the
+project dir).
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from bot.compute.base import Dispatched
+from bot.compute.sandbox import Sandbox, kill_group, popen_kwargs, read_regular_file, sandbox_env
 from bot.errors import ComputeError
 from bot.gateway import GitHubGateway
 
@@ -61,17 +64,15 @@ def checkout(gateway: GitHubGateway, repo: str, ref: str, paths: list[str], dest
     return dest
 
 
-def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The parent environment without the bot's INTERN_* settings (secrets), plus `extra`."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("INTERN_")}
-    env.pop("HF_TOKEN", None)
-    env.update(extra or {})
-    return env
+def subprocess_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """An allowlisted environment (no INTERN_*, HF_TOKEN, GITHUB_* or other secret), plus `extra`."""
+    return sandbox_env(home, extra)
 
 
 def runner_command(stage: str, project_dir: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
+        "-P",  # no import from the project dir the PR controls (sys.path[0] is not prepended)
         "-c",
         "import sys; from runner.cli import main; sys.exit(main())",
         stage,
@@ -87,6 +88,10 @@ class StageFailed(ComputeError):
         self.log_tail = log_tail
 
 
+class StageCancelled(ComputeError):
+    """The run stopped wanting this stage (cancelled, or sent back to the smoke test by a push)."""
+
+
 def run_stage(
     stage: str,
     project_dir: Path,
@@ -95,29 +100,40 @@ def run_stage(
     env: Mapping[str, str],
     extra: tuple[str, ...] = (),
     on_tick: Callable[[], None] | None = None,
+    sandbox: Sandbox | None = None,
+    log_dir: Path | None = None,
+    command: list[str] | None = None,
 ) -> str:
-    """Run one runner stage; returns its log tail, raises StageFailed (with the tail) on failure."""
-    log_path = project_dir / f".intern-{stage}.log"
+    """Run one runner stage (as `sandbox`'s user when given); returns its log tail, raises StageFailed (with
+    the tail) on failure. The log is written by the bot into `log_dir` (default: the bot-owned parent of
+    `project_dir`), never into a file the sandboxed code could swap for a symlink. An exception from `on_tick`
+    (StageCancelled: the run was cancelled) stops the stage: its whole process group is killed."""
+    log_path = (log_dir or project_dir.parent) / f"{project_dir.name}.{stage}.log"
     deadline = time.monotonic() + timeout_s
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            runner_command(stage, project_dir, *extra),
+        process = subprocess.Popen(  # type: ignore[call-overload]
+            command or runner_command(stage, project_dir, *extra),
             stdout=log_file,
             stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             env=dict(env),
             cwd=project_dir,
+            **popen_kwargs(sandbox or Sandbox()),
         )
-        while True:
-            try:
-                process.wait(timeout=POLL_S)
-                break
-            except subprocess.TimeoutExpired:
-                if on_tick is not None:
-                    on_tick()
-                if time.monotonic() > deadline:
-                    process.kill()
-                    process.wait()
-                    raise StageFailed(stage, -9, f"timed out after {timeout_s:.0f} s") from None
+        try:
+            while True:
+                try:
+                    process.wait(timeout=POLL_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    if on_tick is not None:
+                        on_tick()
+                    if time.monotonic() > deadline:
+                        process.kill()
+                        process.wait()
+                        raise StageFailed(stage, -9, f"timed out after {timeout_s:.0f} s") from None
+        finally:
+            kill_group(process.pid)
     tail = log_path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:]
     if process.returncode != 0:
         raise StageFailed(stage, process.returncode, tail)
@@ -126,3 +142,8 @@ def run_stage(
 
 def project_dir_for(workdir: Path, run_id: int) -> Path:
     return workdir / f"run-{run_id}"
+
+
+def read_output(project_dir: Path, relative: str, max_bytes: int) -> bytes | None:
+    """A file the stage wrote, refused when it is a symlink or not a regular file (see `sandbox`)."""
+    return read_regular_file(project_dir, relative, max_bytes)

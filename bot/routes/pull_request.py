@@ -8,6 +8,7 @@ from bot.context import Ctx
 from bot.events import PullRequestEvent
 from bot.runs import lifecycle, status_comment
 from bot.states import RunState, can_transition
+from bot.store import Run
 
 log = logging.getLogger(__name__)
 INVALIDATED_BY_PUSH = frozenset(
@@ -85,7 +86,31 @@ def on_closed(ctx: Ctx, event: PullRequestEvent) -> None:
         run = status_comment.add_notice(ctx, run, "Merged before training finished: there is no model to publish.")
         status_comment.refresh(ctx, run.id)
         return
+    why_not = publish_mismatch(run, pull.head.sha)
+    if why_not is not None:
+        ctx.store.audit(repo, actor, f"publish refused: {why_not}", ctx.delivery_id, run.id)
+        run = status_comment.add_notice(
+            ctx,
+            run,
+            f"Not published: {why_not}. The model on the Hub must be the one trained from the approved commit; "
+            "train again from a new `/intern train` if the merged code is what you want.",
+        )
+        status_comment.refresh(ctx, run.id)
+        return
     lifecycle.publish(ctx, run, actor)
+
+
+def publish_mismatch(run: Run, merged_head: str) -> str | None:
+    """Why the merged head is not the commit that was approved and trained (plus the bot's results commit),
+    or None when publishing may go ahead (pure)."""
+    if run.approved_sha is None:
+        return "no approved commit is recorded for this run"
+    allowed = {run.approved_sha, run.head_sha}
+    if merged_head not in allowed:
+        return f"the merged head `{merged_head[:12]}` is not the approved and trained commit `{run.approved_sha[:12]}`"
+    if merged_head != run.approved_sha and merged_head not in run.data.get("bot_shas", []):
+        return f"the merged head `{merged_head[:12]}` was not written by the bot after training"
+    return None
 
 
 ROUTES = {

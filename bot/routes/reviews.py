@@ -1,15 +1,20 @@
 """`pull_request_review` submitted: an approval starts training; commands in a review body are run too.
 
 An approval counts only when it comes from a human (not a bot, not this App) with write or admin permission,
-on the PR's current head SHA, for a run awaiting approval, on a PR from this repository (never a fork).
+on the PR's current head SHA, for a run awaiting approval, on a PR from this repository (never a fork), and
+from someone who did not write code in it: the PR's author is the App, so GitHub lets a writer who pushed a
+`train.py` approve it; the bot does not. A commit the bot did not make counts as the approver's when its author
+or committer is the approver, or when GitHub cannot tell who it is (an address no account claims).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from bot.context import Ctx
 from bot.events import PullRequestReviewEvent
+from bot.gateway import CommitInfo
 from bot.routes import comment_commands
 from bot.runs import lifecycle
 from bot.states import RunState
@@ -20,6 +25,17 @@ log = logging.getLogger(__name__)
 def is_fork(event: PullRequestReviewEvent) -> bool:
     head_repo = event.pull_request.head.repo
     return head_repo is None or head_repo.full_name != event.repository.full_name
+
+
+def commits_by(commits: Iterable[CommitInfo], approver: str, bot_shas: Iterable[str]) -> list[str]:
+    """SHAs of the commits the bot did not make that may be the approver's own (pure)."""
+    ours, who = set(bot_shas), approver.lower()
+    return [
+        commit.sha
+        for commit in commits
+        if commit.sha not in ours
+        and any(login is None or login.lower() == who for login in (commit.author_login, commit.committer_login))
+    ]
 
 
 def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
@@ -69,6 +85,19 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
             f"<!-- intern-bot:stale-approval:{review.id} -->",
             f"@{who}, this approval was given on `{str(review.commit_id)[:12]}` but the PR head is now "
             f"`{current[:12]}`. Approve again on the current head to start training.",
+        )
+        return
+    own = commits_by(ctx.gateway.pull_commits(repo, number), who, run.data.get("bot_shas", []))
+    if own:
+        shas = ", ".join(f"`{sha[:12]}`" for sha in own[:5])
+        ctx.store.audit(repo, who, f"approval ignored: approver pushed {shas}", ctx.delivery_id, run.id)
+        ctx.post(
+            repo,
+            number,
+            f"<!-- intern-bot:self-approval:{review.id} -->",
+            f"@{who}, this approval does not start training: commit(s) {shas} on this PR were not made by the bot "
+            "and are yours (or cannot be attributed to any account). Someone else with write access who did not "
+            "push to the PR has to review the code and approve it.",
         )
         return
     lifecycle.request_training(ctx, run, who, current)

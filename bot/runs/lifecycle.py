@@ -10,10 +10,19 @@ import logging
 
 from bot.context import Ctx
 from bot.errors import BudgetExceededError, CommandError
-from bot.repo_settings import DEFAULT_FLAVOUR, Projection, caps, choose_flavour, load_repo_settings
+from bot.repo_settings import (
+    DEFAULT_FLAVOUR,
+    PRICES,
+    Projection,
+    caps,
+    choose_flavour,
+    load_repo_settings,
+    priced,
+)
 from bot.runs import results, status_comment
 from bot.states import RunState
 from bot.store import Run, utcnow
+from runner.render.markdown import fence
 
 SMOKE_REQUEST_PATH = "reports/smoke-request.md"
 
@@ -75,14 +84,23 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
 def _flavour(ctx: Ctx, run: Run) -> Projection:
     repo_settings = load_repo_settings(ctx.gateway, run.repo)
     max_cost, max_hours = caps(ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, repo_settings)
-    projections = [Projection.model_validate(p) for p in run.data.get("projections", [])]
+    projections = priced(run.data.get("projections", []))  # the PR's smoke.json: re-priced by the bot
     if not projections:
-        return Projection(flavour=repo_settings.default_flavour or DEFAULT_FLAVOUR, seconds=0, cost_usd=0)
+        default = repo_settings.default_flavour or DEFAULT_FLAVOUR
+        if default not in PRICES:
+            raise BudgetExceededError(f"`default_flavour: {default}` is not a hardware flavour this bot knows")
+        return Projection(flavour=default, seconds=0, cost_usd=0)
     return choose_flavour(projections, max_cost, max_hours, repo_settings.flavours, repo_settings.default_flavour)
 
 
 def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Run:
-    """After a valid approval: check the budget, dispatch training on the run's compute backend."""
+    """After a valid approval: check the backend is (still) allowed and the budget, dispatch training."""
+    if run.compute not in ctx.settings.allowed_compute(run.installation_id):
+        message = f"compute `{run.compute}` is not enabled on this bot for this repository any more"
+        ctx.store.audit(run.repo, reviewer, f"approval refused: {message}", ctx.delivery_id, run.id)
+        run = status_comment.add_notice(ctx, run, f"Training not started: {message}.")
+        status_comment.refresh(ctx, run.id)
+        return run
     try:
         projection = _flavour(ctx, run)
     except BudgetExceededError as exc:
@@ -166,7 +184,7 @@ def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Ru
         detail=ctx.redact(message)[:2000],
     )
     body = message + (
-        f"\n\n<details><summary>log tail</summary>\n\n```\n{log_tail}\n```\n</details>" if log_tail else ""
+        f"\n\n<details><summary>log tail</summary>\n\n{fence(log_tail)}\n\n</details>" if log_tail else ""
     )
     run = status_comment.set_section(ctx, run, "training" if stage == "training" else stage, body, failed_stage=stage)
     run = status_comment.check(

@@ -7,10 +7,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bot.compute.local import TRAIN_STAGES, StageFailed, checkout, project_dir_for, run_stage, subprocess_env
+from bot.compute.local import (
+    TRAIN_STAGES,
+    StageCancelled,
+    StageFailed,
+    checkout,
+    project_dir_for,
+    read_output,
+    run_stage,
+    subprocess_env,
+)
+from bot.compute.sandbox import Sandbox, copy_regular_tree, hand_over, prepare_workdir, resolve_sandbox
 from bot.context import Ctx, Task
-from bot.errors import ComputeError
+from bot.errors import ComputeError, ConfigurationError
 from bot.runs import lifecycle
+from bot.runs.results import MAX_REPORT_BYTES
 from bot.states import RunState
 from bot.store import Run
 
@@ -38,37 +49,59 @@ def _run(ctx: Ctx, payload: dict[str, Any], state: RunState) -> Run | None:
 
 
 def collect_reports(project_dir: Path) -> dict[str, bytes]:
-    reports = project_dir / "reports"
-    return {name: (reports / name).read_bytes() for name in RESULT_FILES if (reports / name).is_file()}
+    """The result files the stages wrote; symlinks, special files and files over the cap are left out."""
+    found = {name: read_output(project_dir, f"reports/{name}", MAX_REPORT_BYTES) for name in RESULT_FILES}
+    return {name: content for name, content in found.items() if content is not None}
+
+
+def _sandbox(ctx: Ctx, run: Run) -> Sandbox | None:
+    """The sandbox for the run's PR code, or None (the run is failed, saying why) when the bot has none."""
+    if "local" not in ctx.settings.allowed_compute(run.installation_id):
+        lifecycle.fail(ctx, run, "training", "the local compute backend is not enabled on this bot")
+        return None
+    try:
+        return resolve_sandbox(ctx.settings.local_run_as, ctx.settings.local_unsandboxed)
+    except ConfigurationError as exc:
+        log.error("local backend has no sandbox: %s", exc)
+        lifecycle.fail(ctx, run, "training", f"the local compute backend is not usable: {exc}")
+        return None
 
 
 def local_train(ctx: Ctx, payload: dict[str, Any]) -> None:
     run = _run(ctx, payload, RunState.TRAINING)
     if run is None:
         return
+    sandbox = _sandbox(ctx, run)
+    if sandbox is None:
+        return
     project = project_dir_for(ctx.settings.workdir, run.id)
-    shutil.rmtree(project, ignore_errors=True)
     ref = run.approved_sha or run.head_sha
     assert ref is not None
     seen = {"epochs": 0}
 
     def stream() -> None:
-        jsonl = project / "reports" / "train.jsonl"
-        if not jsonl.is_file():
+        """Every second of a stage: stop it when the run was cancelled, else post new epochs."""
+        current = ctx.store.get_run(run.id)
+        if current is None or current.run_state is not RunState.TRAINING:
+            raise StageCancelled(f"run #{run.id} is {current.state if current else 'gone'}: training stopped")
+        content = read_output(project, "reports/train.jsonl", MAX_REPORT_BYTES)
+        if content is None:
             return
-        content = jsonl.read_bytes()
         lines = content.count(b"\n")
         if lines > seen["epochs"]:
             seen["epochs"] = lines
-            current = ctx.store.get_run(run.id)
-            if current is not None and current.run_state is RunState.TRAINING:
-                lifecycle.stream_epochs(ctx, current, content)
+            lifecycle.stream_epochs(ctx, current, content)
 
     try:
+        prepare_workdir(ctx.settings.workdir, project, sandbox)
         checkout(ctx.gateway, run.repo, ref, list(run.data.get("files", [])), project)
-        env = subprocess_env()
+        hand_over(project, sandbox)
+        env = subprocess_env(project)
         for stage in TRAIN_STAGES:
-            run_stage(stage, project, timeout_s=ctx.settings.local_timeout_s, env=env, on_tick=stream)
+            run_stage(stage, project, timeout_s=ctx.settings.local_timeout_s, env=env, on_tick=stream, sandbox=sandbox)
+    except StageCancelled as stopped:
+        log.info("%s", stopped)
+        return
     except StageFailed as failed:
         lifecycle.fail(ctx, run, "training", str(failed), ctx.redact(failed.log_tail))
         return
@@ -95,15 +128,30 @@ def local_publish(ctx: Ctx, payload: dict[str, Any]) -> None:
             "again with the local backend, then `/intern publish`",
         )
         return
+    # The sandbox wrote `project`: publish from a bot-owned copy of its regular files (a symlink to the bot's
+    # key must not be uploaded), with the token in this process only.
+    staging = ctx.settings.workdir / f"publish-{run.id}"
+    shutil.rmtree(staging, ignore_errors=True)
+    skipped = copy_regular_tree(project, staging / "project")
+    if skipped:
+        log.warning("publish of run %s skipped non-regular files: %s", run.id, ", ".join(skipped[:20]))
     extra = {"HF_ENDPOINT": ctx.settings.hf_endpoint, "HF_HUB_OFFLINE": "0"}  # publishing must go online
     if ctx.settings.hf_token is not None:
         extra["HF_TOKEN"] = ctx.settings.hf_token.get_secret_value()
     args = ("--repo-id", str(repo_id), *(("--space", str(space_id)) if space_id else ()))
     try:
-        run_stage("publish", project, timeout_s=ctx.settings.local_timeout_s, env=subprocess_env(extra), extra=args)
+        run_stage(
+            "publish",
+            staging / "project",
+            timeout_s=ctx.settings.local_timeout_s,
+            env=subprocess_env(staging, extra),
+            extra=args,
+        )
     except StageFailed as failed:
         lifecycle.fail(ctx, run, "publish", str(failed), ctx.redact(failed.log_tail))
         return
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     endpoint = ctx.settings.hf_endpoint.rstrip("/")
     lifecycle.published(ctx, run, f"{endpoint}/{repo_id}", f"{endpoint}/spaces/{space_id}" if space_id else None)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.errors import CommandError
 from bot.gateway import GitHubGateway
+from runner.render.markdown import escape_md, inline_code
 from runner.render.workflow import WorkflowOptions
 
 log = logging.getLogger(__name__)
@@ -104,10 +105,11 @@ def render_plan(plan: Any, objective: str, dataset: str, model: str, report: Any
         return str(render_plan_md(plan))
     return "\n".join(
         [
-            f"- Objective: {objective[:300] or 'not given'}",
-            f"- Dataset: `{dataset}` ({report.rows} rows, {len(report.labels)} labels)",
-            f"- Text column `{report.text_column}`, label column `{report.label_column}` ({report.column_reason})",
-            f"- Model: `{model}`",
+            f"- Objective: {escape_md(objective, 300) if objective else 'not given'}",
+            f"- Dataset: {inline_code(dataset)} ({report.rows} rows, {len(report.labels)} labels)",
+            f"- Text column {inline_code(report.text_column)}, label column {inline_code(report.label_column)} "
+            f"({escape_md(report.column_reason)})",
+            f"- Model: {inline_code(model)}",
             "- Metrics: accuracy, macro F1, per-class precision/recall/F1, confusion matrix",
         ]
     )
@@ -120,8 +122,11 @@ def build_project(
     objective: str,
     args: dict[str, str],
     workflow_options: WorkflowOptions | None = None,
+    max_rows: int | None = None,
+    stream_loader: Any = None,
 ) -> Project:
-    """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub)."""
+    """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub: then
+    inspected from a streamed sample of `max_rows` rows, never loaded whole on the bot's host)."""
     from runner.render.reports import render_inspect_md
     from runner.stages.inspect import inspect_source
     from runner.stages.scaffold import build_config, render_project
@@ -142,7 +147,7 @@ def build_project(
         assert source is not None
         text = args.get("text") or getattr(plan, "text_column", None)
         label = args.get("label") or getattr(plan, "label_column", None)
-        inspected = inspect_source(source, text=text, label=label)
+        inspected = inspect_source(source, text=text, label=label, max_rows=max_rows, stream_loader=stream_loader)
     report = inspected.report.model_copy(update={"source": dataset})
     model = args.get("model") or getattr(plan, "model", None) or DEFAULT_MODEL
     config = build_config(

@@ -14,19 +14,43 @@ from bot.comments import render_template
 from runner.schemas import EpochRecord, EvalReport, SmokeReport, StressReport, TrainSummary
 
 R = TypeVar("R", EvalReport, StressReport, TrainSummary)
-REPORT_SUFFIXES = (".json", ".jsonl", ".md", ".png")
+REPORT_SUFFIXES = (".json", ".jsonl", ".md", ".png", ".log")
 MAX_REPORT_BYTES = 5 * 1024 * 1024
+MAX_ZIP_ENTRIES = 200
+MAX_ZIP_TOTAL_BYTES = 25 * 1024 * 1024
+
+
+class ArtifactRejected(ValueError):
+    """An artifact zip over the limits (entries, sizes) or not a zip at all."""
 
 
 def read_zip_reports(data: bytes) -> dict[str, bytes]:
-    """Report files in an artifact zip, by base name (the artifact may or may not keep `reports/`)."""
+    """Report files in an artifact zip, by base name (the artifact may or may not keep `reports/`).
+
+    The zip was made by the PR's code: more than MAX_ZIP_ENTRIES entries is refused before anything is
+    decompressed, each file is read with a cap (MAX_REPORT_BYTES, whatever its header claims) and all of
+    them together stop at MAX_ZIP_TOTAL_BYTES, so a zip bomb costs at most that much memory."""
     found: dict[str, bytes] = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            name = PurePosixPath(info.filename).name
-            if info.is_dir() or not name.endswith(REPORT_SUFFIXES) or info.file_size > MAX_REPORT_BYTES:
-                continue
-            found[name] = archive.read(info)
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise ArtifactRejected(f"the artifact has {len(entries)} entries, over the {MAX_ZIP_ENTRIES} limit")
+            for info in entries:
+                name = PurePosixPath(info.filename).name
+                if info.is_dir() or not name.endswith(REPORT_SUFFIXES) or info.file_size > MAX_REPORT_BYTES:
+                    continue
+                with archive.open(info) as member:
+                    content = member.read(MAX_REPORT_BYTES + 1)
+                if len(content) > MAX_REPORT_BYTES:
+                    continue
+                total += len(content)
+                if total > MAX_ZIP_TOTAL_BYTES:
+                    raise ArtifactRejected(f"the artifact's reports are over {MAX_ZIP_TOTAL_BYTES} bytes in all")
+                found[name] = content
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise ArtifactRejected(f"the artifact is not a readable zip: {exc}") from exc
     return found
 
 

@@ -14,6 +14,7 @@ from bot.runs import lifecycle, results, status_comment
 from bot.states import RunState
 from bot.store import Run
 from runner.data.columns import ColumnChoice
+from runner.render.markdown import fence
 from runner.schemas import InspectReport, SmokeReport
 from runner.selfheal.diagnose import classify_failure
 from runner.selfheal.fixes import ProposedFix, propose_fix
@@ -77,7 +78,7 @@ def _push_fix(ctx: Ctx, run: Run, fix: ProposedFix, attempt: int, text: str) -> 
     run = status_comment.add_notice(
         ctx, run, f"Smoke fix {attempt}/{MAX_ATTEMPTS} pushed (`{fix.error_class}`): {fix.reason}"
     )
-    fold = f"<details><summary>Fix {attempt}</summary>\n\n```diff\n{fix.diff[:20000]}\n```\n\n</details>"
+    fold = f"<details><summary>Fix {attempt}</summary>\n\n{fence(fix.diff[:20000], 'diff')}\n\n</details>"
     run = status_comment.set_section(ctx, run, "smoke", f"{text}\n\n{fold}")
     run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test re-running", fix.reason)
     status_comment.refresh(ctx, run.id)

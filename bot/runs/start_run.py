@@ -39,8 +39,12 @@ def start_run(
         )
     repo_settings = load_repo_settings(ctx.gateway, repo)
     compute = args.get("compute") or repo_settings.compute or ctx.settings.compute
-    if compute not in ctx.services.backends:
-        raise CommandError(f"`compute={compute}` is not one of {', '.join(sorted(ctx.services.backends))}")
+    allowed = [name for name in ctx.settings.allowed_compute(installation_id) if name in ctx.services.backends]
+    if compute not in allowed:
+        raise CommandError(
+            f"`compute={compute}` is not enabled on this bot for this repository: use one of "
+            f"{', '.join(allowed) or '(none)'} (the bot's operator chooses the backends, INTERN_COMPUTE_ALLOWED)"
+        )
     owner, name = repo.split("/", 1)
     slug = slugify(title or args.get("dataset", "model"))
     namespace = ctx.settings.hf_namespace or owner
@@ -70,7 +74,15 @@ def start_run(
     )
     objective = f"{title}\n\n{body}".strip()
     try:
-        project = build_project(ctx.gateway, repo, default, objective, args, workflow_options(ctx.settings))
+        project = build_project(
+            ctx.gateway,
+            repo,
+            default,
+            objective,
+            args,
+            workflow_options(ctx.settings),
+            max_rows=ctx.settings.inspect_max_rows,
+        )
     except (InternError, CommandError) as exc:
         message = ctx.redact(str(exc))
         run = ctx.store.transition(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runner.config import DataFormat
 from runner.data.portable import read_table
@@ -41,8 +43,32 @@ def detect_format(source: str) -> DataFormat:
     )
 
 
-def load_table(source: str, fmt: DataFormat | None = None, hub_split: str = "train") -> pd.DataFrame:
-    """Read `source`; every failure is a DataError that says what to do."""
+StreamLoader = Callable[..., Iterable[dict[str, Any]]]
+
+
+def sample_hub(source: str, split: str, max_rows: int, load: StreamLoader | None = None) -> pd.DataFrame:
+    """The first `max_rows` rows of a Hub dataset, streamed (`datasets.load_dataset(..., streaming=True)`):
+    neither the whole dataset nor more than `max_rows` rows are ever downloaded or held in memory."""
+    import pandas as pd
+
+    if load is None:
+        import datasets
+
+        load = datasets.load_dataset
+    rows = list(itertools.islice(iter(load(source, split=split, streaming=True)), max_rows))
+    return pd.DataFrame.from_records(rows)
+
+
+def load_table(
+    source: str,
+    fmt: DataFormat | None = None,
+    hub_split: str = "train",
+    *,
+    max_rows: int | None = None,
+    stream_loader: StreamLoader | None = None,
+) -> pd.DataFrame:
+    """Read `source`; every failure is a DataError that says what to do. With `max_rows`, a Hub dataset is
+    read as a streamed sample of that many rows (what a shared service like the bot does)."""
     fmt = fmt or detect_format(source)
     if fmt != "hub":
         path = Path(source)
@@ -51,7 +77,10 @@ def load_table(source: str, fmt: DataFormat | None = None, hub_split: str = "tra
         if path.stat().st_size == 0:
             raise DataError(f"{source} is empty: it holds no rows")
     try:
-        frame = read_table(source, fmt, hub_split)
+        if fmt == "hub" and max_rows is not None:
+            frame = sample_hub(source, hub_split, max_rows, stream_loader)
+        else:
+            frame = read_table(source, fmt, hub_split)
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{source} is not valid UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}): "

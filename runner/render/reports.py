@@ -12,6 +12,7 @@ from typing import TypeVar
 from jinja2 import Environment
 from pydantic import BaseModel
 
+from runner.render.markdown import escape_md, fence, inline_code
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -44,13 +45,12 @@ def duration(seconds: float) -> str:
 
 
 def cell(text: object) -> str:
-    """Text safe inside a markdown table cell (one line, pipes escaped, length capped)."""
-    value = " ".join(str(text).split()).replace("|", "\\|")
-    return value if len(value) <= 120 else value[:117] + "..."
+    """Untrusted text safe inside a markdown table cell: one line, escaped (`escape_md`), length capped."""
+    return escape_md(text, limit=120)
 
 
 def truncate_log(text: str) -> str:
-    text = text.replace("```", "'''")
+    """The end of a log; put it in a block with the `fenced` filter, whose fence it cannot close."""
     return text if len(text) <= LOG_TAIL_CHARS else "...\n" + text[-LOG_TAIL_CHARS:]
 
 
@@ -103,6 +103,9 @@ def _environment() -> Environment:
             "truncate_log": truncate_log,
             "candidates_table": candidates_table,
             "abstention_md": abstention_md,
+            "md": escape_md,
+            "code": inline_code,
+            "fenced": fence,
         }
     )
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from runner.config import DataFormat, SplitConfig
 from runner.data.columns import detect_columns
-from runner.data.load import detect_format, load_table
+from runner.data.load import StreamLoader, detect_format, load_table
 from runner.data.portable import clean_rows, normalise_text, split_indices
 from runner.data.profile import PreparedData, build_report, validate_labels
 from runner.errors import ColumnError, DataError
@@ -57,10 +57,13 @@ def inspect_source(
     test_source: str | None = None,
     split: SplitConfig | None = None,
     hub_split: str = "train",
+    max_rows: int | None = None,
+    stream_loader: StreamLoader | None = None,
 ) -> InspectResult:
+    """Inspect `source`; `max_rows` caps a Hub dataset to a streamed sample (see `load_table`)."""
     split = split or SplitConfig()
     fmt = detect_format(source)
-    frame = load_table(source, fmt, hub_split)
+    frame = load_table(source, fmt, hub_split, max_rows=max_rows, stream_loader=stream_loader)
     choice = detect_columns(frame, text, label)
     texts, labels, kept = clean_rows(list(frame[choice.text]), list(frame[choice.label]))
     dropped = len(frame) - len(kept)

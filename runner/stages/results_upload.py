@@ -41,14 +41,28 @@ def clean_prefix(path_prefix: str) -> str:
     return pure.as_posix()
 
 
+def _through_symlink(root: Path, path: Path) -> bool:
+    """True when `path` or a folder between `root` and it is a symlink (pure filesystem check)."""
+    current = path
+    while current != root:
+        if current.is_symlink():
+            return True
+        current = current.parent
+    return False
+
+
 def _tree(root: Path, name: str) -> dict[str, Path]:
+    """Regular files under `root/name`. The stages ran the PR's code, which may leave symlinks to files of the
+    job (its environment, a token file): those are never followed, so never uploaded."""
     folder = root / name
-    if not folder.is_dir():
+    if folder.is_symlink() or not folder.is_dir():
         return {}
     files = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(root)
-        if path.is_file() and not any(part.startswith(_SKIP_DIRS) for part in relative.parts[1:-1]):
+        if _through_symlink(root, path) or any(part.startswith(_SKIP_DIRS) for part in relative.parts[1:-1]):
+            continue
+        if path.is_file():
             files[relative.as_posix()] = path
     return files
 

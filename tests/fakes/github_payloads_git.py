@@ -128,3 +128,48 @@ def content_directory(api: str, repo: Repo, path: str, ref: str, names: list[str
             }
         )
     return items
+
+
+def login_for_email(email: str) -> str | None:
+    """The account GitHub would attribute a commit to: `<login>@users.noreply.github.com` or the fake's
+    `<login>@example.com`; None for an address no account claims."""
+    for suffix in ("@users.noreply.github.com", "@example.com"):
+        if email.endswith(suffix):
+            return email.removesuffix(suffix).split("+")[-1]
+    return None
+
+
+def pull_commit(api: str, repo: Repo, item: Commit) -> dict[str, Any]:
+    """An entry of `GET /repos/{owner}/{repo}/pulls/{pull_number}/commits` (the `commit` schema)."""
+    from tests.fakes.github_payloads import user
+
+    base = f"{api}/repos/{repo.full_name}"
+    author, committer = login_for_email(item.author["email"]), login_for_email(item.committer["email"])
+    return {
+        "sha": item.sha,
+        "node_id": f"C_{item.sha[:12]}",
+        "url": f"{base}/commits/{item.sha}",
+        "html_url": f"{HTML}/{repo.full_name}/commit/{item.sha}",
+        "comments_url": f"{base}/commits/{item.sha}/comments",
+        "commit": {
+            "url": f"{base}/git/commits/{item.sha}",
+            "author": item.author,
+            "committer": item.committer,
+            "message": item.message,
+            "comment_count": 0,
+            "tree": {"sha": item.tree, "url": f"{base}/git/trees/{item.tree}"},
+            "verification": {
+                "verified": False,
+                "reason": "unsigned",
+                "signature": None,
+                "payload": None,
+                "verified_at": None,
+            },
+        },
+        "author": user(api, author) if author else None,
+        "committer": user(api, committer) if committer else None,
+        "parents": [
+            {"sha": p, "url": f"{base}/commits/{p}", "html_url": f"{HTML}/{repo.full_name}/commit/{p}"}
+            for p in item.parents
+        ],
+    }

@@ -140,6 +140,25 @@ def get_pull(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, log
     return Reply(200, P.pull(fake.api, repo, _pull(repo, p)))
 
 
+@route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits")
+def list_pull_commits(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
+    """Commits reachable from the head and not from the base, oldest first (GitHub caps this at 250)."""
+    from tests.fakes.github_payloads_git import pull_commit
+
+    repo = repo_of(fake, p)
+    item = _pull(repo, p)
+    base = repo.resolve(f"heads/{item.base_ref}") or item.base_sha
+    found, pending = [], [item.head_sha]
+    while pending:
+        sha = pending.pop()
+        if sha in found or repo.is_ancestor(sha, base):
+            continue
+        found.append(sha)
+        pending.extend(repo.commits[sha].parents)
+    found.reverse()
+    return Reply(200, [pull_commit(fake.api, repo, repo.commits[sha]) for sha in found], paginate=True)
+
+
 @route("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge")
 def merge_pull(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)

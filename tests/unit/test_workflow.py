@@ -332,13 +332,31 @@ def _run_validate(tmp_path: Path, options: WorkflowOptions, **inputs: str) -> tu
     output.write_text("")
     env = {k: str(v) for k, v in step["env"].items()}
     env.update({k.upper(): v for k, v in inputs.items()})
-    for key in ("MODE", "RUN_ID", "FLAVOUR", "COMPUTE", "SOURCE_RUN"):
+    for key in ("MODE", "RUN_ID", "FLAVOUR", "COMPUTE", "SOURCE_RUN", "SHA"):
         if key in env and env[key].startswith("${{"):
             env[key] = ""  # an input the dispatch did not give
     env |= {"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output), "PATH": os.environ["PATH"]}
     proc = subprocess.run(["bash", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=30)
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
-    return proc.returncode, summary.read_text(), outputs
+    return proc.returncode, summary.read_text(), parse_outputs(output.read_text())
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """`$GITHUB_OUTPUT` as the runner reads it: `name=value` lines and `name<<DELIMITER` blocks."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value: list[str] = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                value.append(inner)
+            outputs[name] = "\n".join(value)
+        elif "=" in line:
+            name, value_text = line.split("=", 1)
+            outputs[name] = value_text
+    return outputs
 
 
 GPU_OPTIONS = VARIANTS["publish+space+subdir"]
@@ -346,7 +364,7 @@ GPU_OPTIONS = VARIANTS["publish+space+subdir"]
 
 def test_valid_dispatch_resolves_the_runner(tmp_path: Path) -> None:
     code, summary, outputs = _run_validate(
-        tmp_path, GPU_OPTIONS, mode="train", run_id="run-42", flavour="t4-small", compute="gpu"
+        tmp_path, GPU_OPTIONS, mode="train", run_id="run-42", flavour="t4-small", compute="gpu", sha=SHA
     )
     assert code == 0, summary
     assert outputs == {
@@ -356,7 +374,32 @@ def test_valid_dispatch_resolves_the_runner(tmp_path: Path) -> None:
         "runs_on": "gpu-t4",
         "compute": "gpu",
         "source_run": "",
+        "sha": SHA,
     }
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_publish_inputs_cannot_add_output_lines(tmp_path: Path) -> None:
+    """Issue #9, item 6: flavour and compute were not checked for `mode=publish` and went into $GITHUB_OUTPUT."""
+    forged = "cpu-basic\nmode=train\nruns_on=self-hosted"
+    code, summary, outputs = _run_validate(
+        tmp_path, GPU_OPTIONS, mode="publish", run_id="r1", source_run="123", flavour=forged, compute="cpu"
+    )
+    assert code == 1 and "inputs may not contain line breaks" in summary and outputs == {}
+    code, summary, outputs = _run_validate(
+        tmp_path, GPU_OPTIONS, mode="publish", run_id="r1", source_run="123", flavour="whatever", compute="x"
+    )
+    assert code == 0, summary
+    assert outputs["mode"] == "publish" and outputs["flavour"] == "" and outputs["sha"] == ""
+
+
+def test_training_checks_out_exactly_the_approved_sha() -> None:
+    train = _load(render_workflow(GPU_OPTIONS))["jobs"]["train"]
+    assert train["steps"][0]["with"]["ref"] == "${{ needs.validate.outputs.sha }}"
+    assert "git rev-parse HEAD" in train["steps"][1]["run"]
+    assert train["steps"][1]["env"]["APPROVED_SHA"] == "${{ needs.validate.outputs.sha }}"
 
 
 @pytest.mark.parametrize(
@@ -371,7 +414,12 @@ def test_valid_dispatch_resolves_the_runner(tmp_path: Path) -> None:
             {"mode": "train", "run_id": "r1", "flavour": "h100-mega", "compute": "cpu"},
             "unknown flavour: use one of: cpu-basic, t4-small, a10g-small",
         ),
-        ({"mode": "train", "run_id": "r1", "flavour": "cpu-basic", "compute": "tpu"}, "unknown compute"),
+        ({"mode": "train", "run_id": "r1", "flavour": "cpu-basic", "compute": "tpu", "sha": SHA}, "unknown compute"),
+        ({"mode": "train", "run_id": "r1", "flavour": "cpu-basic", "compute": "cpu"}, "train needs `sha`"),
+        (
+            {"mode": "train", "run_id": "r1", "flavour": "cpu-basic", "compute": "cpu", "sha": "HEAD"},
+            "train needs `sha`",
+        ),
         ({"mode": "publish", "run_id": "r1", "source_run": "latest"}, "publish needs `source_run`"),
         ({"mode": "deploy", "run_id": "r1"}, "unknown mode"),
     ],
@@ -386,6 +434,8 @@ def test_bad_dispatch_fails_fast_with_a_summary(tmp_path: Path, inputs: dict[str
 
 
 def test_two_problems_are_reported_together(tmp_path: Path) -> None:
-    code, summary, _ = _run_validate(tmp_path, GPU_OPTIONS, mode="train", run_id="", flavour="nope", compute="cpu")
+    code, summary, _ = _run_validate(
+        tmp_path, GPU_OPTIONS, mode="train", run_id="", flavour="nope", compute="cpu", sha=SHA
+    )
     assert code == 1
     assert summary.count("\n- ") == 2

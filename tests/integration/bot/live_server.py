@@ -83,5 +83,7 @@ def settings_for_fakes(secret: str, fake_github: Any, fake_hub: Any, tmp_path: P
         "worker_poll_s": 0.05,
         "workdir": tmp_path / "work",
         "github_app_slug": fake_github.app_slug,
+        "compute_allowed": ["actions", "hf-jobs", "local"],
+        "local_unsandboxed": True,  # the journey trains as the test's own user (tests/unit/bot/test_bot_sandbox.py)
     }
     return Settings(_env_file=None, **(values | overrides))

@@ -61,8 +61,8 @@ def _drive_every_route(fake: FakeGitHub) -> None:
     base = gateway.branch_sha(REPO, "main")
     assert base is not None and gateway.branch_sha(REPO, "nope") is None
     assert gateway.default_branch(REPO) == "main" and gateway.permission(REPO, "al") == "write"
-    head = gateway.commit_files(REPO, "intern/run-1", base, {"a/b.txt": b"b"}, "scaffold")
-    head = gateway.commit_files(REPO, "intern/run-1", head, {"c.txt": b"c"}, "more")
+    first = gateway.commit_files(REPO, "intern/run-1", base, {"a/b.txt": b"b"}, "scaffold")
+    head = gateway.commit_files(REPO, "intern/run-1", first, {"c.txt": b"c"}, "more")
     with pytest.raises(GitHubConflict):
         gateway.commit_files(REPO, "intern/run-1", base, {"d.txt": b"d"}, "stale")
     assert gateway.read_file(REPO, "a/b.txt", "intern/run-1") == b"b"
@@ -72,6 +72,7 @@ def _drive_every_route(fake: FakeGitHub) -> None:
     with pytest.raises(GitHubConflict):
         gateway.open_pull(REPO, "intern/run-1", "main", "PR", "body")
     assert gateway.get_issue(REPO, pull.number).number == pull.number
+    assert [c.sha for c in gateway.pull_commits(REPO, pull.number)] == [first, head]
     comment = gateway.upsert_comment(REPO, pull.number, "<!-- m -->", "<!-- m --> 1")
     gateway.upsert_comment(REPO, pull.number, "<!-- m -->", "<!-- m --> 2")
     gateway.add_reaction(REPO, comment, "rocket")

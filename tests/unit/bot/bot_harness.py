@@ -47,6 +47,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "hf_token": HF_TOKEN,
         "workdir": tmp_path / "work",
         "compute": "actions",
+        # handler tests drive every backend; the operator's allowlist itself is tested with its real default
+        "compute_allowed": ["actions", "hf-jobs", "local"],
+        "local_unsandboxed": True,
         "workers": 0,
     }
     values.update(overrides)
@@ -122,6 +125,8 @@ def seed_run(
         path = [RunState.PR_OPENED, RunState.SMOKE_RUNNING, RunState.SMOKE_FAILED]
     fields: dict[str, Any] = {"pr_number": pull.number, "branch": BRANCH, "head_sha": sha}
     for step in path:
+        if step is RunState.TRAINING:
+            fields["approved_sha"] = sha  # approved on the head, as the review handler requires
         run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **fields)
         fields = {}
         if step is state:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, IssueInfo, Permission, PullInfo
+from bot.errors import BotError
+from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 
 @dataclass
@@ -22,6 +23,8 @@ class FakeRepo:
     checks: dict[int, dict[str, object]] = field(default_factory=dict)
     dispatches: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     artifacts: dict[int, list[tuple[ArtifactInfo, bytes]]] = field(default_factory=dict)
+    commit_authors: dict[str, str | None] = field(default_factory=dict)  # sha -> login (absent: the app)
+    pull_shas: dict[int, list[str]] = field(default_factory=dict)  # PR number -> its commits, oldest first
 
 
 class FakeGateway:
@@ -74,6 +77,7 @@ class FakeGateway:
         for number, pull in data.pulls.items():
             if pull.head_ref == branch:
                 data.pulls[number] = pull.model_copy(update={"head_sha": sha})
+                data.pull_shas.setdefault(number, []).append(sha)
         return sha
 
     def open_pull(self, repo: str, head: str, base: str, title: str, body: str) -> PullInfo:
@@ -90,11 +94,18 @@ class FakeGateway:
             base_ref=base,
         )
         data.pulls[number] = pull
+        data.pull_shas[number] = [pull.head_sha]
         data.issues[number] = IssueInfo(number=number, title=title, body=body, author="ml-intern[bot]")
         return pull
 
     def get_pull(self, repo: str, number: int) -> PullInfo:
         return self.repos[repo].pulls[number]
+
+    def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
+        data = self.repos[repo]
+        shas = data.pull_shas.get(number, [])
+        logins = {sha: data.commit_authors.get(sha, "ml-intern[bot]") for sha in shas}
+        return [CommitInfo(sha=sha, author_login=logins[sha], committer_login=logins[sha]) for sha in shas]
 
     def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
         data = self.repos[repo]
@@ -144,10 +155,13 @@ class FakeGateway:
     def list_run_artifacts(self, repo: str, run_id: int) -> list[ArtifactInfo]:
         return [info for info, _ in self.repos[repo].artifacts.get(run_id, [])]
 
-    def download_artifact(self, repo: str, artifact_id: int) -> bytes:
+    def download_artifact(self, repo: str, artifact_id: int, max_bytes: int = 50 * 1024 * 1024) -> bytes:
+        self.calls.append(f"download {artifact_id}")
         for entries in self.repos[repo].artifacts.values():
             for info, data in entries:
                 if info.id == artifact_id:
+                    if len(data) > max_bytes:
+                        raise BotError(f"artifact {artifact_id} is over {max_bytes} bytes")
                     return data
         raise KeyError(artifact_id)
 
@@ -155,6 +169,13 @@ class FakeGateway:
     def add_artifact(self, repo: str, run_id: int, name: str, data: bytes) -> None:
         info = ArtifactInfo(id=self._next(), name=name, size_in_bytes=len(data))
         self.repos[repo].artifacts.setdefault(run_id, []).append((info, data))
+
+    def push_as(self, repo: str, branch: str, login: str | None, files: dict[str, bytes]) -> str:
+        """A human (or, with None, an unknown address) pushes a commit to `branch`."""
+        base = self.repos[repo].branches[branch]
+        sha = self.commit_files(repo, branch, base, files, f"push by {login}")
+        self.repos[repo].commit_authors[sha] = login
+        return sha
 
     def comments_on(self, repo: str, number: int) -> list[str]:
         return [body for n, body in self.repos[repo].comments.values() if n == number]

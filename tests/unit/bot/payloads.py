@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -157,9 +158,15 @@ def workflow_run(
     event: str = "pull_request",
     conclusion: str = "success",
     path: str = ".github/workflows/intern.yml",
+    actor: str | None = None,
+    head_repo: str | None = None,
+    created_at: str | None = None,
 ) -> dict[str, Any]:
+    """A completed run; a dispatch run is started by the App (`ml-intern[bot]`) unless `actor` says otherwise."""
     data = with_repo(example("workflow_run"), repo)
     wr = data["workflow_run"]
+    login = actor or ("ml-intern[bot]" if event == "workflow_dispatch" else "alice")
+    kind = "Bot" if login.endswith("[bot]") else "User"
     wr.update(
         id=run_id,
         head_branch=head_branch,
@@ -168,7 +175,12 @@ def workflow_run(
         conclusion=conclusion,
         path=path,
         status="completed",
+        actor=user(login, kind),
+        triggering_actor=user(login, kind),
+        created_at=created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
+    wr["head_repository"] = {**wr["head_repository"], "full_name": head_repo or repo}
+    wr["pull_requests"] = []
     return data
 
 

@@ -121,7 +121,7 @@ def test_approval_by_a_writer_on_the_head_dispatches_training(services: Services
         (
             ".github/workflows/intern.yml",
             BRANCH,
-            {"mode": "train", "run_id": str(run.id), "flavour": "t4-small", "compute": "auto"},
+            {"mode": "train", "run_id": str(run.id), "flavour": "t4-small", "compute": "auto", "sha": run.head_sha},
         )
     ]
     assert any(c["name"] == "ML Intern: train" for c in gateway.repos[REPO].checks.values())
@@ -403,3 +403,26 @@ def test_smoke_and_retry_commands_push_a_commit_that_reruns_the_workflow(
         payloads.issue_comment(REPO, run.pr_number or 0, "/intern publish", "alice", on_pr=True),
     )
     assert "publishing happens once the PR is merged" in _comments(gateway, run.pr_number or 0)
+
+
+@pytest.mark.parametrize("merged_head", ["f" * 40, "bot-results"])
+def test_a_merge_of_other_code_than_the_trained_commit_does_not_publish(
+    services: Services, gateway: FakeGateway, merged_head: str
+) -> None:
+    """Issue #9, item 6: publish only when the merged head is the approved and trained commit (+ results)."""
+    run = seed_run(services, gateway, RunState.EVALUATED)
+    if merged_head == "bot-results":  # the bot's results commit on top of the approved one: fine
+        results = gateway.commit_files(REPO, BRANCH, run.head_sha or "", {"reports/eval.json": b"{}"}, "results")
+        run = services.store.update_run(run.id, head_sha=results, data={"bot_shas": [*run.data["bot_shas"], results]})
+        merged_head = results
+    deliver(
+        services,
+        "pull_request",
+        payloads.pull_request(REPO, run.pr_number or 0, "closed", BRANCH, merged_head, "alice", merged=True),
+    )
+    publishes = [d for d in gateway.repos[REPO].dispatches if d[2]["mode"] == "publish"]
+    if merged_head == "f" * 40:
+        assert publishes == []
+        assert "Not published: the merged head `ffffffffffff`" in _comments(gateway, run.pr_number or 0)
+    else:
+        assert len(publishes) == 1

@@ -24,12 +24,24 @@ STUBS = {
     "pip": 'echo "pip $*" >> calls.log',
     "git": (
         'echo "git $*" >> calls.log\n'
-        'if [ "$1" = clone ]; then mkdir -p project; fi\n'
-        'if [ "$1" = -C ]; then echo "${STUB_HEAD:-$INTERN_SHA}"; fi'
+        'if [ "$1" = clone ]; then mkdir -p sandbox/project; fi\n'
+        'if [ "$1" = -C ]; then cat "$(dirname "$0")/head"; fi'  # runs sandboxed: no INTERN_* here
+    ),
+    # the sandbox: `setpriv ... -- CMD` records the user and runs CMD as the test's user. The cleanup
+    # (`bash -c '... kill -KILL -1'`) is recorded and NEVER run: as the test's user it would kill everything.
+    "id": 'if [ "$1" = -u ]; then echo 0; fi',
+    "useradd": 'echo "useradd $*" >> calls.log',
+    "chown": 'echo "chown $*" >> calls.log',
+    "setpriv": (
+        'echo "setpriv $1" >> calls.log\n'
+        'while [ "$1" != -- ]; do shift; done; shift\n'
+        'if [ "$1" = bash ]; then echo "cleanup $*" >> calls.log; exit 0; fi\n'
+        'exec "$@"'
     ),
     "intern": (
         'echo "intern $*" >> calls.log\n'
-        'if [ "$1" = "${STUB_FAIL:-none}" ]; then echo "boom in $1"; exit 3; fi\n'
+        'if [ "$1" = train ]; then env > train-env.log; fi\n'
+        'if [ "$1" = "$(cat "$(dirname "$0")/fail")" ]; then echo "boom in $1"; exit 3; fi\n'
         'if [ "$1" = upload-results ]; then exit "${STUB_UPLOAD_RC:-0}"; fi'
     ),
 }
@@ -48,10 +60,13 @@ def _execute(tmp_path: Path, **env: str) -> tuple[int, list[str]]:
         stub = bin_dir / name
         stub.write_text(f"#!/bin/sh\n{body}\n")
         stub.chmod(0o755)
+    (bin_dir / "head").write_text(env.get("STUB_HEAD", SHA))  # the sandboxed stubs see no environment
+    (bin_dir / "fail").write_text(env.get("STUB_FAIL", "none"))
     work = tmp_path / "work"
     work.mkdir()
     job_environment = job_env(_run(HOSTILE), "intern-user/intern-runs")
-    full = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **job_environment, **env}
+    secret = {"HF_TOKEN": "hf_job_secret_token"}
+    full = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **secret, **job_environment, **env}
     done = subprocess.run(job_command(), cwd=work, env=full, capture_output=True, text=True, timeout=30)
     assert not (work / "pwned").exists() and not (tmp_path / "pwned").exists()
     calls = (work / "calls.log").read_text().splitlines() if (work / "calls.log").exists() else []
@@ -115,3 +130,32 @@ def test_only_known_reports_of_this_run_are_read() -> None:
     assert wanted_report("runs/4/model/config.json", "runs/4", 10) is None
     assert wanted_report("runs/4/reports/other.txt", "runs/4", 10) is None
     assert wanted_report("runs/4/reports/eval.json", "runs/4", 50 * 1024 * 1024) is None
+
+
+def test_the_prs_code_runs_without_the_token_and_the_package_is_pinned(tmp_path: Path) -> None:
+    """Issue #9, item 2: train.py runs in the job, the Hub token is a job secret: they must not meet."""
+    code, calls = _execute(tmp_path)
+    assert code == 0
+    train_env = (tmp_path / "work" / "train-env.log").read_text()
+    assert "hf_job_secret_token" not in train_env and "INTERN_RESULTS_REPO" not in train_env
+    assert "HF_HUB_DISABLE_IMPLICIT_TOKEN=1" in train_env
+    assert calls.index("setpriv --reuid=intern-sandbox") < calls.index("intern train sandbox/project")
+    # everything the sandbox user left running is killed before the trusted upload
+    assert calls[-3] == "setpriv --reuid=intern-sandbox" and "kill -KILL -1" in calls[-2]
+    assert calls[-1].startswith("intern upload-results")
+    pip = next(call for call in calls if call.startswith("pip install"))
+    assert pip.endswith("ml-intern-bot[train]==0.1.0")
+
+
+def test_uploads_never_follow_a_symlink(tmp_path: Path) -> None:
+    from runner.stages.results_upload import collect_results
+
+    secret = tmp_path / "environ"
+    secret.write_text("HF_TOKEN=hf_job_secret_token")
+    project = tmp_path / "project"
+    (project / "reports").mkdir(parents=True)
+    (project / "reports" / "eval.json").write_text("{}")
+    (project / "reports" / "stolen.json").symlink_to(secret)
+    (project / "model").mkdir()
+    (project / "model" / "linked").symlink_to(tmp_path, target_is_directory=True)
+    assert sorted(collect_results(project)) == ["reports/eval.json"]

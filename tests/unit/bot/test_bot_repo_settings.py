@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import BudgetExceededError, CommandError
-from bot.repo_settings import Projection, RepoSettings, caps, choose_flavour, parse_repo_settings
+from bot.repo_settings import (
+    Projection,
+    RepoSettings,
+    caps,
+    choose_flavour,
+    parse_repo_settings,
+    priced,
+    spend_limit_s,
+)
 
 P = [
     Projection(flavour="cpu-basic", hardware="2 vCPU", seconds=7200, cost_usd=0.0),
@@ -43,3 +51,27 @@ def test_over_budget_is_refused_with_the_numbers() -> None:
         choose_flavour(P, 0.1, 6, ["t4-small", "a100-large"])
     with pytest.raises(BudgetExceededError, match="no allowed hardware"):
         choose_flavour(P, 10, 6, ["h100"])
+
+
+# --- issue #9, item 3: the PR's smoke.json does not set the price -------------------------------------------------
+
+
+def test_priced_keeps_known_flavours_and_takes_the_bots_prices() -> None:
+    claimed = [
+        {"flavour": "a100-large", "hardware": "free!", "seconds": 7200, "cost_usd": 0.0},
+        {"flavour": "my-own-gpu", "hardware": "H100", "seconds": 10, "cost_usd": 0.0},
+        {"flavour": "t4-small", "seconds": float("inf"), "cost_usd": 0.0},
+        {"flavour": "cpu-basic", "seconds": 1, "cost_usd": 0.0},
+        {"flavour": "cpu-basic", "seconds": 1, "cost_usd": 0.0},
+        {"flavour": "l4x1", "seconds": "3600", "cost_usd": 0.0},
+    ]
+    got = {p.flavour: p for p in priced(claimed)}
+    assert sorted(got) == ["a100-large", "cpu-basic"]
+    assert got["a100-large"].cost_usd == 5.0 and got["a100-large"].hardware == "NVIDIA A100 80 GB"
+    assert got["cpu-basic"].seconds == 90.0  # never under the fixed start-up time
+
+
+def test_spend_limit_holds_whatever_was_projected() -> None:
+    assert spend_limit_s("a100-large", max_cost=5.0, max_hours=6.0) == 7200  # $5 at $2.50/h
+    assert spend_limit_s("cpu-basic", max_cost=20.0, max_hours=6.0) == 6 * 3600
+    assert spend_limit_s("unknown", max_cost=0.0, max_hours=1.0) == 3600
