@@ -10,17 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from bot.errors import ConfigurationError
+from bot.github_permissions import required_permissions
 
 app = typer.Typer(add_completion=False, help="ML Intern GitHub App.", no_args_is_help=True)
 
-PERMISSIONS = {
-    "contents": "write",
-    "pull_requests": "write",
-    "issues": "write",
-    "checks": "write",
-    "actions": "write",
-    "metadata": "read",
-}
+# derived from the REST calls the gateway makes (bot/github_permissions.py), so they cannot drift apart
+PERMISSIONS = required_permissions()
 EVENTS = ["issue_comment", "pull_request", "pull_request_review", "workflow_run", "installation"]
 
 

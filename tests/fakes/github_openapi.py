@@ -67,6 +67,12 @@ def _description() -> dict[str, Any]:
     return converted
 
 
+def operation(method: str, template: str) -> dict[str, Any] | None:
+    """The description's operation object (with `x-github` metadata), None when there is no such operation."""
+    found: dict[str, Any] | None = _description()["paths"].get(template, {}).get(method.lower())
+    return found
+
+
 @functools.cache
 def _registry() -> Registry[Any]:
     resource: Resource[Any] = Resource.from_contents(_description(), default_specification=DRAFT4)
