@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, IssueInfo, Permission, PullInfo
+from bot.github import GitHubNotFound
 
 
 @dataclass
@@ -139,6 +140,8 @@ class FakeGateway:
         self.repos[repo].checks[check_run_id].update(status=status, conclusion=conclusion, title=title, summary=summary)
 
     def dispatch_workflow(self, repo: str, workflow_file: str, ref: str, inputs: dict[str, str]) -> None:
+        if "/" in workflow_file:  # GitHub takes a file name or an id; a path is a 404
+            raise GitHubNotFound(f"dispatching workflow {workflow_file}: Not Found", 404)
         self.repos[repo].dispatches.append((workflow_file, ref, dict(inputs)))
 
     def list_run_artifacts(self, repo: str, run_id: int) -> list[ArtifactInfo]:

@@ -119,7 +119,7 @@ def test_approval_by_a_writer_on_the_head_dispatches_training(services: Services
     assert after is not None and after.state == "training" and after.approved_sha == run.head_sha
     assert gateway.repos[REPO].dispatches == [
         (
-            ".github/workflows/intern.yml",
+            "intern.yml",
             BRANCH,
             {"mode": "train", "run_id": str(run.id), "flavour": "t4-small", "compute": "auto"},
         )
