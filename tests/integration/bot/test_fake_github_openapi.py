@@ -18,7 +18,7 @@ import pytest
 
 from bot.github import ClientOptions, GitHubConflict, GitHubNotFound, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
-from tests.fakes.github_openapi import conformance_errors, find_description, to_json_schema
+from tests.fakes.github_openapi import conformance_errors, find_description, missing_format_checkers, to_json_schema
 from tests.fakes.github_router import ROUTES
 from tests.fakes.github_server import FakeGitHub
 
@@ -138,6 +138,38 @@ def test_the_check_catches_a_body_that_breaks_the_schema() -> None:
     del broken[0].body["user"]["login"]
     errors = conformance_errors(broken)
     assert len(errors) == 1 and "GET /repos/octo/demo/issues/1 -> 200" in errors[0]
+
+
+def test_the_format_checkers_are_installed() -> None:
+    assert missing_format_checkers() == [], "install jsonschema[format-nongpl] (the dev extra)"
+
+
+@needs_description
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (("user", "url"), "http://127.0.0.1:1/users/ml-intern[bot]"),  # GitHub escapes it: ml-intern%5Bbot%5D
+        (("html_url",), "github.com/octo/demo/issues/1"),  # not absolute
+        (("created_at",), "2026-11-27 10:00"),  # not RFC 3339
+    ],
+)
+def test_the_check_catches_a_value_of_the_wrong_format(field: tuple[str, ...], value: str) -> None:
+    fake = FakeGitHub().start()
+    try:
+        fake.add_repo(REPO)
+        number = fake.add_issue(REPO, "t", author="ml-intern[bot]")
+        assert _call(fake, "GET", f"/repos/{REPO}/issues/{number}")[0] == 200
+    finally:
+        fake.stop()
+    assert conformance_errors(fake.exchanges) == []
+    assert "%5Bbot%5D" in fake.exchanges[0].body["user"]["url"]
+    broken = copy.deepcopy(fake.exchanges)
+    node = broken[0].body
+    for key in field[:-1]:
+        node = node[key]
+    node[field[-1]] = value
+    errors = conformance_errors(broken)
+    assert len(errors) == 1 and "is not a" in errors[0], errors
 
 
 def test_nullable_becomes_a_null_type() -> None:

@@ -186,9 +186,9 @@ def _registry() -> Any:
 
 def schema_errors(event: str, payload: dict[str, Any]) -> list[str]:
     """Where `payload` breaks GitHub's published schema for `event.action` (empty when it conforms)."""
-    from jsonschema import Draft7Validator  # type: ignore[import-untyped,unused-ignore]
+    from jsonschema import Draft7Validator, FormatChecker  # type: ignore[import-untyped,unused-ignore]
 
     registry = _registry()
     schema = registry.contents(f"{event}${payload['action']}")
-    validator = Draft7Validator(schema, registry=registry)
+    validator = Draft7Validator(schema, registry=registry, format_checker=FormatChecker())
     return [f"{error.message[:200]} at {list(error.absolute_path)}" for error in validator.iter_errors(payload)]
