@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import github_app_manifests, github_routes, github_routes_actions, github_routes_git
 from tests.fakes import github_payloads as P
-from tests.fakes import github_routes, github_routes_actions, github_routes_git
 from tests.fakes.github_http import Exchange, Handler, RateLimit, RateLimitKind
 from tests.fakes.github_state import (
     Artifact,
@@ -47,7 +47,12 @@ from tests.fakes.github_state import (
     now_iso,
 )
 
-_REGISTERED = (github_routes, github_routes_git, github_routes_actions)  # importing them registers the routes
+_REGISTERED = (
+    github_routes,
+    github_routes_git,
+    github_routes_actions,
+    github_app_manifests,
+)  # importing them registers the routes
 
 
 @dataclass
@@ -72,6 +77,8 @@ class FakeGitHub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.issued_tokens: list[str] = []
+        self.manifest_codes: dict[str, tuple[dict[str, Any], str | None, float]] = {}
+        self.apps_created: list[dict[str, Any]] = []
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> FakeGitHub:

@@ -13,11 +13,14 @@ import urllib.error
 import urllib.request
 import zipfile
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
 from bot.github import ClientOptions, GitHubConflict, GitHubNotFound, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
+from bot.manifest import build_manifest
+from tests.fakes.github_app_manifests import new_app_page
 from tests.fakes.github_openapi import conformance_errors, find_description, missing_format_checkers, to_json_schema
 from tests.fakes.github_router import ROUTES
 from tests.fakes.github_server import FakeGitHub
@@ -107,6 +110,11 @@ def _drive_every_route(fake: FakeGitHub) -> None:
         ("POST", f"/repos/{REPO}/git/refs", {"ref": "refs/heads/main", "sha": head}, 422),
         ("POST", "/app/installations/1/access_tokens", {}, 401),
     ]
+    manifest = json.dumps(build_manifest("https://bot.example.org") | {"redirect_url": "http://127.0.0.1:9/cb"})
+    _, headers, _ = new_app_page(fake, "/settings/apps/new", {"state": "s"}, urlencode({"manifest": manifest}).encode())
+    code = parse_qs(urlsplit(headers["Location"]).query)["code"][0]
+    raw_calls += [("POST", f"/app-manifests/{code}/conversions", None, 201)]
+    raw_calls += [("POST", f"/app-manifests/{code}/conversions", None, 404)]  # one use per code
     for method, path, body, status in raw_calls:
         got, _ = _call(fake, method, path, body)
         assert got == status, f"{method} {path}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import build_manifest
 from bot.gateway import GitHubGateway
 from bot.github_permissions import CATEGORIES, GATEWAY_CALLS, Operation, missing_grants, required_permissions
+from bot.manifest import build_manifest
 
 
 def protocol_methods() -> set[str]:
