@@ -11,6 +11,7 @@ import pytest
 
 from bot import queue
 from bot.app import create_app
+from bot.events import identity, parse_event
 from bot.router import Services
 from tests.integration.bot.live_server import send, serve, signed_headers, wait_for
 from tests.unit.bot import payloads
@@ -56,19 +57,28 @@ def test_every_real_example_is_accepted_and_a_redelivery_is_a_no_op(
 ) -> None:
     base, client = live
     sent = 0
+    identities: set[str | None] = set()
+    accepted: list[str] = []
     for event in HANDLED:
         for path in sorted((payloads.EXAMPLES / event).glob("*.json")):
             payload = json.loads(path.read_text(encoding="utf-8"))
             validate(event, payload)
             delivery = f"{event}-{path.stem}"
             first = send(client, base, SECRET, event, payload, delivery)
+            parsed = parse_event(event, payload)
+            key = identity(parsed) if parsed is not None else None
+            if key is not None and key in identities:  # GitHub's examples reuse ids: the same event, replayed
+                assert first.json()["status"] == "duplicate", path
+                continue
+            identities.add(key)
+            accepted.append(delivery)
             assert first.status_code == 202, (path, first.text)
             assert first.json()["status"] in ("queued", "ignored")
             again = send(client, base, SECRET, event, payload, delivery)
             assert again.status_code == 200 and again.json()["status"] == "duplicate"
             sent += 1
     assert sent >= 40
-    assert services.store.delivery_seen("issue_comment-created.payload")
+    assert all(services.store.delivery_seen(delivery) for delivery in accepted)
 
 
 @pytest.mark.parametrize("how", ["missing", "wrong secret", "tampered body", "sha1 only"])
@@ -89,6 +99,26 @@ def test_forged_deliveries_are_refused(live: tuple[str, httpx2.Client], services
     assert response.status_code == 401
     assert not services.store.delivery_seen("forged-1")
     assert queue.count(services.store, queue.QUEUED) == 0
+
+
+def test_a_replayed_body_under_a_new_delivery_id_is_dropped(
+    live: tuple[str, httpx2.Client], services: Services, gateway: FakeGateway
+) -> None:
+    base, client = live
+    command = payloads.issue_comment(REPO, 1, "/intern help", "alice")
+    body = json.dumps(command).encode()
+    first = client.post(f"{base}/webhook", content=body, headers=signed_headers(SECRET, body, "issue_comment", "d-1"))
+    assert first.status_code == 202
+    for replay in ("d-2", "d-3"):  # a captured, validly signed body sent again under fresh delivery ids
+        again = client.post(
+            f"{base}/webhook", content=body, headers=signed_headers(SECRET, body, "issue_comment", replay)
+        )
+        assert again.status_code == 200 and again.json() == {"status": "duplicate", "delivery": replay}
+    edited = {**command, "action": "edited", "changes": {"body": {"from": "/intern hel"}}}  # another event
+    assert send(client, base, SECRET, "issue_comment", edited, "d-4").status_code == 202
+    wait_for(lambda: _drained(services), what="the queue to drain")
+    assert len(gateway.comments_on(REPO, 1)) == 1  # one help reply, not three
+    assert services.store.delivery_seen("d-1") and not services.store.delivery_seen("d-2")
 
 
 def test_malformed_and_oversized_bodies(live: tuple[str, httpx2.Client], services: Services) -> None:
@@ -171,8 +201,8 @@ def test_approvals_that_must_not_start_training_over_http(
     good = payloads.review(REPO, number, BRANCH, head, "alice")
     assert send(client, base, SECRET, "pull_request_review", good, "approval-1").status_code == 202
     wait_for(lambda: services.store.get_run(run.id).state == "training", what="training")  # type: ignore[union-attr]
-    # replays: the same delivery id is dropped at the edge; the same body under a new id changes nothing
+    # replays: the same delivery id is dropped at the edge, and so is the same body under a new id
     assert send(client, base, SECRET, "pull_request_review", good, "approval-1").json()["status"] == "duplicate"
-    assert send(client, base, SECRET, "pull_request_review", good, "approval-2").status_code == 202
+    assert send(client, base, SECRET, "pull_request_review", good, "approval-2").json()["status"] == "duplicate"
     wait_for(lambda: _drained(services), what="the queue to drain")
     assert len(gateway.repos[REPO].dispatches) == 1

@@ -6,11 +6,14 @@ The examples and schemas live in tests/fixtures/github-webhooks (copied from sha
 from __future__ import annotations
 
 import copy
+import itertools
 import json
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+_ids = itertools.count(9001)  # each new comment, review or change gets its own id, as on GitHub
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github-webhooks"
 EXAMPLES = FIXTURES / "payload-examples"
 SCHEMAS = FIXTURES / "payload-schemas"
@@ -64,7 +67,7 @@ def issue_comment(
     login: str,
     *,
     kind: str = "User",
-    comment_id: int = 9001,
+    comment_id: int | None = None,
     on_pr: bool = False,
     title: str = "Classify tickets",
 ) -> dict[str, Any]:
@@ -81,7 +84,7 @@ def issue_comment(
         }
     else:
         data["issue"].pop("pull_request", None)
-    set_path(data, "comment.id", comment_id)
+    set_path(data, "comment.id", comment_id if comment_id is not None else next(_ids))
     set_path(data, "comment.body", body)
     set_path(data, "comment.user", user(login, kind))
     set_path(data, "sender", user(login, kind))
@@ -112,11 +115,11 @@ def review(
     kind: str = "User",
     head_repo: str | None = None,
     body: str | None = None,
-    review_id: int = 777,
+    review_id: int | None = None,
 ) -> dict[str, Any]:
     data = with_repo(example("pull_request_review"), repo)
     _pull(data, repo, number, head_ref, head_sha, head_repo)
-    set_path(data, "review.id", review_id)
+    set_path(data, "review.id", review_id if review_id is not None else next(_ids))
     set_path(data, "review.state", state)
     set_path(data, "review.body", body)
     set_path(data, "review.commit_id", commit_id or head_sha)
@@ -141,6 +144,8 @@ def pull_request(
     _pull(data, repo, number, head_ref, head_sha, head_repo)
     data["action"] = action
     data["pull_request"]["merged"] = merged
+    stamp = datetime(2026, 11, 27, tzinfo=UTC) + timedelta(seconds=next(_ids))
+    data["pull_request"]["updated_at"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")  # moves on every change
     if merged:
         data["pull_request"]["merge_commit_sha"] = "f" * 40
         data["pull_request"]["state"] = "closed"
@@ -157,6 +162,7 @@ def workflow_run(
     event: str = "pull_request",
     conclusion: str = "success",
     path: str = ".github/workflows/intern.yml",
+    run_attempt: int = 1,
 ) -> dict[str, Any]:
     data = with_repo(example("workflow_run"), repo)
     wr = data["workflow_run"]
@@ -168,6 +174,7 @@ def workflow_run(
         conclusion=conclusion,
         path=path,
         status="completed",
+        run_attempt=run_attempt,
     )
     return data
 

@@ -93,7 +93,7 @@ def test_cancel_by_writer(services: Services, gateway: FakeGateway) -> None:
     deliver(
         services,
         "issue_comment",
-        payloads.issue_comment(REPO, run.pr_number or 0, "/intern cancel", "alice", on_pr=True),
+        payloads.issue_comment(REPO, run.pr_number or 0, "/intern cancel", "alice", on_pr=True, comment_id=9001),
     )
     assert services.store.get_run(run.id).state == "cancelled"  # type: ignore[union-attr]
     assert (9001, "eyes") in gateway.repos[REPO].reactions
