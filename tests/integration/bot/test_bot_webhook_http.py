@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -206,3 +207,23 @@ def test_approvals_that_must_not_start_training_over_http(
     assert send(client, base, SECRET, "pull_request_review", good, "approval-2").json()["status"] == "duplicate"
     wait_for(lambda: _drained(services), what="the queue to drain")
     assert len(gateway.repos[REPO].dispatches) == 1
+
+
+def test_default_body_limit_refuses_big_unsigned_bodies_early(tmp_path: Path, gateway: FakeGateway) -> None:
+    services = make_services(tmp_path, gateway, workers=0)  # the default INTERN_MAX_BODY_BYTES
+    assert services.settings.max_body_bytes <= 1024 * 1024
+    biggest = payloads.issue_comment(REPO, 1, "/intern help\n" + "\x01" * 65_000, "alice")
+    biggest["issue"]["body"] = "\x02" * 65_536  # GitHub's largest bodies, each char JSON-escaped to 6 bytes
+    with serve(create_app(services.settings, services)) as base, httpx2.Client(timeout=10) as client:
+        assert send(client, base, SECRET, "issue_comment", biggest).status_code == 202
+        junk = b"x" * (1536 * 1024)  # unsigned: refused for its size, before the signature is even looked at
+        response = client.post(f"{base}/webhook", content=junk, headers={"X-GitHub-Event": "issue_comment"})
+        assert response.status_code == 413
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as raw:  # declares 20 MB, sends 10 bytes
+            raw.sendall(
+                b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'X-GitHub-Event: issue_comment\r\nContent-Length: 20000000\r\n\r\n{"pad": 1'
+            )
+            status_line = raw.recv(64).split(b"\r\n", 1)[0]  # answered at once, not after 20 MB
+        assert status_line == b"HTTP/1.1 413 Request Entity Too Large"
