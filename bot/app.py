@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +20,7 @@ from bot.comments import redact
 from bot.deps import SettingsDep, StoreDep
 from bot.errors import WebhookRejected
 from bot.events import identity, parse_event
+from bot.retention import prune
 from bot.router import Services, make_job_runner
 from bot.settings import Settings
 from bot.store import Store
@@ -83,6 +85,9 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
                     lease_s=settings.job_lease_s,
                     poll_s=settings.worker_poll_s,
                     max_attempts=settings.job_max_attempts,
+                    # one worker prunes; the others need not
+                    maintenance=partial(prune, the_store, settings.retention_days) if index == 0 else None,
+                    maintenance_every_s=settings.prune_every_s,
                 )
                 worker.start()
                 workers.append(worker)

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=0.2, gt=0)
     workdir: Path = Field(default=Path("intern-bot-work"), description="checkouts for the local compute backend")
     local_timeout_s: float = Field(default=3600.0, gt=0)
+    retention_days: float = Field(
+        default=14.0, ge=3, description="finished jobs, deliveries and event identities older than this are pruned"
+    )
+    prune_every_s: float = Field(default=3600.0, gt=0, description="how often the first worker prunes")
     hf_job_poll_s: float = Field(default=60.0, gt=0, description="how often a running Hugging Face Job is inspected")
 
     @field_validator("webhook_secret", "github_private_key", "hf_token", "openai_api_key")
