@@ -297,9 +297,19 @@ class PyGithubGateway:
         with self._calling(f"reading pull request #{number} in {repo}"):
             return _pull_info(self._repo(repo).get_pull(number))
 
-    def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
+    def upsert_comment(
+        self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
+    ) -> int:
         if marker not in body:
             raise ValueError("the comment body must contain its marker, or the next upsert cannot find it")
+        if comment_id is not None:  # one PATCH, instead of paging through every comment of the issue
+            try:
+                with self._calling(f"editing comment {comment_id} on #{issue_number} in {repo}"):
+                    url = f"{self._repo(repo).url}/issues/comments/{comment_id}"
+                    self._client.requester.requestJsonAndCheck("PATCH", url, input={"body": body})
+                return comment_id
+            except GitHubNotFound:
+                logger.info("comment %s on #%s in %s is gone; searching for the marker", comment_id, issue_number, repo)
         with self._calling(f"posting the comment on #{issue_number} in {repo}"):
             issue = self._repo(repo).get_issue(issue_number)
             for comment in issue.get_comments():

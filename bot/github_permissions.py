@@ -59,7 +59,6 @@ GATEWAY_CALLS: Mapping[str, tuple[Operation, ...]] = {
     "upsert_comment": _ops(
         "issues",
         "write",
-        ("GET", "/issues/comments/{comment_id}"),
         ("GET", "/issues/{issue_number}"),
         ("GET", "/issues/{issue_number}/comments"),
         ("PATCH", "/issues/comments/{comment_id}"),

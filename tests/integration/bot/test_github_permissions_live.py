@@ -82,6 +82,7 @@ def test_the_requests_each_call_sends_are_in_its_row() -> None:
         record("get_issue", lambda: gateway.get_issue(REPO, pull.number))
         comment = record("upsert_comment", lambda: gateway.upsert_comment(REPO, pull.number, "<!--m-->", "<!--m--> 1"))
         record("upsert_comment", lambda: gateway.upsert_comment(REPO, pull.number, "<!--m-->", "<!--m--> 2"))
+        record("upsert_comment", lambda: gateway.upsert_comment(REPO, pull.number, "<!--m-->", "<!--m--> 3", comment))
         record("add_reaction", lambda: gateway.add_reaction(REPO, comment, "eyes"))
         check = record("create_check_run", lambda: gateway.create_check_run(REPO, head, "s", "queued", None, "t", "s"))
         record("update_check_run", lambda: gateway.update_check_run(REPO, check, "completed", "success", "t", "s"))

@@ -30,6 +30,7 @@ class FakeGateway:
         self.repos: dict[str, FakeRepo] = {}
         self._ids = 100
         self.calls: list[str] = []
+        self.comment_searches = 0  # upserts that had to look for the marker
 
     def _next(self) -> int:
         self._ids += 1
@@ -97,8 +98,14 @@ class FakeGateway:
     def get_pull(self, repo: str, number: int) -> PullInfo:
         return self.repos[repo].pulls[number]
 
-    def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
+    def upsert_comment(
+        self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
+    ) -> int:
         data = self.repos[repo]
+        if comment_id is not None and comment_id in data.comments:
+            data.comments[comment_id] = (data.comments[comment_id][0], body)
+            return comment_id
+        self.comment_searches += 1
         for comment_id, (number, text) in data.comments.items():
             if number == issue_number and marker in text:
                 data.comments[comment_id] = (number, body)
