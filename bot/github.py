@@ -142,6 +142,9 @@ class ClientOptions(BaseModel):
         )
 
 
+RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+
+
 def build_retry(options: ClientOptions) -> GithubRetry | None:
     """A urllib3 retry that backs off on rate-limit 403/429 responses and 5xx, or None when disabled."""
     if options.retries == 0:
@@ -152,6 +155,9 @@ def build_retry(options: ClientOptions) -> GithubRetry | None:
         total=options.retries,
         backoff_factor=options.backoff_factor,
         status_forcelist=[429, *range(500, 600)],
+        # urllib3 leaves PATCH out: our edits (comment body, check run, fast-forward with force=false) are
+        # idempotent, so a 502/429 on them is retried like one on a read
+        allowed_methods=RETRIED_METHODS,
         raise_on_status=False,
     )
 

@@ -92,6 +92,21 @@ def rate_limit_reply(limit: RateLimit | None) -> Reply | None:
     return Reply(429 if limit.kind == "429" else 403, body, headers)
 
 
+def injected_fault(fake: FakeGitHub, method: str, path: str) -> Reply | None:
+    """The fault `inject_faults()` asked for on this request, if it is one of the failing ones."""
+    with fake.lock:
+        if not fake.fault_every:
+            return None
+        fake.api_requests += 1
+        if fake.api_requests % fake.fault_every:
+            return None
+        status = fake.fault_statuses[(fake.api_requests // fake.fault_every - 1) % len(fake.fault_statuses)]
+        fake.injected_faults.append((method, path, status))
+    if status == 429:
+        return rate_limit_reply(RateLimit("429", 1, 1, 1))
+    return Reply(status, P.error("Server Error", status))
+
+
 def handle(
     fake: FakeGitHub, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes
 ) -> tuple[Reply, str | None]:
@@ -105,6 +120,11 @@ def handle(
         if verb == method and match:
             template, handler = candidate, function
             break
+    if fake.latency_s:
+        time.sleep(fake.latency_s)
+    injected = injected_fault(fake, method, path)
+    if injected is not None:
+        return injected, template
     try:
         limited = rate_limit_reply(fake.pending_rate_limit)
         if limited is not None:
