@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -18,7 +19,8 @@ from bot import webhook
 from bot.comments import redact
 from bot.deps import SettingsDep, StoreDep
 from bot.errors import WebhookRejected
-from bot.events import parse_event
+from bot.events import identity, parse_event
+from bot.retention import prune
 from bot.router import Services, make_job_runner
 from bot.settings import Settings
 from bot.store import Store
@@ -52,8 +54,10 @@ def install_log_redaction(secrets: list[str]) -> None:
     logging.setLogRecordFactory(_RedactingRecord)
 
 
-def _accept(store: Store, delivery_id: str, event: str, action: str, job_payload: str | None) -> bool:
-    return store.accept_delivery(delivery_id, event, action, job_payload)
+def _accept(
+    store: Store, delivery_id: str, event: str, action: str, job_payload: str | None, key: str | None = None
+) -> bool:
+    return store.accept_delivery(delivery_id, event, action, job_payload, key)
 
 
 def create_app(settings: Settings, services: Services | None = None, store: Store | None = None) -> FastAPI:
@@ -83,6 +87,9 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
                     poll_s=settings.worker_poll_s,
                     max_attempts=settings.job_max_attempts,
                     lane=lane,
+                    # one worker prunes; the others need not
+                    maintenance=partial(prune, the_store, settings.retention_days) if index == 0 else None,
+                    maintenance_every_s=settings.prune_every_s,
                 )
                 worker.start()
                 workers.append(worker)
@@ -119,7 +126,8 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
             return JSONResponse({"status": "pong"}, status_code=200)
         parsed = parse_event(event, payload)
         job = parsed.model_dump_json() if parsed is not None else None
-        new = await run_in_threadpool(_accept, store, delivery_id, event, action, job)
+        key = identity(parsed) if parsed is not None else None
+        new = await run_in_threadpool(_accept, store, delivery_id, event, action, job, key)
         if not new:
             return JSONResponse({"status": "duplicate", "delivery": delivery_id}, status_code=200)
         status = "queued" if job is not None else "ignored"

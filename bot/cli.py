@@ -1,42 +1,20 @@
-"""`intern-bot serve` (uvicorn) and `intern-bot manifest` (the GitHub App manifest, as JSON)."""
+"""`intern-bot serve` (uvicorn), `intern-bot manifest` (the GitHub App manifest, as JSON) and `intern-bot setup`
+(create the App from the manifest and write its credentials to `.env`)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from bot.errors import ConfigurationError
+from bot.manifest import build_manifest
 
 app = typer.Typer(add_completion=False, help="ML Intern GitHub App.", no_args_is_help=True)
-
-PERMISSIONS = {
-    "contents": "write",
-    "pull_requests": "write",
-    "issues": "write",
-    "checks": "write",
-    "actions": "write",
-    "metadata": "read",
-}
-EVENTS = ["issue_comment", "pull_request", "pull_request_review", "workflow_run", "installation"]
-
-
-def build_manifest(url: str, name: str = "ML Intern") -> dict[str, Any]:
-    """The App manifest for one-click creation (https://docs.github.com/apps/sharing-github-apps)."""
-    base = url.rstrip("/")
-    return {
-        "name": name,
-        "url": base,
-        "hook_attributes": {"url": f"{base}/webhook", "active": True},
-        "redirect_url": base,
-        "public": False,
-        "default_permissions": dict(PERMISSIONS),
-        # `installation` is always delivered to Apps and cannot be subscribed to in a manifest
-        "default_events": [event for event in EVENTS if event != "installation"],
-    }
 
 
 @app.command()
@@ -46,6 +24,48 @@ def manifest(
 ) -> None:
     """Print the GitHub App manifest (permissions and events)."""
     typer.echo(json.dumps(build_manifest(url, name), indent=2))
+
+
+@app.command()
+def setup(
+    url: Annotated[str, typer.Option(help="public base URL of the bot (webhooks go to URL/webhook)")],
+    name: Annotated[str, typer.Option(help="App name (GitHub lets you change it on the form)")] = "ML Intern",
+    org: Annotated[str | None, typer.Option(help="create the App in this organisation, not your account")] = None,
+    github_url: Annotated[str, typer.Option(help="GitHub's web address (GHES: https://HOST)")] = "https://github.com",
+    api_url: Annotated[str, typer.Option(help="GitHub's API (GHES: https://HOST/api/v3)")] = "https://api.github.com",
+    env_file: Annotated[Path, typer.Option(help="where the credentials go (0600)")] = Path(".env"),
+    key_file: Annotated[
+        Path | None, typer.Option(help="write the private key to this file (0600) instead of into the .env")
+    ] = None,
+    port: Annotated[int, typer.Option(help="local port of the set-up page (0: any free port)")] = 0,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for GitHub's redirect")] = 900.0,
+    force: Annotated[bool, typer.Option(help="overwrite an existing .env / key file")] = False,
+    open_browser: Annotated[bool, typer.Option("--open/--no-open", help="open the page in a browser")] = True,
+) -> None:
+    """Create the GitHub App from its manifest in the browser, then write its credentials to .env."""
+    import webbrowser
+
+    from bot.setup_flow import SetupError, SetupOptions, SetupServer, refuse_to_overwrite
+
+    options = SetupOptions(url, name, org, github_url, api_url, env_file, key_file, force)
+    try:
+        refuse_to_overwrite(options)
+        server = SetupServer(options, port=port).start()
+    except (SetupError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Open {server.url}/ and click 'Create the GitHub App' (waiting up to {timeout:.0f} s).")
+    if open_browser:
+        webbrowser.open(f"{server.url}/")
+    try:
+        credentials = server.wait(timeout)
+    finally:
+        server.stop()
+    if credentials is None:
+        typer.echo(f"error: {server.error or 'no redirect from GitHub in time; run setup again'}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Created {credentials.slug} (id {credentials.id}); credentials in {env_file}.")
+    typer.echo(f"Install it on your repositories: {credentials.html_url}/installations/new")
 
 
 @app.command()

@@ -56,9 +56,19 @@ class Ctx:
     def redact(self, text: str) -> str:
         return redact(text, self.settings.secret_values())
 
-    def post(self, repo: str, number: int, marker: str, body: str) -> int:
-        """Create or edit the comment carrying `marker`; secrets are redacted first."""
-        return self.gateway.upsert_comment(repo, number, marker, self.redact(f"{body.rstrip()}\n\n{marker}\n"))
+    def post(self, repo: str, number: int, marker: str, body: str, run: Run | None = None) -> int:
+        """Create or edit the comment carrying `marker`; secrets are redacted first.
+
+        With `run`, the comment's id is remembered on the run (`data["comments"]`), and the next post edits it
+        directly: no paging through every comment of the issue, which spam could make long.
+        """
+        key = f"{number} {marker}"
+        known = run.data.get("comments", {}).get(key) if run is not None else None
+        text = self.redact(f"{body.rstrip()}\n\n{marker}\n")
+        comment_id = self.gateway.upsert_comment(repo, number, marker, text, comment_id=known)
+        if run is not None and comment_id != known:
+            self.store.update_run(run.id, merge={"comments": {key: comment_id}})
+        return comment_id
 
     def backend(self, name: str) -> ComputeBackend:
         return self.services.backends[name]

@@ -75,6 +75,7 @@ class PullRequest(_Payload):
     base: GitRef
     user: Actor
     html_url: str = ""
+    updated_at: str | None = None
 
 
 class Review(_Payload):
@@ -100,6 +101,7 @@ class WorkflowRun(_Payload):
     head_branch: str | None = None
     html_url: str = ""
     event: str = ""
+    run_attempt: int | None = None
     pull_requests: list[WorkflowRunPull] = []
     actor: Actor | None = None
     triggering_actor: Actor | None = None
@@ -178,6 +180,28 @@ def parse_event(event: str, payload: dict[str, Any]) -> Event | None:
         IssueCommentEvent | PullRequestEvent | PullRequestReviewEvent | WorkflowRunEvent | InstallationEvent,
     )
     return parsed
+
+
+def identity(event: Event) -> str | None:
+    """What the event is about, whatever delivery carried it (pure).
+
+    A signed body replayed under a new `X-GitHub-Delivery` id has the same identity, so the edge drops it too:
+    one comment id and action, one review id, one workflow run attempt, one pull request change (`updated_at`
+    moves on every change, and the head SHA is part of a push). None where no identity is safe to dedupe on
+    (installation events repeat legitimately with the same fields, and a pull request without `updated_at`).
+    """
+    repo = event.repository.full_name if not isinstance(event, InstallationEvent) else ""
+    if isinstance(event, IssueCommentEvent):
+        return f"issue_comment:{event.action}:{repo}:{event.comment.id}"
+    if isinstance(event, PullRequestReviewEvent):
+        return f"pull_request_review:{event.action}:{repo}:{event.review.id}"
+    if isinstance(event, WorkflowRunEvent):
+        run = event.workflow_run
+        return f"workflow_run:{event.action}:{repo}:{run.id}:{run.run_attempt or 1}"
+    if isinstance(event, PullRequestEvent) and event.pull_request.updated_at:
+        pull = event.pull_request
+        return f"pull_request:{event.action}:{repo}:{pull.number}:{pull.head.sha}:{pull.updated_at}"
+    return None
 
 
 def load_event(event: str, stored_json: str) -> Event:

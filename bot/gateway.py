@@ -85,8 +85,12 @@ class GitHubGateway(Protocol):
         """The pull request's commits (those on its head and not on its base), oldest first."""
         ...
 
-    def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
-        """Edit the comment whose body contains `marker` (posted by this app), or create it. Returns its id."""
+    def upsert_comment(
+        self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
+    ) -> int:
+        """Edit comment `comment_id` (remembered from an earlier upsert) when given and still there; otherwise
+        the comment whose body contains `marker` (posted by this app, found by listing the issue's comments),
+        or create it. Returns its id."""
         ...
 
     def create_check_run(

@@ -142,6 +142,9 @@ class ClientOptions(BaseModel):
         )
 
 
+RETRIED_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+
+
 def build_retry(options: ClientOptions) -> GithubRetry | None:
     """A urllib3 retry that backs off on rate-limit 403/429 responses and 5xx, or None when disabled."""
     if options.retries == 0:
@@ -152,6 +155,9 @@ def build_retry(options: ClientOptions) -> GithubRetry | None:
         total=options.retries,
         backoff_factor=options.backoff_factor,
         status_forcelist=[429, *range(500, 600)],
+        # urllib3 leaves PATCH out: our edits (comment body, check run, fast-forward with force=false) are
+        # idempotent, so a 502/429 on them is retried like one on a read
+        allowed_methods=RETRIED_METHODS,
         raise_on_status=False,
     )
 
@@ -308,9 +314,19 @@ class PyGithubGateway:
                 for commit in self._repo(repo).get_pull(number).get_commits()
             ]
 
-    def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
+    def upsert_comment(
+        self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
+    ) -> int:
         if marker not in body:
             raise ValueError("the comment body must contain its marker, or the next upsert cannot find it")
+        if comment_id is not None:  # one PATCH, instead of paging through every comment of the issue
+            try:
+                with self._calling(f"editing comment {comment_id} on #{issue_number} in {repo}"):
+                    url = f"{self._repo(repo).url}/issues/comments/{comment_id}"
+                    self._client.requester.requestJsonAndCheck("PATCH", url, input={"body": body})
+                return comment_id
+            except GitHubNotFound:
+                logger.info("comment %s on #%s in %s is gone; searching for the marker", comment_id, issue_number, repo)
         with self._calling(f"posting the comment on #{issue_number} in {repo}"):
             issue = self._repo(repo).get_issue(issue_number)
             for comment in issue.get_comments():

@@ -21,6 +21,12 @@ PLACEHOLDERS = frozenset(
     {"changeme", "changethis", "change-me", "secret", "password", "xxx", "todo", "placeholder", "your-secret"}
 )
 
+# GitHub caps webhook payloads at 25 MB and drops bigger ones, so nothing larger ever comes from GitHub. The events
+# the bot handles are far smaller: their biggest fields are a comment, issue, review or PR body (65,536 characters
+# each; two per event, under 800 kB even JSON-escaped). Everything up to the limit is buffered before the
+# signature can be checked, so an unsigned sender may make us buffer this much per request: keep it low.
+GITHUB_MAX_PAYLOAD_BYTES = 25 * 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 ComputeName = Literal["actions", "hf-jobs", "local"]
 COMPUTE_NAMES: tuple[ComputeName, ...] = ("actions", "hf-jobs", "local")
 
@@ -72,7 +78,12 @@ class Settings(BaseSettings):
     )
     max_run_cost_usd: float = Field(default=20.0, ge=0, description="budget cap per training run, dollars")
     max_run_hours: float = Field(default=6.0, gt=0, description="budget cap per training run, hours")
-    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest webhook body accepted")
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        le=GITHUB_MAX_PAYLOAD_BYTES,
+        description="largest webhook body accepted; refused by Content-Length before reading, and while reading",
+    )
     actions_repository: str = Field(
         default="ml-intern/ml-intern-bot", description="the repository whose actions/* the generated workflows call"
     )
@@ -87,6 +98,10 @@ class Settings(BaseSettings):
     worker_poll_s: float = Field(default=0.2, gt=0)
     workdir: Path = Field(default=Path("intern-bot-work"), description="checkouts for the local compute backend")
     local_timeout_s: float = Field(default=3600.0, gt=0)
+    retention_days: float = Field(
+        default=14.0, ge=3, description="finished jobs, deliveries and event identities older than this are pruned"
+    )
+    prune_every_s: float = Field(default=3600.0, gt=0, description="how often the first worker prunes")
     hf_job_poll_s: float = Field(default=60.0, gt=0, description="how often a running Hugging Face Job is inspected")
     inspect_max_rows: int = Field(
         default=50_000, ge=100, description="a Hub dataset is inspected from a streamed sample of this many rows"

@@ -47,6 +47,15 @@ class Delivery(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class SeenEvent(Base):
+    """The identity of an event already accepted (`bot.events.identity`): a replay under a new delivery id."""
+
+    __tablename__ = "seen_events"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class Job(Base):
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -170,14 +179,24 @@ class Store:
 
     # --- deliveries ------------------------------------------------------------------------------------
 
-    def accept_delivery(self, delivery_id: str, event_name: str, action: str, job_payload: str | None) -> bool:
-        """Record the delivery and, when `job_payload` is given, its job, in one transaction.
+    def accept_delivery(
+        self,
+        delivery_id: str,
+        event_name: str,
+        action: str,
+        job_payload: str | None,
+        event_key: str | None = None,
+    ) -> bool:
+        """Record the delivery, the event's identity and, when `job_payload` is given, its job, in one transaction.
 
-        Returns False (and changes nothing) when the delivery id was seen before: a redelivery is a no-op.
+        Returns False (and changes nothing) when the delivery id was seen before (a redelivery), or the event
+        identity `event_key` was (the same body replayed under a new delivery id).
         """
         try:
             with self.session() as session:
                 session.add(Delivery(id=delivery_id, event=event_name, action=action))
+                if event_key is not None:
+                    session.add(SeenEvent(key=event_key[:300], delivery_id=delivery_id))
                 session.flush()
                 if job_payload is not None:
                     session.add(Job(kind=event_name, delivery_id=delivery_id, payload=job_payload))

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 JobRunner = Callable[[queue.ClaimedJob], None]
+Maintenance = Callable[[], object]
 SWEEP_EVERY_S = 30.0
 # Jobs that can run for an hour: they get their own worker(s), so `/intern cancel` and every other webhook is
 # still handled while a local training runs.
@@ -43,6 +45,8 @@ class Worker:
         poll_s: float,
         max_attempts: int,
         lane: queue.Lane | None = None,
+        maintenance: Maintenance | None = None,
+        maintenance_every_s: float = 3600.0,
     ) -> None:
         self.lane = lane
         self.store = store
@@ -51,6 +55,9 @@ class Worker:
         self.lease_s = lease_s
         self.poll_s = poll_s
         self.max_attempts = max_attempts
+        self.maintenance = maintenance
+        self.maintenance_every_s = maintenance_every_s
+        self._maintained_at: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
@@ -85,10 +92,22 @@ class Worker:
         while not stop.wait(self.lease_s / 3):
             queue.extend_lease(self.store, job_id, self.worker_id, self.lease_s)
 
+    def maintain_if_due(self) -> bool:
+        """Run the periodic maintenance (retention) at start and every `maintenance_every_s`; True when it ran."""
+        now = time.monotonic()
+        if self.maintenance is None or (
+            self._maintained_at is not None and now - self._maintained_at < self.maintenance_every_s
+        ):
+            return False
+        self._maintained_at = now
+        self.maintenance()
+        return True
+
     def run_forever(self) -> None:
         last_sweep = 0.0
         while not self._stop.is_set():
             try:
+                self.maintain_if_due()
                 if self.run_once():
                     self._idle.clear()
                     continue

@@ -1,4 +1,7 @@
-"""The `actions` backend: workflow_dispatch of the PR's `.github/workflows/intern.yml`."""
+"""The `actions` backend: workflow_dispatch of the PR's `.github/workflows/intern.yml`.
+
+GitHub names the workflow by its file name or numeric id (`workflow_id`); a path answers 404.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ if TYPE_CHECKING:
     from bot.context import Ctx
     from bot.store import Run
 
-WORKFLOW_PATH = ".github/workflows/intern.yml"
+WORKFLOW_FILE = "intern.yml"  # the file name GitHub takes as `workflow_id`, not the path
 
 
 def dispatch_inputs(run: Run, mode: str, flavour: str, source_run: str | None = None) -> dict[str, str]:
@@ -31,7 +34,7 @@ class ActionsBackend:
     def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
         assert run.branch is not None
         ctx.store.update_run(run.id, data={"train_dispatched_at": time.time()})  # binds the results (workflow_run)
-        ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, run.branch, dispatch_inputs(run, "train", flavour))
+        ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_FILE, run.branch, dispatch_inputs(run, "train", flavour))
         return Dispatched(backend=self.name, flavour=flavour)
 
     def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:
@@ -39,5 +42,5 @@ class ActionsBackend:
         ref = ctx.gateway.default_branch(run.repo)
         ctx.store.update_run(run.id, data={"publish_dispatched_at": time.time()})
         inputs = dispatch_inputs(run, "publish", run.flavour or "cpu-basic", str(source) if source else None)
-        ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_PATH, ref, inputs)
+        ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_FILE, ref, inputs)
         return Dispatched(backend=self.name, flavour=run.flavour or "cpu-basic")

@@ -85,6 +85,7 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
             f"<!-- intern-bot:stale-approval:{review.id} -->",
             f"@{who}, this approval was given on `{str(review.commit_id)[:12]}` but the PR head is now "
             f"`{current[:12]}`. Approve again on the current head to start training.",
+            run=run,
         )
         return
     own = commits_by(ctx.gateway.pull_commits(repo, number), who, run.data.get("bot_shas", []))

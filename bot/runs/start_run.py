@@ -153,4 +153,5 @@ def start_run(
         number,
         f"<!-- intern-bot:issue-link:{run.id} -->",
         f"Opened {pull.url} (run #{run.id}): the smoke test runs there next.",
+        run=run,
     )

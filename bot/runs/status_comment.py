@@ -44,7 +44,7 @@ def refresh(ctx: Ctx, run_id: int) -> Run:
     """Post or edit the run's sticky comment on its PR (or on the issue before the PR exists)."""
     run = ctx.store.get_run(run_id)
     assert run is not None
-    ctx.post(run.repo, run.pr_number or run.issue_number, run_marker(run.id), render_run_comment(run))
+    ctx.post(run.repo, run.pr_number or run.issue_number, run_marker(run.id), render_run_comment(run), run=run)
     return run
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import jwt
 
 from tests.fakes import github_payloads as P
+from tests.fakes.github_app_manifests import NEW_APP_PAGE, new_app_page
 from tests.fakes.github_router import ROUTES, Reply
 from tests.fakes.github_state import FakeGitHubError
 
@@ -52,6 +53,8 @@ class RateLimit:
 def login_for(fake: FakeGitHub, path: str, authorization: str) -> str:
     """Who is calling: the App (JWT, for `/app/...`) or the owner of an installation or static token."""
     scheme, _, credential = authorization.partition(" ")
+    if path.startswith("/app-manifests/"):  # the manifest code is the credential
+        return ""
     if path.startswith("/app/"):
         if scheme.lower() != "bearer" or fake.app_key is None:
             raise FakeGitHubError(401, "A JSON web token could not be decoded")
@@ -89,6 +92,21 @@ def rate_limit_reply(limit: RateLimit | None) -> Reply | None:
     return Reply(429 if limit.kind == "429" else 403, body, headers)
 
 
+def injected_fault(fake: FakeGitHub, method: str, path: str) -> Reply | None:
+    """The fault `inject_faults()` asked for on this request, if it is one of the failing ones."""
+    with fake.lock:
+        if not fake.fault_every:
+            return None
+        fake.api_requests += 1
+        if fake.api_requests % fake.fault_every:
+            return None
+        status = fake.fault_statuses[(fake.api_requests // fake.fault_every - 1) % len(fake.fault_statuses)]
+        fake.injected_faults.append((method, path, status))
+    if status == 429:
+        return rate_limit_reply(RateLimit("429", 1, 1, 1))
+    return Reply(status, P.error("Server Error", status))
+
+
 def handle(
     fake: FakeGitHub, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes
 ) -> tuple[Reply, str | None]:
@@ -102,6 +120,11 @@ def handle(
         if verb == method and match:
             template, handler = candidate, function
             break
+    if fake.latency_s:
+        time.sleep(fake.latency_s)
+    injected = injected_fault(fake, method, path)
+    if injected is not None:
+        return injected, template
     try:
         limited = rate_limit_reply(fake.pending_rate_limit)
         if limited is not None:
@@ -154,6 +177,12 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
+        web_path = urllib.parse.urlsplit(self.path)
+        if NEW_APP_PAGE.match(web_path.path):
+            query = {k: v[0] for k, v in urllib.parse.parse_qs(web_path.query).items()}
+            status, page_headers, page = new_app_page(self.fake, web_path.path, query, raw_body)
+            self._send(status, page, page_headers)
+            return
         if self.path.startswith("/_storage/"):
             data = self.fake.serve_storage(urllib.parse.urlsplit(self.path).path, "authorization" in headers)
             self._send(200 if data is not None else 404, data or b"", {"Content-Type": "application/zip"})

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator  # type: ignore[import-untyped,unused-ignore]
+from jsonschema import Draft4Validator, FormatChecker  # type: ignore[import-untyped,unused-ignore]
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -29,6 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 RELATIVE = Path("node_modules/@octokit/openapi/generated/api.github.com.json")
 BASE = "urn:github-rest-api"
 _GLOBAL_STATUSES = {401, 429}  # documented once for the whole API, not per operation
+# Formats are checked too (uri, uri-template, date-time, email, ...): `jsonschema[format-nongpl]` brings the
+# checkers; `missing_format_checkers()` names any the installed jsonschema lacks, and the test fails on them.
+FORMATS = ("uri", "uri-template", "date-time", "date", "email")
+_FORMAT_CHECKER = FormatChecker()
+
+
+def missing_format_checkers() -> list[str]:
+    return [name for name in FORMATS if name not in _FORMAT_CHECKER.checkers]
 
 
 def find_description() -> Path | None:
@@ -67,6 +75,12 @@ def _description() -> dict[str, Any]:
     return converted
 
 
+def operation(method: str, template: str) -> dict[str, Any] | None:
+    """The description's operation object (with `x-github` metadata), None when there is no such operation."""
+    found: dict[str, Any] | None = _description()["paths"].get(template, {}).get(method.lower())
+    return found
+
+
 @functools.cache
 def _registry() -> Registry[Any]:
     resource: Resource[Any] = Resource.from_contents(_description(), default_specification=DRAFT4)
@@ -89,7 +103,7 @@ def _validator(template: str, method: str, status: str) -> Draft4Validator | str
     if key is None:
         if int(status) < 400:
             return f"{method.upper()} {template} does not document status {status}"
-        return Draft4Validator({"$ref": f"{BASE}#/components/schemas/basic-error"}, registry=_registry())
+        return _make_validator("#/components/schemas/basic-error")
     pointer = ["paths", template, method, "responses", key]
     response = responses[key]
     if "$ref" in response:
@@ -98,7 +112,11 @@ def _validator(template: str, method: str, status: str) -> Draft4Validator | str
     if "application/json" not in response.get("content", {}):
         return None
     schema_pointer = _pointer(*pointer, "content", "application/json", "schema")
-    return Draft4Validator({"$ref": f"{BASE}#{schema_pointer}"}, registry=_registry())
+    return _make_validator(f"#{schema_pointer}")
+
+
+def _make_validator(pointer: str) -> Draft4Validator:
+    return Draft4Validator({"$ref": f"{BASE}{pointer}"}, registry=_registry(), format_checker=_FORMAT_CHECKER)
 
 
 def _is_rate_limit(exchange: Exchange) -> bool:

@@ -6,6 +6,7 @@ validates what the server sends against the operation's response schema.
 
 from __future__ import annotations
 
+import urllib.parse
 import zlib
 from typing import Any
 
@@ -34,18 +35,22 @@ def stable_id(text: str) -> int:
 
 
 def user(api: str, login: str) -> dict[str, Any]:
+    """A simple user; URLs escape the login as GitHub does (`ml-intern%5Bbot%5D`), and an App's bot user
+    links to the App's page."""
+    escaped = urllib.parse.quote(login, safe="")
+    is_bot = login.endswith("[bot]")
     body: dict[str, Any] = {
         "login": login,
         "id": stable_id(login),
         "node_id": f"U_{stable_id(login)}",
-        "avatar_url": f"{HTML}/avatars/{login}",
+        "avatar_url": f"{HTML}/avatars/{escaped}",
         "gravatar_id": "",
-        "url": f"{api}/users/{login}",
-        "html_url": f"{HTML}/{login}",
-        "type": "Bot" if login.endswith("[bot]") else "User",
+        "url": f"{api}/users/{escaped}",
+        "html_url": f"{HTML}/apps/{login.removesuffix('[bot]')}" if is_bot else f"{HTML}/{escaped}",
+        "type": "Bot" if is_bot else "User",
         "site_admin": False,
     }
-    body.update({f"{name}_url": f"{api}/users/{login}/{name}" for name in _USER_URLS.split()})
+    body.update({f"{name}_url": f"{api}/users/{escaped}/{name}" for name in _USER_URLS.split()})
     return body
 
 

@@ -32,7 +32,7 @@ class Reply:
 
 Handler = Callable[["FakeGitHub", dict[str, str], dict[str, str], Any, str], Reply]
 ROUTES: list[tuple[str, str, re.Pattern[str], Handler]] = []
-_GREEDY = {"ref", "path"}
+_GREEDY = {"ref", "path", "workflow_id"}  # workflow_id: so a path-shaped one reaches the 404 GitHub gives
 
 
 def route(method: str, template: str) -> Callable[[Handler], Handler]:

@@ -71,6 +71,9 @@ def update_check_run(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: 
 
 
 def _workflow_path(repo: Repo, workflow_id: str) -> str:
+    """The workflow named by its numeric id or file name, as GitHub takes it; a path (with `/`) is a 404."""
+    if "/" in workflow_id:
+        raise FakeGitHubError(404, "Not Found")
     for path in repo.workflow_paths():
         if workflow_id in (path.rsplit("/", 1)[-1], str(stable_id(repo.full_name + path))):
             return path

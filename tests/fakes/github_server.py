@@ -18,6 +18,7 @@ routes in `github_routes*.py`, bodies in `github_payloads*.py`, state in `github
 
 from __future__ import annotations
 
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -28,8 +29,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes import github_app_manifests, github_routes, github_routes_actions, github_routes_git
 from tests.fakes import github_payloads as P
-from tests.fakes import github_routes, github_routes_actions, github_routes_git
 from tests.fakes.github_http import Exchange, Handler, RateLimit, RateLimitKind
 from tests.fakes.github_state import (
     Artifact,
@@ -47,7 +48,19 @@ from tests.fakes.github_state import (
     now_iso,
 )
 
-_REGISTERED = (github_routes, github_routes_git, github_routes_actions)  # importing them registers the routes
+_REGISTERED = (
+    github_routes,
+    github_routes_git,
+    github_routes_actions,
+    github_app_manifests,
+)  # importing them registers the routes
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a killed bot, in the durability bench) is not a fake bug."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @dataclass
@@ -72,11 +85,18 @@ class FakeGitHub:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.issued_tokens: list[str] = []
+        self.manifest_codes: dict[str, tuple[dict[str, Any], str | None, float]] = {}
+        self.latency_s = 0.0  # added to every API request (a slower GitHub, for durability benchmarks)
+        self.fault_every = 0  # with inject_faults(): every n-th API request fails
+        self.fault_statuses: tuple[int, ...] = ()
+        self.api_requests = 0
+        self.injected_faults: list[tuple[str, str, int]] = []
+        self.apps_created: list[dict[str, Any]] = []
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> FakeGitHub:
         handler = type("BoundHandler", (Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-github", daemon=True
@@ -202,6 +222,14 @@ class FakeGitHub:
     ) -> None:
         """Answer the next `times` API requests with a rate-limit refusal (403 or 429, as GitHub does)."""
         self.pending_rate_limit = RateLimit(kind, times, retry_after, reset_in)
+
+    def inject_faults(self, every: int, statuses: tuple[int, ...] = (502, 429), latency_s: float = 0.0) -> None:
+        """Until called with `every=0`: every `every`-th API request fails, cycling through `statuses` (a 502
+        "Server Error", or a 429 with `Retry-After: 1`, as GitHub's front end answers), and each request takes
+        `latency_s` longer. What failed is listed in `injected_faults`."""
+        with self.lock:
+            self.fault_every, self.fault_statuses, self.latency_s = every, statuses, latency_s
+            self.api_requests = 0
 
     def fail_next(self, status: int, message: str, times: int = 1) -> None:
         """Answer the next `times` API requests with `status` and GitHub's error body carrying `message`."""

@@ -13,12 +13,15 @@ import urllib.error
 import urllib.request
 import zipfile
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
 from bot.github import ClientOptions, GitHubConflict, GitHubNotFound, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
-from tests.fakes.github_openapi import conformance_errors, find_description, to_json_schema
+from bot.manifest import build_manifest
+from tests.fakes.github_app_manifests import new_app_page
+from tests.fakes.github_openapi import conformance_errors, find_description, missing_format_checkers, to_json_schema
 from tests.fakes.github_router import ROUTES
 from tests.fakes.github_server import FakeGitHub
 
@@ -108,6 +111,11 @@ def _drive_every_route(fake: FakeGitHub) -> None:
         ("POST", f"/repos/{REPO}/git/refs", {"ref": "refs/heads/main", "sha": head}, 422),
         ("POST", "/app/installations/1/access_tokens", {}, 401),
     ]
+    manifest = json.dumps(build_manifest("https://bot.example.org") | {"redirect_url": "http://127.0.0.1:9/cb"})
+    _, headers, _ = new_app_page(fake, "/settings/apps/new", {"state": "s"}, urlencode({"manifest": manifest}).encode())
+    code = parse_qs(urlsplit(headers["Location"]).query)["code"][0]
+    raw_calls += [("POST", f"/app-manifests/{code}/conversions", None, 201)]
+    raw_calls += [("POST", f"/app-manifests/{code}/conversions", None, 404)]  # one use per code
     for method, path, body, status in raw_calls:
         got, _ = _call(fake, method, path, body)
         assert got == status, f"{method} {path}"
@@ -139,6 +147,38 @@ def test_the_check_catches_a_body_that_breaks_the_schema() -> None:
     del broken[0].body["user"]["login"]
     errors = conformance_errors(broken)
     assert len(errors) == 1 and "GET /repos/octo/demo/issues/1 -> 200" in errors[0]
+
+
+def test_the_format_checkers_are_installed() -> None:
+    assert missing_format_checkers() == [], "install jsonschema[format-nongpl] (the dev extra)"
+
+
+@needs_description
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (("user", "url"), "http://127.0.0.1:1/users/ml-intern[bot]"),  # GitHub escapes it: ml-intern%5Bbot%5D
+        (("html_url",), "github.com/octo/demo/issues/1"),  # not absolute
+        (("created_at",), "2026-11-27 10:00"),  # not RFC 3339
+    ],
+)
+def test_the_check_catches_a_value_of_the_wrong_format(field: tuple[str, ...], value: str) -> None:
+    fake = FakeGitHub().start()
+    try:
+        fake.add_repo(REPO)
+        number = fake.add_issue(REPO, "t", author="ml-intern[bot]")
+        assert _call(fake, "GET", f"/repos/{REPO}/issues/{number}")[0] == 200
+    finally:
+        fake.stop()
+    assert conformance_errors(fake.exchanges) == []
+    assert "%5Bbot%5D" in fake.exchanges[0].body["user"]["url"]
+    broken = copy.deepcopy(fake.exchanges)
+    node = broken[0].body
+    for key in field[:-1]:
+        node = node[key]
+    node[field[-1]] = value
+    errors = conformance_errors(broken)
+    assert len(errors) == 1 and "is not a" in errors[0], errors
 
 
 def test_nullable_becomes_a_null_type() -> None:

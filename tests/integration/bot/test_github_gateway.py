@@ -328,3 +328,23 @@ def test_app_installation_tokens_from_the_fake_are_cached(make: Make, fake_githu
     wrong = AppTokenProvider(fake_github.app_id + 1, pem, base_url=fake_github.api)
     with pytest.raises(GitHubForbidden):
         wrong.token(1)
+
+
+def test_a_502_on_an_edit_is_retried_like_one_on_a_read(make: Make, fake_github: FakeGitHub) -> None:
+    gateway = make(retries=2)
+    issue = fake_github.add_issue(REPO, "t")
+    comment = gateway.upsert_comment(REPO, issue, "<!-- m -->", "<!-- m --> 1")
+    fake_github.fail_next(502, "Server Error")  # GitHub's front end, mid-journey
+    assert gateway.upsert_comment(REPO, issue, "<!-- m -->", "<!-- m --> 2", comment) == comment
+    edits = fake_github.requests("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}")
+    assert [e.status for e in edits] == [502, 200]
+    assert fake_github.comments(REPO, issue)[-1].body == "<!-- m --> 2"
+
+
+def test_injected_faults_are_retried_with_backoff(make: Make, fake_github: FakeGitHub) -> None:
+    gateway = make(retries=3)
+    fake_github.inject_faults(every=2, statuses=(502, 429))
+    assert [gateway.default_branch(REPO) for _ in range(4)] == ["main"] * 4
+    fake_github.inject_faults(every=0)
+    assert {status for _, _, status in fake_github.injected_faults} == {502, 429}
+    assert [e.status for e in fake_github.requests("GET", "/repos/{owner}/{repo}")][:4] == [200, 502, 200, 429]

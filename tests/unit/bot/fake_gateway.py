@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import BotError
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
+from bot.github import GitHubNotFound
 
 
 @dataclass
@@ -32,6 +33,7 @@ class FakeGateway:
         self.repos: dict[str, FakeRepo] = {}
         self._ids = 100
         self.calls: list[str] = []
+        self.comment_searches = 0  # upserts that had to look for the marker
 
     def _next(self) -> int:
         self._ids += 1
@@ -107,8 +109,14 @@ class FakeGateway:
         logins = {sha: data.commit_authors.get(sha, "ml-intern[bot]") for sha in shas}
         return [CommitInfo(sha=sha, author_login=logins[sha], committer_login=logins[sha]) for sha in shas]
 
-    def upsert_comment(self, repo: str, issue_number: int, marker: str, body: str) -> int:
+    def upsert_comment(
+        self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
+    ) -> int:
         data = self.repos[repo]
+        if comment_id is not None and comment_id in data.comments:
+            data.comments[comment_id] = (data.comments[comment_id][0], body)
+            return comment_id
+        self.comment_searches += 1
         for comment_id, (number, text) in data.comments.items():
             if number == issue_number and marker in text:
                 data.comments[comment_id] = (number, body)
@@ -150,6 +158,8 @@ class FakeGateway:
         self.repos[repo].checks[check_run_id].update(status=status, conclusion=conclusion, title=title, summary=summary)
 
     def dispatch_workflow(self, repo: str, workflow_file: str, ref: str, inputs: dict[str, str]) -> None:
+        if "/" in workflow_file:  # GitHub takes a file name or an id; a path is a 404
+            raise GitHubNotFound(f"dispatching workflow {workflow_file}: Not Found", 404)
         self.repos[repo].dispatches.append((workflow_file, ref, dict(inputs)))
 
     def list_run_artifacts(self, repo: str, run_id: int) -> list[ArtifactInfo]:

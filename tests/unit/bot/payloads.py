@@ -6,12 +6,14 @@ The examples and schemas live in tests/fixtures/github-webhooks (copied from sha
 from __future__ import annotations
 
 import copy
+import itertools
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+_ids = itertools.count(9001)  # each new comment, review or change gets its own id, as on GitHub
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github-webhooks"
 EXAMPLES = FIXTURES / "payload-examples"
 SCHEMAS = FIXTURES / "payload-schemas"
@@ -65,7 +67,7 @@ def issue_comment(
     login: str,
     *,
     kind: str = "User",
-    comment_id: int = 9001,
+    comment_id: int | None = None,
     on_pr: bool = False,
     title: str = "Classify tickets",
 ) -> dict[str, Any]:
@@ -82,7 +84,7 @@ def issue_comment(
         }
     else:
         data["issue"].pop("pull_request", None)
-    set_path(data, "comment.id", comment_id)
+    set_path(data, "comment.id", comment_id if comment_id is not None else next(_ids))
     set_path(data, "comment.body", body)
     set_path(data, "comment.user", user(login, kind))
     set_path(data, "sender", user(login, kind))
@@ -113,11 +115,11 @@ def review(
     kind: str = "User",
     head_repo: str | None = None,
     body: str | None = None,
-    review_id: int = 777,
+    review_id: int | None = None,
 ) -> dict[str, Any]:
     data = with_repo(example("pull_request_review"), repo)
     _pull(data, repo, number, head_ref, head_sha, head_repo)
-    set_path(data, "review.id", review_id)
+    set_path(data, "review.id", review_id if review_id is not None else next(_ids))
     set_path(data, "review.state", state)
     set_path(data, "review.body", body)
     set_path(data, "review.commit_id", commit_id or head_sha)
@@ -142,6 +144,8 @@ def pull_request(
     _pull(data, repo, number, head_ref, head_sha, head_repo)
     data["action"] = action
     data["pull_request"]["merged"] = merged
+    stamp = datetime(2026, 11, 27, tzinfo=UTC) + timedelta(seconds=next(_ids))
+    data["pull_request"]["updated_at"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")  # moves on every change
     if merged:
         data["pull_request"]["merge_commit_sha"] = "f" * 40
         data["pull_request"]["state"] = "closed"
@@ -161,6 +165,7 @@ def workflow_run(
     actor: str | None = None,
     head_repo: str | None = None,
     created_at: str | None = None,
+    run_attempt: int = 1,
 ) -> dict[str, Any]:
     """A completed run; a dispatch run is started by the App (`ml-intern[bot]`) unless `actor` says otherwise."""
     data = with_repo(example("workflow_run"), repo)
@@ -178,6 +183,7 @@ def workflow_run(
         actor=user(login, kind),
         triggering_actor=user(login, kind),
         created_at=created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        run_attempt=run_attempt,
     )
     wr["head_repository"] = {**wr["head_repository"], "full_name": head_repo or repo}
     wr["pull_requests"] = []
@@ -198,9 +204,9 @@ def _registry() -> Any:
 
 def schema_errors(event: str, payload: dict[str, Any]) -> list[str]:
     """Where `payload` breaks GitHub's published schema for `event.action` (empty when it conforms)."""
-    from jsonschema import Draft7Validator  # type: ignore[import-untyped,unused-ignore]
+    from jsonschema import Draft7Validator, FormatChecker  # type: ignore[import-untyped,unused-ignore]
 
     registry = _registry()
     schema = registry.contents(f"{event}${payload['action']}")
-    validator = Draft7Validator(schema, registry=registry)
+    validator = Draft7Validator(schema, registry=registry, format_checker=FormatChecker())
     return [f"{error.message[:200]} at {list(error.absolute_path)}" for error in validator.iter_errors(payload)]

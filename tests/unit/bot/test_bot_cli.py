@@ -22,6 +22,7 @@ def test_manifest_lists_permissions_and_events() -> None:
         "checks": "write",
         "actions": "write",
         "metadata": "read",
+        "workflows": "write",  # the first commit carries .github/workflows/intern.yml
     }
     assert set(manifest["default_events"]) == {"issue_comment", "pull_request", "pull_request_review", "workflow_run"}
 

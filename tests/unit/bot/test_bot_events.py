@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import copy
 import json
+from typing import Any
 
 import pytest
 
 from bot.errors import MalformedPayloadError
-from bot.events import HANDLED, IssueCommentEvent, PullRequestEvent, load_event, parse_event
+from bot.events import HANDLED, IssueCommentEvent, PullRequestEvent, identity, load_event, parse_event
 from bot.router import _routes
 from tests.unit.bot import payloads
 
@@ -48,3 +50,27 @@ def test_fields_we_read() -> None:
 def test_wrong_shape_is_malformed() -> None:
     with pytest.raises(MalformedPayloadError, match="issue_comment payload"):
         parse_event("issue_comment", {"action": "created", "comment": {"id": "x"}})
+
+
+def _identity(event: str, payload: dict[str, Any]) -> str | None:
+    parsed = parse_event(event, payload)
+    assert parsed is not None
+    return identity(parsed)
+
+
+def test_identity_is_the_same_for_a_replay_and_differs_for_another_event() -> None:
+    comment = payloads.issue_comment("o/r", 1, "/intern help", "alice", comment_id=5)
+    assert _identity("issue_comment", comment) == _identity("issue_comment", copy.deepcopy(comment))
+    assert _identity("issue_comment", comment) != _identity(
+        "issue_comment", payloads.issue_comment("o/r", 1, "/intern help", "alice", comment_id=6)
+    )
+    review = payloads.review("o/r", 2, "b", "a" * 40, "alice", review_id=9)
+    assert _identity("pull_request_review", review) == "pull_request_review:submitted:o/r:9"
+    run = payloads.workflow_run("o/r", 77, "b", "a" * 40)
+    rerun = payloads.workflow_run("o/r", 77, "b", "a" * 40, run_attempt=2)  # "Re-run jobs" keeps the run id
+    assert _identity("workflow_run", run) != _identity("workflow_run", rerun)
+    push = payloads.pull_request("o/r", 2, "synchronize", "b", "a" * 40, "alice")
+    push_back = payloads.pull_request("o/r", 2, "synchronize", "b", "a" * 40, "alice")  # A -> B -> A again
+    assert _identity("pull_request", push) != _identity("pull_request", push_back)
+    del push["pull_request"]["updated_at"]
+    assert _identity("pull_request", push) is None

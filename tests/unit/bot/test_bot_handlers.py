@@ -93,7 +93,7 @@ def test_cancel_by_writer(services: Services, gateway: FakeGateway) -> None:
     deliver(
         services,
         "issue_comment",
-        payloads.issue_comment(REPO, run.pr_number or 0, "/intern cancel", "alice", on_pr=True),
+        payloads.issue_comment(REPO, run.pr_number or 0, "/intern cancel", "alice", on_pr=True, comment_id=9001),
     )
     assert services.store.get_run(run.id).state == "cancelled"  # type: ignore[union-attr]
     assert (9001, "eyes") in gateway.repos[REPO].reactions
@@ -119,7 +119,7 @@ def test_approval_by_a_writer_on_the_head_dispatches_training(services: Services
     assert after is not None and after.state == "training" and after.approved_sha == run.head_sha
     assert gateway.repos[REPO].dispatches == [
         (
-            ".github/workflows/intern.yml",
+            "intern.yml",
             BRANCH,
             {"mode": "train", "run_id": str(run.id), "flavour": "t4-small", "compute": "auto", "sha": run.head_sha},
         )
