@@ -51,7 +51,8 @@ def _setup(fake: FakeGitHub, tmp_path: Path) -> tuple[Ctx, PyGithubGateway]:
 
 
 def test_training_and_publish_dispatch_the_workflow_by_file_name(fake_github: FakeGitHub, tmp_path: Path) -> None:
-    ctx, _ = _setup(fake_github, tmp_path)
+    ctx, gateway = _setup(fake_github, tmp_path)
+    head = gateway.branch_sha(REPO, BRANCH)
     run = ctx.store.create_run(
         repo=REPO,
         issue_number=1,
@@ -61,14 +62,20 @@ def test_training_and_publish_dispatch_the_workflow_by_file_name(fake_github: Fa
         delivery_id="d",
         data={"train_workflow_run_id": 991},
     )
-    run = ctx.store.transition(run.id, RunState.PR_OPENED, actor="t", action="t", delivery_id=None, branch=BRANCH)
+    run = ctx.store.transition(
+        run.id, RunState.PR_OPENED, actor="t", action="t", delivery_id=None, branch=BRANCH, head_sha=head
+    )
     backend = ActionsBackend()
     dispatched = backend.start_training(ctx, run, "cpu-basic")
     assert (dispatched.backend, dispatched.flavour) == ("actions", "cpu-basic")
     backend.start_publish(ctx, run)
     got = [(d.workflow, d.ref, d.inputs) for d in fake_github.dispatches(REPO)]
     assert got == [
-        ("intern.yml", BRANCH, {"mode": "train", "run_id": str(run.id), "flavour": "cpu-basic", "compute": "auto"}),
+        (  # training is pinned to the commit that was approved (here: the head, as no approval is recorded)
+            "intern.yml",
+            BRANCH,
+            {"mode": "train", "run_id": str(run.id), "flavour": "cpu-basic", "compute": "auto", "sha": head},
+        ),
         (
             "intern.yml",
             "main",
