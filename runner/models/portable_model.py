@@ -98,7 +98,7 @@ def load_encoder(where: str, device: str = "cpu"):
     return _ENCODERS[key]
 
 
-def embed(encoder, texts: list[str], batch_size: int = 64) -> np.ndarray:
+def embed(encoder, texts: list[str], batch_size: int = 128) -> np.ndarray:
     """Unit-length sentence embeddings, one row per text (the encoder sorts by length, so padding stays small)."""
     if not texts:
         return np.zeros((0, encoder.get_sentence_embedding_dimension()), dtype=np.float32)
