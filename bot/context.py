@@ -17,10 +17,13 @@ from bot.store import Run, Store
 
 if TYPE_CHECKING:
     from bot.compute.base import ComputeBackend
+    from runner.planning.plan import Plan
 
 log = logging.getLogger(__name__)
 
 GatewayFactory = Callable[[int | None], GitHubGateway]
+Planner = Callable[[str, "str | None"], "Plan"]
+"""objective, dataset source (None: search the Hub) -> the runner's plan; built from `Settings` in `bot/wiring.py`."""
 WRITE_PERMISSIONS = frozenset({"admin", "write"})
 
 
@@ -30,6 +33,7 @@ class Services:
     store: Store
     gateway_for: GatewayFactory
     backends: Mapping[str, ComputeBackend]
+    planner: Planner
 
 
 @dataclass(frozen=True)

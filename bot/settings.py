@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigurationError
+from runner.adapters.llm import LLMSettings
 from runner.render.workflow import WorkflowOptions
+from runner.settings import RunnerSettings
 
 ENV_PREFIX = "INTERN_"
 MIN_SECRET_LENGTH = 16
@@ -43,7 +45,12 @@ def _is_placeholder(value: str) -> bool:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
     )
 
     github_app_id: int | None = None
@@ -59,6 +66,11 @@ class Settings(BaseSettings):
         description="token the hf-jobs upload step uses (default HF_TOKEN): a fine-grained one, write on intern-runs",
     )
     hf_endpoint: str = "https://huggingface.co"
+    hf_offline: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("INTERN_HF_OFFLINE", "HF_HUB_OFFLINE"),
+        description="never ask the Hub while planning (HF_HUB_OFFLINE is honoured too)",
+    )
     hf_namespace: str | None = Field(default=None, description="Hub owner for published models (default: repo owner)")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
@@ -234,3 +246,20 @@ def workflow_options(settings: Settings) -> WorkflowOptions:
     if settings.actions_ref is not None:
         values["actions_ref"] = settings.actions_ref
     return WorkflowOptions.model_validate(values)
+
+
+def runner_settings(settings: Settings) -> RunnerSettings:
+    """What the runner gets when the bot calls it: the Hub, the LLM and the workflow options, from these settings."""
+    llm = None
+    if settings.openai_api_key is not None:
+        fields: dict[str, object] = {"api_key": settings.openai_api_key, "model": settings.openai_model}
+        if settings.openai_base_url:
+            fields["base_url"] = settings.openai_base_url
+        llm = LLMSettings.model_validate(fields)
+    return RunnerSettings(
+        hf_token=settings.hf_token,
+        hf_endpoint=settings.hf_endpoint,
+        hf_offline=settings.hf_offline,
+        llm=llm,
+        workflow=workflow_options(settings),
+    )

@@ -9,11 +9,24 @@ from bot.compute.actions import ActionsBackend
 from bot.compute.base import ComputeBackend
 from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
-from bot.context import GatewayFactory, Services
+from bot.context import GatewayFactory, Planner, Services
 from bot.errors import ConfigurationError
 from bot.gateway import GitHubGateway
-from bot.settings import Settings
+from bot.settings import Settings, runner_settings
 from bot.store import Store
+
+
+def make_planner(settings: Settings) -> Planner:
+    """The runner's planner with the Hub and the LLM these settings name (not the process environment)."""
+    from runner.planning import Plan, plan_command
+
+    runner = runner_settings(settings)
+    llm = runner.llm_client()
+
+    def plan(objective: str, data: str | None) -> Plan:
+        return plan_command(objective, data, hub=runner.connected_hub(), llm=llm)
+
+    return plan
 
 
 def make_backends(settings: Settings, hub_client: Callable[[], Any] | None = None) -> dict[str, ComputeBackend]:
@@ -63,4 +76,5 @@ def default_services(settings: Settings, store: Store) -> Services:
         store=store,
         gateway_for=make_gateway_factory(settings),
         backends=make_backends(settings),
+        planner=make_planner(settings),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ import typer
 
 from runner import __version__
 from runner.errors import InternError
-from runner.render.progress_display import ConsoleReporter
+from runner.render.progress_display import ConsoleReporter, plain_mode
+from runner.settings import RunnerSettings
 
 app = typer.Typer(
     name="intern",
@@ -41,6 +43,15 @@ CoverageOpt = Annotated[
 ]
 
 
+def _settings() -> RunnerSettings:
+    """The one place the runner reads the environment: everything below gets it as arguments."""
+    return RunnerSettings.from_mapping(os.environ)
+
+
+def _reporter() -> ConsoleReporter:
+    return ConsoleReporter(plain=plain_mode(ci=bool(os.environ.get("CI"))))
+
+
 def _default_out(data: str) -> Path:
     stem = Path(data).stem if Path(data).suffix else data.replace("/", "__")
     return Path("runs") / stem
@@ -60,7 +71,7 @@ def run(
     """The whole loop: inspect, scaffold, smoke, train, evaluate, stress, card, demo."""
     from runner.pipeline import RunOptions, run_pipeline
 
-    reporter = ConsoleReporter()
+    reporter = _reporter()
     target = out or _default_out(data)
     options = RunOptions(
         data=data,
@@ -72,7 +83,7 @@ def run(
         test=test,
         abstain_coverage=abstain_coverage,
     )
-    run_pipeline(options, reporter)
+    run_pipeline(options, reporter, settings=_settings())
     reporter.line(f"\ndone: {target}/reports/report.md, model in {target}/model, demo: python {target}/app.py")
     reporter.line(f'try it: intern predict {target}/model "your text here"')
 
@@ -89,7 +100,7 @@ def inspect(
     from runner.render.reports import render_inspect_md
     from runner.stages.inspect import inspect_source
 
-    with ConsoleReporter().stage("inspect", data):
+    with _reporter().stage("inspect", data):
         result = inspect_source(data, text=text, label=label, test_source=test)
     typer.echo(result.report.model_dump_json(indent=2) if json_out else render_inspect_md(result.report))
 
@@ -109,11 +120,12 @@ def scaffold(
     from runner.pipeline import RunOptions, choose_model, prepare_out_dir, scaffold_project
     from runner.stages.inspect import inspect_source
 
-    reporter = ConsoleReporter()
+    reporter = _reporter()
     prepare_out_dir(out)
     with reporter.stage("inspect", data):
         inspected = inspect_source(data, text=text, label=label, test_source=test)
-    chosen = choose_model(model)
+    settings = _settings()
+    chosen = choose_model(model, settings)
     reporter.line(f"columns: {inspected.report.column_reason}")
     reporter.line(f"model: {chosen.name} ({chosen.reason})")
     options = RunOptions(
@@ -126,7 +138,7 @@ def scaffold(
         test=test,
         workflow=workflow,
     )
-    scaffold_project(options, inspected, chosen)
+    scaffold_project(options, inspected, chosen, settings.workflow)
     reporter.line(f"wrote {out}: run `intern smoke {out}` next")
 
 
@@ -138,12 +150,11 @@ def smoke(
     """Run train.py on a tiny stratified sample; writes reports/smoke.json. Exit 1 when it fails."""
     from runner.render.reports import render_smoke_md
 
-    reporter = ConsoleReporter()
+    reporter = _reporter()
     if fix:
-        from runner.adapters.llm import make_llm_client
         from runner.selfheal.loop import smoke_with_fixes
 
-        report = smoke_with_fixes(project, llm=make_llm_client())
+        report = smoke_with_fixes(project, llm=_settings().llm_client())
     else:
         from runner.stages.smoke import run_smoke
 
@@ -158,7 +169,7 @@ def train(project: DirArg) -> None:
     """Full training with the project's train.py; writes model/ and reports/train.json(l)."""
     from runner.stages.train import run_training
 
-    summary = run_training(project, reporter=ConsoleReporter())
+    summary = run_training(project, reporter=_reporter())
     typer.echo(f"delivered {summary.winner or summary.model}: validation macro F1 {summary.best_macro_f1:.4f}")
 
 
@@ -168,17 +179,16 @@ def evaluate(project: DirArg, abstain_coverage: CoverageOpt = None) -> None:
     (stored in model/intern.json); writes reports/eval.*, confusion_matrix.png and coverage_curve.png."""
     from runner.stages.evaluate import run_evaluation
 
-    report = run_evaluation(project, reporter=ConsoleReporter(), coverage=abstain_coverage)
+    report = run_evaluation(project, reporter=_reporter(), coverage=abstain_coverage)
     typer.echo(f"test macro F1 {report.macro_f1:.4f}, accuracy {report.accuracy:.4f}. {report.baseline_verdict}")
 
 
 @app.command()
 def stress(project: DirArg) -> None:
     """Negation, ambiguity, unknown and typo stress tests, at the abstain threshold `intern evaluate` chose."""
-    from runner.adapters.llm import make_llm_client
     from runner.stages.stress import run_stress
 
-    report = run_stress(project, reporter=ConsoleReporter(), llm=make_llm_client())
+    report = run_stress(project, reporter=_reporter(), llm=_settings().llm_client())
     for family in report.families:
         typer.echo(f"{family.family}: {family.metric} {family.score:.1%} over {family.n} cases")
 
@@ -245,7 +255,10 @@ def publish(
     """Upload model, card and Space; running it twice changes nothing the second time."""
     from runner.stages.publish import publish_command
 
-    result = publish_command(project, repo_id, space, token, endpoint, private)
+    settings = _settings()
+    result = publish_command(
+        project, repo_id, space, token or settings.token(), endpoint or settings.hf_endpoint, private
+    )
     typer.echo(result.model_dump_json(indent=2))
 
 
@@ -261,7 +274,10 @@ def upload_results(
     """Upload reports/ and model/ (and a job log) to a private Hub dataset repo in one commit."""
     from runner.stages.results_upload import upload_results_command
 
-    result = upload_results_command(project, repo_id, path_prefix, log, token, endpoint)
+    settings = _settings()
+    result = upload_results_command(
+        project, repo_id, path_prefix, log, token or settings.token(), endpoint or settings.hf_endpoint
+    )
     typer.echo(result.model_dump_json(indent=2))
 
 
@@ -274,7 +290,8 @@ def plan(
     """Turn an objective into a typed plan: dataset, columns, model, metrics, hyperparameters, compute."""
     from runner.planning import plan_command, render_plan_md
 
-    result = plan_command(objective, data)
+    settings = _settings()
+    result = plan_command(objective, data, hub=settings.connected_hub(), llm=settings.llm_client())
     typer.echo(result.model_dump_json(indent=2) if json_out else render_plan_md(result))
 
 

@@ -10,17 +10,21 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from runner.config import save_config
 from runner.errors import ProjectError, StageFailedError
-from runner.models.defaults import ModelChoice, default_model, gpu_available, hub_reachable
+from runner.models.defaults import ModelChoice, default_model, gpu_available
 from runner.render.progress_display import Reporter, SilentReporter
+from runner.render.workflow import WorkflowOptions
 from runner.schemas import REPORTS_DIR, RunStatus, StageStatus, write_report, write_text_atomic
 from runner.stages.inspect import InspectResult, inspect_source
 from runner.stages.scaffold import build_config, relative_source, render_project, write_project
+
+if TYPE_CHECKING:
+    from runner.settings import RunnerSettings
 
 STAGES = ("inspect", "scaffold", "smoke", "train", "evaluate", "stress", "card")
 STALE_OUTPUTS = (
@@ -99,13 +103,19 @@ def prepare_out_dir(out: Path) -> None:
         (out / REPORTS_DIR / name).unlink(missing_ok=True)
 
 
-def choose_model(given: str | None) -> ModelChoice:
+def choose_model(given: str | None, settings: RunnerSettings) -> ModelChoice:
+    """The given model, else the default for this machine (the Hub is asked only then)."""
     if given:
         return ModelChoice(name=given, reason="given with --model")
-    return default_model(hub_reachable(), gpu_available())
+    return default_model(settings.hub_ok(), gpu_available())
 
 
-def scaffold_project(options: RunOptions, inspected: InspectResult, model: ModelChoice) -> Path:
+def scaffold_project(
+    options: RunOptions,
+    inspected: InspectResult,
+    model: ModelChoice,
+    workflow_options: WorkflowOptions | None = None,
+) -> Path:
     out = options.out
     config = build_config(
         source=relative_source(options.data, inspected.fmt, out),
@@ -123,7 +133,14 @@ def scaffold_project(options: RunOptions, inspected: InspectResult, model: Model
         abstain_coverage=options.abstain_coverage,
         **_licence_of(options.data),
     )
-    write_project(render_project(config, inspected.report, workflow=options.workflow, examples=inspected.examples), out)
+    files = render_project(
+        config,
+        inspected.report,
+        workflow=options.workflow,
+        examples=inspected.examples,
+        workflow_options=workflow_options,
+    )
+    write_project(files, out)
     save_config(config, out)
     return out
 
@@ -145,9 +162,8 @@ def _licence_of(data: str) -> dict[str, str | None]:
     return {"licence": None, "attribution": None}
 
 
-def run_pipeline(options: RunOptions, reporter: Reporter | None = None) -> RunStatus:
+def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, settings: RunnerSettings) -> RunStatus:
     """Inspect, scaffold, smoke, train, evaluate, stress, card; raises on the first failing stage."""
-    from runner.adapters.llm import make_llm_client
     from runner.render.reports import render_run_md
     from runner.stages.card import write_card
     from runner.stages.evaluate import run_evaluation
@@ -170,9 +186,12 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None) -> RunSt
     reporter.line(f"columns: {inspected.report.column_reason}")
     for warning in inspected.report.warnings:
         reporter.line(f"warning: {warning}")
-    model = choose_model(options.model)
+    model = choose_model(options.model, settings)
     reporter.line(f"model: {model.name} ({model.reason})")
-    book.run("scaffold", lambda: scaffold_project(options.model_copy(update={"out": out}), inspected, model))
+    book.run(
+        "scaffold",
+        lambda: scaffold_project(options.model_copy(update={"out": out}), inspected, model, settings.workflow),
+    )
 
     def smoke() -> None:
         report = run_smoke(out, reporter=reporter)
@@ -186,7 +205,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None) -> RunSt
     book.run("smoke", smoke)
     book.run("train", lambda: run_training(out, reporter=reporter))
     book.run("evaluate", lambda: run_evaluation(out, reporter=reporter))
-    book.run("stress", lambda: run_stress(out, reporter=reporter, llm=make_llm_client()))
+    book.run("stress", lambda: run_stress(out, reporter=reporter, llm=settings.llm_client()))
     book.run("card", lambda: write_card(out))
     status = book.save(complete=True)
     write_text_atomic(out / REPORTS_DIR / "report.md", render_run_md(out))

@@ -13,12 +13,14 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import CommandError
 from bot.gateway import GitHubGateway
-from runner.render.markdown import escape_md, inline_code
-from runner.render.workflow import WorkflowOptions
+
+if TYPE_CHECKING:
+    from bot.context import Planner
+    from runner.render.workflow import WorkflowOptions
 
 log = logging.getLogger(__name__)
 LOCAL_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
@@ -91,42 +93,21 @@ def planner_objective(objective: str, args: dict[str, str]) -> str:
     return " ".join([*words[:400], *overrides])
 
 
-def make_plan(objective: str, data: str | None) -> Any:
-    """The runner's planner: deterministic, refined by the LLM when INTERN_OPENAI_* is configured."""
-    from runner.planning import plan_command
-
-    return plan_command(objective, data)
-
-
-def render_plan(plan: Any, objective: str, dataset: str, model: str, report: Any) -> str:
-    if plan is not None:
-        from runner.planning import render_plan_md
-
-        return str(render_plan_md(plan))
-    return "\n".join(
-        [
-            f"- Objective: {escape_md(objective, 300) if objective else 'not given'}",
-            f"- Dataset: {inline_code(dataset)} ({report.rows} rows, {len(report.labels)} labels)",
-            f"- Text column {inline_code(report.text_column)}, label column {inline_code(report.label_column)} "
-            f"({escape_md(report.column_reason)})",
-            f"- Model: {inline_code(model)}",
-            "- Metrics: accuracy, macro F1, per-class precision/recall/F1, confusion matrix",
-        ]
-    )
-
-
 def build_project(
     gateway: GitHubGateway,
     repo: str,
     ref: str,
     objective: str,
     args: dict[str, str],
-    workflow_options: WorkflowOptions | None = None,
+    *,
+    planner: Planner,
+    workflow_options: WorkflowOptions,
     max_rows: int | None = None,
     stream_loader: Any = None,
 ) -> Project:
     """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub: then
     inspected from a streamed sample of `max_rows` rows, never loaded whole on the bot's host)."""
+    from runner.planning import render_plan_md
     from runner.render.reports import render_inspect_md
     from runner.stages.inspect import inspect_source
     from runner.stages.scaffold import build_config, render_project
@@ -135,9 +116,9 @@ def build_project(
     dataset = args.get("dataset")
     with tempfile.TemporaryDirectory() as scratch:
         source = local_source(gateway, repo, ref, dataset, Path(scratch)) if dataset else None
-        plan = make_plan(planner_objective(objective, args), source)
+        plan = planner(planner_objective(objective, args), source)
         if dataset is None:
-            dataset = getattr(plan, "dataset", None)
+            dataset = plan.dataset
             if not dataset:
                 raise CommandError(
                     "I could not find a dataset for this objective: name one with "
@@ -145,11 +126,11 @@ def build_project(
                 )
             source = local_source(gateway, repo, ref, dataset, Path(scratch))
         assert source is not None
-        text = args.get("text") or getattr(plan, "text_column", None)
-        label = args.get("label") or getattr(plan, "label_column", None)
+        text = args.get("text") or plan.text_column
+        label = args.get("label") or plan.label_column
         inspected = inspect_source(source, text=text, label=label, max_rows=max_rows, stream_loader=stream_loader)
     report = inspected.report.model_copy(update={"source": dataset})
-    model = args.get("model") or getattr(plan, "model", None) or DEFAULT_MODEL
+    model = args.get("model") or plan.model or DEFAULT_MODEL
     config = build_config(
         source=dataset,
         fmt=inspected.fmt,
@@ -168,7 +149,7 @@ def build_project(
     )
     return Project(
         files={path: text.encode("utf-8") for path, text in rendered.items()},
-        plan_md=render_plan(plan, objective, dataset, model, report),
+        plan_md=render_plan_md(plan),
         inspect_md=render_inspect_md(report),
         dataset_path=dataset if is_repo_path(dataset) else None,
         model=model,

@@ -80,7 +80,8 @@ def start_run(
             default,
             objective,
             args,
-            workflow_options(ctx.settings),
+            planner=ctx.services.planner,
+            workflow_options=workflow_options(ctx.settings),
             max_rows=ctx.settings.inspect_max_rows,
         )
     except (InternError, CommandError) as exc:

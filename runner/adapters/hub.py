@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -373,9 +372,9 @@ def _job_state(job: Any) -> JobState:
 
 
 def make_hub_client(token: str | None, endpoint: str | None) -> HubClient:
-    """Build the real client lazily; `endpoint` is passed explicitly (HF_ENDPOINT is read only at import)."""
+    """Build the real client lazily; `endpoint` is passed explicitly (the default Hub when None)."""
     from huggingface_hub import HfApi
 
-    endpoint = endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT
+    endpoint = endpoint or DEFAULT_ENDPOINT
     api = HfApi(endpoint=endpoint.rstrip("/"), token=token, library_name="ml-intern")
     return HfApiClient(api)

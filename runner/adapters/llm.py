@@ -15,7 +15,6 @@ Errors::
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -56,9 +55,8 @@ class LLMSettings(BaseModel):
     output_usd_per_mtok: float | None = Field(default=None, ge=0)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> LLMSettings | None:
-        """Settings from `INTERN_OPENAI_*` variables; None when no API key is set (no LLM configured)."""
-        env = os.environ if env is None else env
+    def from_mapping(cls, env: Mapping[str, str]) -> LLMSettings | None:
+        """Settings from `INTERN_OPENAI_*` variables in `env`; None when no API key is set (no LLM configured)."""
         key = env.get(f"{ENV_PREFIX}API_KEY", "").strip()
         if not key:
             return None
@@ -215,7 +213,6 @@ class OpenAIClient:
         return parse_reply(choice.message.content, choice.message.refusal, choice.finish_reason, schema)
 
 
-def make_llm_client(settings: LLMSettings | None = None) -> OpenAIClient | None:
-    """The configured client, or None when no `INTERN_OPENAI_API_KEY` is set. Opens no connection."""
-    settings = settings or LLMSettings.from_env()
+def make_llm_client(settings: LLMSettings | None) -> OpenAIClient | None:
+    """The client for `settings`, or None when no LLM is configured. Opens no connection."""
     return OpenAIClient(settings) if settings is not None else None

@@ -6,7 +6,6 @@ The numbers for `scratch:*` models were tuned on the Bitext customer-support dat
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,11 +23,11 @@ class ModelChoice(BaseModel):
     reason: str
 
 
-def hub_reachable(endpoint: str | None = None, timeout_s: float = 3.0) -> bool:
-    """Whether the Hugging Face Hub answers (False at once when HF_HUB_OFFLINE is set)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+def hub_reachable(endpoint: str, *, offline: bool, timeout_s: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub at `endpoint` answers (False at once when `offline`)."""
+    if offline:
         return False
-    url = (endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/") + "/api/models?limit=1"
+    url = endpoint.rstrip("/") + "/api/models?limit=1"
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:
             return bool(response.status == 200)

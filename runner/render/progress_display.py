@@ -18,9 +18,9 @@ class Reporter(Protocol):
     def line(self, text: str) -> None: ...
 
 
-def plain_mode() -> bool:
-    """Plain lines when stdout is not a terminal or when `CI` is set (GitHub Actions sets it)."""
-    return bool(os.environ.get("CI")) or not sys.stdout.isatty()
+def plain_mode(*, ci: bool = False) -> bool:
+    """Plain lines when stdout is not a terminal or in CI (the CLI passes whether `CI` is set)."""
+    return ci or not sys.stdout.isatty()
 
 
 class StageContext:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -195,9 +194,7 @@ def publish_command(
     endpoint: str | None,
     private: bool,
 ) -> PublishResult:
-    """`intern publish`: token from the argument or HF_TOKEN, endpoint from the argument or HF_ENDPOINT."""
-    token = token or os.environ.get("HF_TOKEN") or None
-    endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None
+    """`intern publish` with the token and endpoint the CLI resolved (the option, else HF_TOKEN / HF_ENDPOINT)."""
     if "/" not in repo_id or (space_id is not None and "/" not in space_id):
         raise ProjectError(f"repo ids must look like OWNER/NAME (got {repo_id!r}, space {space_id!r})")
     client = make_hub_client(token, endpoint)

@@ -8,7 +8,6 @@ Training checkpoints and TensorBoard `runs/` are left out, as `intern publish` l
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
@@ -103,8 +102,8 @@ def upload_results_command(
     token: str | None = None,
     endpoint: str | None = None,
 ) -> UploadResult:
-    """`intern upload-results`: the real Hub client (HF_TOKEN / HF_ENDPOINT unless given)."""
+    """`intern upload-results`: the real Hub client for the token and endpoint the CLI resolved."""
     if repo_id.count("/") != 1:
         raise UserInputError(f"--repo-id must look like OWNER/NAME (got {repo_id!r})")
-    client = make_hub_client(token or os.environ.get("HF_TOKEN") or None, endpoint)
+    client = make_hub_client(token, endpoint)
     return upload_results(client, project, repo_id, path_prefix, log)

@@ -75,16 +75,6 @@ def build_config(
     )
 
 
-def workflow_options_from_env() -> WorkflowOptions:
-    """Where the generated workflow takes the composite actions from: INTERN_ACTIONS_REPOSITORY and
-    INTERN_ACTIONS_REF (a 40-hex commit of this project); unset, the workflow says it needs them."""
-    values = {
-        "actions_repository": os.environ.get("INTERN_ACTIONS_REPOSITORY"),
-        "actions_ref": os.environ.get("INTERN_ACTIONS_REF"),
-    }
-    return WorkflowOptions.model_validate({key: value for key, value in values.items() if value})
-
-
 def render_train_script(config: InternConfig) -> str:
     text = (
         _environment()
@@ -142,7 +132,7 @@ def render_project(
         files["reports/inspect.json"] = inspect.model_dump_json(indent=2) + "\n"
         files["reports/inspect.md"] = render_inspect_md(inspect)
     if workflow:
-        files[".github/workflows/intern.yml"] = render_workflow(workflow_options or workflow_options_from_env())
+        files[".github/workflows/intern.yml"] = render_workflow(workflow_options or WorkflowOptions())
     return files
 
 

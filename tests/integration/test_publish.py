@@ -12,6 +12,7 @@ from runner.adapters.hub import RemoteFile, make_hub_client
 from runner.config import save_config
 from runner.errors import ExternalServiceError, ProjectError
 from runner.schemas import write_report
+from runner.settings import RunnerSettings
 from runner.stages.card import render_space_files, write_card
 from runner.stages.publish import changed_files, git_blob_sha1, publish, publish_command
 from tests.fakes import sample_reports as sample
@@ -144,18 +145,18 @@ def test_publish_refuses_an_incomplete_model_dir(project: Path, fake_hub: FakeHu
     assert fake_hub.state.repos == {}  # nothing was created
 
 
-def test_publish_command_reads_token_and_endpoint_from_env(
+def test_publish_command_with_the_token_and_endpoint_the_cli_resolved(
     project: Path,
     fake_hub: FakeHub,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("HF_TOKEN", fake_hub.token)
-    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
-    result = publish_command(project, REPO, None, token=None, endpoint=None, private=True)
+    settings = RunnerSettings.from_mapping({"HF_TOKEN": fake_hub.token, "HF_ENDPOINT": fake_hub.url})
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    result = publish_command(project, REPO, None, settings.token(), settings.hf_endpoint, private=True)
     assert result.model_commit is not None and result.space_url is None
     assert fake_hub.state.repos[("model", REPO)].private
     with pytest.raises(ExternalServiceError, match="HF_TOKEN"):
-        publish_command(project, REPO, None, token="hf_wrong", endpoint=None, private=False)
+        publish_command(project, REPO, None, token="hf_wrong", endpoint=fake_hub.url, private=False)
 
 
 def test_changed_files_compares_sha256_for_lfs_and_git_sha1_otherwise() -> None:

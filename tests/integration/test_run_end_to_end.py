@@ -31,9 +31,13 @@ from runner.schemas import (
     read_epochs,
     read_report,
 )
+from runner.settings import RunnerSettings
 from tests.fakes.datasets import LABELS, write_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+OFFLINE = RunnerSettings(hf_offline=True)
 
 
 class EditingReporter(SilentReporter):
@@ -80,7 +84,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Run:
     data = write_dataset(root / "data", "csv", per_class=40, problems=True)
     project = root / "project"
     options = RunOptions(data=str(data), out=project, model="scratch:tiny", objective="route tickets", workflow=False)
-    status = run_pipeline(options, EditingReporter(project, shorten))
+    status = run_pipeline(options, EditingReporter(project, shorten), settings=OFFLINE)
     return Run(project, status)
 
 
@@ -154,7 +158,7 @@ def test_broken_train_script_fails_the_smoke_stage(tmp_path: Path) -> None:
     project = tmp_path / "project"
     options = RunOptions(data=str(data), out=project, model="scratch:tiny", workflow=False)
     with pytest.raises(StageFailedError, match="smoke test failed"):
-        run_pipeline(options, EditingReporter(project, break_train_script))
+        run_pipeline(options, EditingReporter(project, break_train_script), settings=OFFLINE)
     status = read_report(project / "reports" / "run.json", RunStatus)
     assert status.complete is False
     assert status.stages["inspect"].state == "ok" and status.stages["scaffold"].state == "ok"

@@ -121,15 +121,15 @@ def test_client_is_built_lazily() -> None:
 
 
 def test_settings_from_env() -> None:
-    assert LLMSettings.from_env({}) is None
-    assert make_llm_client(None) is None or isinstance(make_llm_client(None), OpenAIClient)
-    settings = LLMSettings.from_env(
+    assert LLMSettings.from_mapping({}) is None
+    assert make_llm_client(None) is None
+    settings = LLMSettings.from_mapping(
         {"INTERN_OPENAI_API_KEY": "k", "INTERN_OPENAI_MODEL": "m", "INTERN_OPENAI_TIMEOUT_S": "7.5"}
     )
     assert settings is not None
     assert (settings.model, settings.timeout_s, settings.max_retries) == ("m", 7.5, 2)
     with pytest.raises(LLMError, match="INTERN_OPENAI_TIMEOUT_S"):
-        LLMSettings.from_env({"INTERN_OPENAI_API_KEY": "k", "INTERN_OPENAI_TIMEOUT_S": "soon"})
+        LLMSettings.from_mapping({"INTERN_OPENAI_API_KEY": "k", "INTERN_OPENAI_TIMEOUT_S": "soon"})
 
 
 @pytest.mark.parametrize(

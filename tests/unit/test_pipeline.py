@@ -20,6 +20,7 @@ from runner.pipeline import (
     scaffold_project,
 )
 from runner.schemas import RunStatus, read_report
+from runner.settings import RunnerSettings
 from runner.stages.inspect import inspect_source
 from tests.fakes.datasets import make_rows, write_rows
 
@@ -100,9 +101,10 @@ def test_status_book_message_for_an_empty_exception(tmp_path: Path) -> None:
 
 
 def test_choose_model() -> None:
-    given = choose_model("scratch:tiny")
+    offline_settings = RunnerSettings(hf_offline=True)
+    given = choose_model("scratch:tiny", offline_settings)
     assert given.name == "scratch:tiny" and "given" in given.reason
-    offline = choose_model(None)  # conftest sets HF_HUB_OFFLINE=1: the Hub counts as unreachable
+    offline = choose_model(None, offline_settings)  # offline: the Hub counts as unreachable
     assert offline.name in {SCRATCH_CPU, DEFAULT_ENCODER}
     assert "offline" in offline.reason or "cache" in offline.reason
 
@@ -135,7 +137,7 @@ def test_scaffold_project_reads_licence_and_attribution(tmp_path: Path) -> None:
     out = tmp_path / "project"
     inspected = inspect_source(str(path))
     options = RunOptions(data=str(path), out=out, workflow=False)
-    scaffold_project(options, inspected, choose_model("scratch:tiny"))
+    scaffold_project(options, inspected, choose_model("scratch:tiny", RunnerSettings(hf_offline=True)))
     from runner.config import load_config
 
     config = load_config(out)

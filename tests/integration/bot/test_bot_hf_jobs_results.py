@@ -23,6 +23,7 @@ from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
 from bot.router import Services
 from bot.store import Run, Store
+from bot.wiring import make_planner
 from runner.adapters.hub import make_hub_client
 from runner.schemas import EpochRecord
 from runner.stages.results_upload import upload_results
@@ -63,6 +64,7 @@ def world(
     hub = HfJobsBackend(lambda: make_hub_client(fake_hub.token, fake_hub.url), fallback=actions)
     services = Services(
         settings=settings,
+        planner=make_planner(settings),
         store=store,
         gateway_for=lambda _id: gateway,
         backends={"actions": actions, "local": LocalBackend(), "hf-jobs": hub},

@@ -24,6 +24,7 @@ from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
 from bot.router import Services
 from bot.store import Run, Store
+from bot.wiring import make_planner
 from runner.schemas import Projection, SmokeReport
 from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401 (fixture)
 from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)
@@ -129,6 +130,7 @@ def world(
 
     services = Services(
         settings=settings,
+        planner=make_planner(settings),
         store=store,
         gateway_for=gateway_for,
         backends={

@@ -18,6 +18,7 @@ from bot.router import Services, make_job_runner
 from bot.settings import Settings
 from bot.states import RunState
 from bot.store import Run, Store
+from bot.wiring import make_planner
 from tests.unit.bot.fake_gateway import FakeGateway
 
 REPO = "octo/tickets"
@@ -66,7 +67,13 @@ def make_services(tmp_path: Path, gateway: FakeGateway, hub: Any = None, **overr
         "hf-jobs": HfJobsBackend(lambda: hub or RefusingHub(), fallback=actions),
         "local": LocalBackend(),
     }
-    return Services(settings=settings, store=store, gateway_for=lambda _id: gateway, backends=backends)
+    return Services(
+        settings=settings,
+        store=store,
+        gateway_for=lambda _id: gateway,
+        backends=backends,
+        planner=make_planner(settings),
+    )
 
 
 def deliver(services: Services, event: str, payload: dict[str, Any]) -> str:
