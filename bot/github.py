@@ -4,13 +4,8 @@ This is the only module in the project that imports PyGithub (`github`). One gat
 installation; its PyGithub client asks the `TokenProvider` for a token on every request, so a cached
 installation token is refreshed without rebuilding the client.
 
-Every `GithubException` becomes one of ours, keyed by HTTP status; tokens never appear in messages or logs:
-
-    GitHubError (bot.errors.BotError)   any failed GitHub call; `.status` is the HTTP status if there was one
-    ├── GitHubNotFound                  404/410: no such repo, issue, ref, run or artifact (or it is hidden)
-    ├── GitHubForbidden                 401/403: bad credentials, or the App lacks a permission
-    ├── GitHubRateLimited               403/429 rate limits, after the configured retries
-    └── GitHubConflict                  409/422: not a fast-forward, ref exists, PR exists, validation failed
+Every `GithubException` becomes one of ours, keyed by HTTP status (`bot.errors.error_for_status`, the
+`GitHubError` tree in `bot/errors.py`); tokens never appear in messages or logs.
 """
 
 from __future__ import annotations
@@ -28,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 from github import Auth, Github, GithubException, GithubRetry, InputGitTreeElement
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.errors import BotError
+from bot.errors import GitHubError, GitHubNotFound, error_for_status, response_header
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 if TYPE_CHECKING:
@@ -39,70 +34,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.github.com"
 _ROLES = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read"}
 _PERMISSIONS = cast(Mapping[str, Permission], _ROLES)
-
-
-class GitHubError(BotError):
-    """A GitHub call failed; the message says what was tried and what to check."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class GitHubNotFound(GitHubError):
-    """404/410: the object does not exist, or the App's installation cannot see it."""
-
-
-class GitHubForbidden(GitHubError):
-    """401/403: bad credentials, or the App lacks a permission on the repository."""
-
-
-class GitHubRateLimited(GitHubError):
-    """403/429 rate limit that outlasted the retries; try again after `retry_after_s` when known."""
-
-    def __init__(self, message: str, status: int | None = None, retry_after_s: float | None = None) -> None:
-        super().__init__(message, status)
-        self.retry_after_s = retry_after_s
-
-
-class GitHubConflict(GitHubError):
-    """409/422: the request conflicts with the repository's state or fails GitHub's validation."""
-
-
-def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
-    found = [str(v) for k, v in (headers or {}).items() if k.lower() == name]
-    return found[0] if found else None
-
-
-def is_rate_limit(status: int, headers: Mapping[str, Any] | None, message: str) -> bool:
-    limited = _header(headers, "x-ratelimit-remaining") == "0" or _header(headers, "retry-after") is not None
-    return status == 429 or (status == 403 and (limited or "rate limit" in message.lower()))
-
-
-_BY_STATUS: Mapping[int, tuple[type[GitHubError], str]] = {
-    401: (GitHubForbidden, "bad credentials: check INTERN_GITHUB_APP_ID and the App's private key"),
-    403: (
-        GitHubForbidden,
-        "forbidden: check the App's permissions and that the installation covers the repo",
-    ),
-    404: (GitHubNotFound, "not found: check the name, and that the App is installed on the repository"),
-    409: (GitHubConflict, "conflict with the repository's current state"),
-    410: (GitHubNotFound, "not found: gone or expired"),
-    422: (GitHubConflict, "conflict with the repository's current state, or invalid input"),
-}
-
-
-def error_for_status(status: int, message: str, headers: Mapping[str, Any] | None = None) -> GitHubError:
-    """The typed error for an HTTP failure. Pure: `message` must already be free of secrets."""
-    if is_rate_limit(status, headers, message):
-        retry_after = _header(headers, "retry-after")
-        return GitHubRateLimited(
-            f"{message} (rate limited; the request was retried with backoff and can be retried later)",
-            status,
-            float(retry_after) if retry_after and retry_after.isdigit() else None,
-        )
-    kind, hint = _BY_STATUS.get(status, (GitHubError, f"GitHub answered HTTP {status}"))
-    return kind(f"{message} ({hint})", status)
 
 
 def _github_message(data: Any) -> str:
@@ -384,7 +315,7 @@ class PyGithubGateway:
             status, headers, output = self._client.requester.requestJson("GET", url)
         if status >= 400:
             raise error_for_status(status, f"{what}: {_github_message(_parse_json(output))}", headers)
-        location = _header(headers, "location")
+        location = response_header(headers, "location")
         if status != 302 or not location:
             raise GitHubError(f"{what}: expected a 302 redirect to the archive, got HTTP {status}", status)
         return _download_unauthenticated(location, what, self._timeout_s, max_bytes)

@@ -27,7 +27,7 @@ from typing import Protocol
 import jwt
 from pydantic import BaseModel, ConfigDict
 
-from bot.github import GitHubError, error_for_status
+from bot.errors import GitHubError, error_for_status
 
 logger = logging.getLogger(__name__)
 

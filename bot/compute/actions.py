@@ -8,10 +8,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from bot.compute.base import Dispatched
+from bot.compute.base import ComputeContext, Dispatched
 
 if TYPE_CHECKING:
-    from bot.context import Ctx
     from bot.store import Run
 
 WORKFLOW_FILE = "intern.yml"  # the file name GitHub takes as `workflow_id`, not the path
@@ -31,13 +30,13 @@ def dispatch_inputs(run: Run, mode: str, flavour: str, source_run: str | None = 
 class ActionsBackend:
     name = "actions"
 
-    def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
+    def start_training(self, ctx: ComputeContext, run: Run, flavour: str) -> Dispatched:
         assert run.branch is not None
         ctx.store.update_run(run.id, data={"train_dispatched_at": time.time()})  # binds the results (workflow_run)
         ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_FILE, run.branch, dispatch_inputs(run, "train", flavour))
         return Dispatched(backend=self.name, flavour=flavour)
 
-    def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:
+    def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched:
         source = run.data.get("train_workflow_run_id")
         ref = ctx.gateway.default_branch(run.repo)
         ctx.store.update_run(run.id, data={"publish_dispatched_at": time.time()})

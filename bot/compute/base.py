@@ -7,13 +7,14 @@ CPU when GPU compute is refused.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from bot.context import Ctx
-    from bot.store import Run
+    from bot.gateway import GitHubGateway
+    from bot.settings import Settings
+    from bot.store import Run, Store
 
 
 class Dispatched(BaseModel):
@@ -25,9 +26,24 @@ class Dispatched(BaseModel):
     notice: str | None = None
 
 
+class ComputeContext(Protocol):
+    """What a backend may use of the handler's context (`bot.context.Ctx` is one), and nothing more."""
+
+    @property
+    def gateway(self) -> GitHubGateway: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def store(self) -> Store: ...
+
+    def enqueue_task(self, name: str, run: Run, *, delay_s: float = 0.0, **payload: Any) -> int: ...
+
+
 class ComputeBackend(Protocol):
     name: str
 
-    def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched: ...
+    def start_training(self, ctx: ComputeContext, run: Run, flavour: str) -> Dispatched: ...
 
-    def start_publish(self, ctx: Ctx, run: Run) -> Dispatched: ...
+    def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched: ...

@@ -15,14 +15,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.compute.base import ComputeBackend, Dispatched
+from bot.compute.base import ComputeBackend, ComputeContext, Dispatched
 from bot.errors import ComputeError, ComputeRefusedError
 from bot.repo_settings import caps, load_repo_settings, spend_limit_s
 from bot.settings import workflow_options
 from runner.render.workflow import WorkflowOptions
 
 if TYPE_CHECKING:
-    from bot.context import Ctx
     from bot.store import Run
 
 CPU_FLAVOUR = "cpu-basic"
@@ -128,14 +127,14 @@ class HfJobsBackend:
         """A `runner.adapters.hub.HubClient` (the watcher inspects jobs and reads results with it)."""
         return self._hub_client()
 
-    def _limit_s(self, ctx: Ctx, run: Run, flavour: str) -> int:
+    def _limit_s(self, ctx: ComputeContext, run: Run, flavour: str) -> int:
         """The job's hard timeout: both budget caps at the bot's price for `flavour`, whatever was projected."""
         max_cost, max_hours = caps(
             ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, load_repo_settings(ctx.gateway, run.repo)
         )
         return spend_limit_s(flavour, max_cost, max_hours)
 
-    def _submit(self, ctx: Ctx, run: Run, flavour: str, results_repo: str) -> Any:
+    def _submit(self, ctx: ComputeContext, run: Run, flavour: str, results_repo: str) -> Any:
         client = self.hub_client()
         token = ctx.settings.hf_jobs_token or ctx.settings.hf_token
         package = workflow_options(ctx.settings).intern_package
@@ -155,7 +154,7 @@ class HfJobsBackend:
                 raise ComputeRefusedError(f"Hugging Face refused a {flavour} job: {exc}") from exc
             raise ComputeError(f"could not start a Hugging Face job on {flavour}: {exc}") from exc
 
-    def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
+    def start_training(self, ctx: ComputeContext, run: Run, flavour: str) -> Dispatched:
         results_repo = results_repo_id(ctx.settings.hf_namespace, run.repo)
         try:
             job = self._submit(ctx, run, flavour, results_repo)
@@ -183,5 +182,5 @@ class HfJobsBackend:
         ctx.enqueue_task(POLL_TASK, run, delay_s=ctx.settings.hf_job_poll_s, started=time.time(), **watch)
         return Dispatched(backend=self.name, flavour=flavour, external_id=job_id)
 
-    def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:
+    def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched:
         return self._fallback.start_publish(ctx, run)

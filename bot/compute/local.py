@@ -17,13 +17,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from bot.compute.base import Dispatched
+from bot.compute.base import ComputeContext, Dispatched
 from bot.compute.sandbox import Sandbox, kill_group, popen_kwargs, read_regular_file, sandbox_env
 from bot.errors import ComputeError
 from bot.gateway import GitHubGateway
 
 if TYPE_CHECKING:
-    from bot.context import Ctx
     from bot.store import Run
 
 TRAIN_STAGES = ("train", "evaluate", "stress", "card")
@@ -34,11 +33,11 @@ POLL_S = 1.0
 class LocalBackend:
     name = "local"
 
-    def start_training(self, ctx: Ctx, run: Run, flavour: str) -> Dispatched:
+    def start_training(self, ctx: ComputeContext, run: Run, flavour: str) -> Dispatched:
         ctx.enqueue_task("local_train", run, flavour=flavour)
         return Dispatched(backend=self.name, flavour="local-cpu")
 
-    def start_publish(self, ctx: Ctx, run: Run) -> Dispatched:
+    def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched:
         ctx.enqueue_task("local_publish", run)
         return Dispatched(backend=self.name, flavour="local-cpu")
 

@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from bot.github import ClientOptions, GitHubConflict, GitHubNotFound, PyGithubGateway
+from bot.errors import GitHubConflict, GitHubNotFound
+from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
 from bot.manifest import build_manifest
 from tests.fakes.github_app_manifests import new_app_page

@@ -11,16 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from bot.errors import GitHubConflict, GitHubError, GitHubForbidden, GitHubNotFound, GitHubRateLimited
 from bot.gateway import GitHubGateway
-from bot.github import (
-    ClientOptions,
-    GitHubConflict,
-    GitHubError,
-    GitHubForbidden,
-    GitHubNotFound,
-    GitHubRateLimited,
-    PyGithubGateway,
-)
+from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import AppTokenProvider, StaticTokenProvider
 from tests.fakes.github_server import FakeGitHub, fake_github
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import BotError
-from bot.github import (
-    ClientOptions,
+from bot.errors import (
+    BotError,
     GitHubConflict,
     GitHubError,
     GitHubForbidden,
     GitHubNotFound,
     GitHubRateLimited,
-    build_retry,
     error_for_status,
 )
+from bot.github import ClientOptions, build_retry
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.github import GitHubError
+from bot.errors import GitHubError
 from bot.github_auth import (
     AccessToken,
     AppTokenProvider,
