@@ -12,10 +12,9 @@ from functools import cache
 
 from jinja2 import Environment
 
-from runner.render.markdown import escape_md, fence
+from runner.render.markdown import GITHUB_COMMENT_LIMIT, details, escape_md, fence
 from runner.render.templating import template_environment
 
-GITHUB_COMMENT_LIMIT = 65_536
 SAFETY_MARGIN = 512
 REDACTED = "[redacted]"
 TRUNCATION_NOTE = "\n\n… truncated ({cut} characters cut: the full text is in `reports/` on the PR branch)"
@@ -64,10 +63,6 @@ class Section:
     title: str
     body: str
     folded: bool = False
-
-
-def details(summary: str, body: str) -> str:
-    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
 def _truncate(text: str, keep: int) -> str:

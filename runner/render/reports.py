@@ -12,7 +12,7 @@ from typing import TypeVar
 from jinja2 import Environment
 from pydantic import BaseModel
 
-from runner.render.markdown import escape_md, fence, inline_code
+from runner.render.markdown import cell, duration, escape_md, fence, inline_code, tail
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -32,26 +32,7 @@ from runner.schemas import (
 
 R = TypeVar("R", bound=BaseModel)
 MAX_LABEL_ROWS = 30
-LOG_TAIL_CHARS = 6000
-
-
-def duration(seconds: float) -> str:
-    """12.3 s, 4 min 05 s, 2 h 03 min."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
-    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
-
-
-def cell(text: object) -> str:
-    """Untrusted text safe inside a markdown table cell: one line, escaped (`escape_md`), length capped."""
-    return escape_md(text, limit=120)
-
-
-def truncate_log(text: str) -> str:
-    """The end of a log; put it in a block with the `fenced` filter, whose fence it cannot close."""
-    return text if len(text) <= LOG_TAIL_CHARS else "...\n" + text[-LOG_TAIL_CHARS:]
+truncate_log = tail  # the template filter's name: the end of a log, to be put in a block with `fenced`
 
 
 def _score(value: float | None) -> str:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from bot.runs.results import render_result_sections
-from runner.render.markdown import escape_md, fence, inline_code
+from runner.render.markdown import (
+    LOG_TAIL_CHARS,
+    details,
+    escape_md,
+    fence,
+    inline_code,
+    log_block,
+    read_optional_report,
+    table,
+    tail,
+)
 from runner.render.reports import render_smoke_md
 from runner.schemas import ClassMetrics, ConfusionMatrix, EvalReport, LeakageCheck, SmokeReport
 
@@ -60,3 +71,20 @@ def test_labels_in_the_results_comment_are_escaped() -> None:
     section = render_result_sections({"eval.json": report.model_dump_json().encode()}, None)["evaluation"]
     assert "</details>\n\n##" not in section and "<!-- intern-bot" not in section and "@octo" not in section
     assert section.count("</details>") == 1  # only the template's own
+
+
+def test_log_block_keeps_the_tail_in_a_fence_it_cannot_close() -> None:
+    long = "".join(f"line {i}\n" for i in range(3000))
+    cut = tail(long)
+    assert cut.startswith("...\n") and cut.endswith("line 2999\n") and "line 0\n" not in cut
+    assert len(cut) == LOG_TAIL_CHARS + len("...\n")
+    assert log_block("Traceback\n```\nboom") == "````text\nTraceback\n```\nboom\n````"
+
+
+def test_details_and_table() -> None:
+    assert details("Log", "\nbody\n") == "<details><summary>Log</summary>\n\nbody\n\n</details>"
+    assert table(["a|b", "c"], [["1", "x"]]) == "| a\\|b | c |\n|---|---|\n| 1 | x |"
+
+
+def test_read_optional_report(tmp_path: Path) -> None:
+    assert read_optional_report(tmp_path / "smoke.json", SmokeReport) is None

@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from runner.render.markdown import LOG_TAIL_CHARS, cell, duration
 from runner.render.reports import (
-    LOG_TAIL_CHARS,
     MAX_LABEL_ROWS,
-    cell,
     confusion_table,
-    duration,
     render_eval_md,
     render_inspect_md,
     render_run_md,
