@@ -6,11 +6,11 @@ several replicas. Job claiming lives in `bot/queue.py`; run reads and state chan
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+import enum
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     DateTime,
@@ -28,7 +28,18 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from bot.run_record import RunRecord, checked_keys
 from bot.states import ACTIVE_STATES, RunState, check_transition
+
+BOT_ACTOR = "intern-bot"
+
+
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+UNSET: Final = _Unset.UNSET
+"""A column argument left out (None is a value: `approved_sha=None` clears the approval)."""
 
 
 def utcnow() -> datetime:
@@ -87,21 +98,14 @@ class Run(Base):
     compute: Mapped[str] = mapped_column(String(20), default="actions")
     flavour: Mapped[str | None] = mapped_column(String(60), nullable=True)
     smoke_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    check_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     data_json: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     @property
-    def data(self) -> dict[str, Any]:
-        loaded = json.loads(self.data_json or "{}")
-        assert isinstance(loaded, dict)
-        return loaded
-
-    def set_data(self, **values: Any) -> None:
-        merged = self.data
-        merged.update(values)
-        self.data_json = json.dumps(merged, sort_keys=True)
+    def data(self) -> RunRecord:
+        """The run's record, validated (keys an older version wrote and this one no longer knows are dropped)."""
+        return RunRecord.model_validate_json(self.data_json or "{}")
 
     @property
     def run_state(self) -> RunState:
@@ -219,7 +223,7 @@ class Store:
         compute: str,
         installation_id: int | None,
         delivery_id: str | None,
-        data: dict[str, Any],
+        data: RunRecord,
     ) -> Run:
         with self.session() as session:
             run = Run(
@@ -228,7 +232,7 @@ class Store:
                 created_by=created_by,
                 compute=compute,
                 installation_id=installation_id,
-                data_json=json.dumps(data, sort_keys=True),
+                data_json=data.to_json(),
             )
             session.add(run)
             session.flush()
@@ -278,34 +282,37 @@ class Store:
         self,
         run_id: int,
         *,
-        actor: str = "intern-bot",
+        data: Mapping[str, Any] | None = None,
+        merge: Mapping[str, Mapping[str, Any]] | None = None,
+        append: Mapping[str, list[Any]] | None = None,
+        keep_last: int = 50,
+        head_sha: str | _Unset = UNSET,
+        smoke_attempts: int | _Unset = UNSET,
+        actor: str = BOT_ACTOR,
         action: str = "",
         delivery_id: str | None = None,
-        data: dict[str, Any] | None = None,
-        merge: dict[str, dict[str, Any]] | None = None,
-        append: dict[str, list[Any]] | None = None,
-        keep_last: int = 50,
-        **fields: Any,
     ) -> Run:
-        """Set plain fields (not `state`), then, inside the same locked transaction: replace top-level `data`
-        keys, `merge` into nested mappings, `append` to lists (keeping the last `keep_last`). Concurrent
-        workers updating different sections of one run therefore never lose each other's writes.
-        Audited when `action` is given."""
-        if "state" in fields:
-            raise ValueError("use transition() to change a run's state")
+        """Change the run's record inside one locked transaction: replace the `data` fields, `merge` into its
+        mappings (`sections`, `checks`), `append` to its lists (keeping the last `keep_last`). Concurrent workers
+        updating different sections of one run therefore never lose each other's writes. Every key must be a
+        `RunRecord` field and the result must validate (a typo raises ValueError). The state changes only
+        through `transition`. Audited when `action` is given."""
+        checked_keys(data, merge, append)
         with self.session() as session:
             run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
             if run is None:
                 raise LookupError(f"run {run_id} not found")
-            for name, value in fields.items():
-                setattr(run, name, value)
-            current = run.data
+            if not isinstance(head_sha, _Unset):
+                run.head_sha = head_sha
+            if not isinstance(smoke_attempts, _Unset):
+                run.smoke_attempts = smoke_attempts
+            current = run.data.model_dump(mode="json")
             current.update(data or {})
             for key, values in (merge or {}).items():
                 current[key] = {**current.get(key, {}), **values}
             for key, items in (append or {}).items():
                 current[key] = [*current.get(key, []), *items][-keep_last:]
-            run.data_json = json.dumps(current, sort_keys=True)
+            run.data_json = RunRecord.model_validate(current).to_json()
             run.updated_at = utcnow()
             if action:
                 session.add(
@@ -329,9 +336,15 @@ class Store:
         action: str,
         delivery_id: str | None,
         detail: str = "",
-        **fields: Any,
+        head_sha: str | _Unset | None = UNSET,
+        approved_sha: str | _Unset | None = UNSET,
+        pr_number: int | _Unset = UNSET,
+        branch: str | _Unset = UNSET,
+        flavour: str | _Unset = UNSET,
+        compute: str | _Unset = UNSET,
+        smoke_attempts: int | _Unset = UNSET,
     ) -> Run:
-        """Move the run to `target` if the state machine allows it, and write the audit entry."""
+        """Move the run to `target` if the state machine allows it, set the columns given, write the audit entry."""
         with self.session() as session:
             run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
             if run is None:
@@ -339,8 +352,20 @@ class Store:
             previous = run.state
             check_transition(RunState(previous), target)
             run.state = target.value
-            for name, value in fields.items():
-                setattr(run, name, value)
+            if not isinstance(head_sha, _Unset):
+                run.head_sha = head_sha
+            if not isinstance(approved_sha, _Unset):
+                run.approved_sha = approved_sha
+            if not isinstance(pr_number, _Unset):
+                run.pr_number = pr_number
+            if not isinstance(branch, _Unset):
+                run.branch = branch
+            if not isinstance(flavour, _Unset):
+                run.flavour = flavour
+            if not isinstance(compute, _Unset):
+                run.compute = compute
+            if not isinstance(smoke_attempts, _Unset):
+                run.smoke_attempts = smoke_attempts
             run.updated_at = utcnow()
             session.add(
                 AuditEntry(

@@ -37,7 +37,7 @@ class ActionsBackend:
         return Dispatched(backend=self.name, flavour=flavour)
 
     def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched:
-        source = run.data.get("train_workflow_run_id")
+        source = run.data.train_workflow_run_id
         ref = ctx.gateway.default_branch(run.repo)
         ctx.store.update_run(run.id, data={"publish_dispatched_at": time.time()})
         inputs = dispatch_inputs(run, "publish", run.flavour or "cpu-basic", str(source) if source else None)

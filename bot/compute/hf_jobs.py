@@ -164,7 +164,7 @@ class HfJobsBackend:
                 f"GPU compute was refused ({refused}). Falling back to CPU ({CPU_FLAVOUR}, {fallback.backend}) "
                 "without a retry of the paid request. On CPU, train.py resolves `device: auto` to the CPU, sets "
                 "the threads to the cores, pads each batch dynamically and takes the max length from the measured "
-                f"token lengths. {cpu_projection(run.data.get('projections', []))}"
+                f"token lengths. {cpu_projection([p.model_dump() for p in run.data.projections])}"
             )
             return Dispatched(
                 backend=fallback.backend, flavour=CPU_FLAVOUR, external_id=fallback.external_id, notice=notice

@@ -70,7 +70,7 @@ def do_retry(ctx: Ctx, request: Request, _command: Command) -> None:
     run = _active(ctx, request)
     if run.run_state not in (RunState.SMOKE_FAILED, RunState.FAILED):
         raise CommandError(f"run #{run.id} is `{run.state}`: there is no failed stage to retry")
-    if run.run_state is RunState.FAILED and run.data.get("failed_stage") == "publish":
+    if run.run_state is RunState.FAILED and run.data.failed_stage == "publish":
         lifecycle.publish(ctx, run, request.author)
         reply(ctx, request, f"Retrying the publish of run #{run.id}.")
         return
@@ -82,7 +82,7 @@ def do_publish(ctx: Ctx, request: Request, _command: Command) -> None:
     run = ctx.store.latest_run(request.repo, request.number)
     if run is None or run.run_state not in (RunState.MERGED, RunState.PUBLISHED, RunState.FAILED):
         raise CommandError("publishing happens once the PR is merged: merge it, or train first")
-    if run.run_state is RunState.FAILED and run.data.get("failed_stage") != "publish":
+    if run.run_state is RunState.FAILED and run.data.failed_stage != "publish":
         raise CommandError(f"run #{run.id} failed before it was merged: use `/intern retry`")
     lifecycle.publish(ctx, run, request.author)
     reply(ctx, request, f"Publishing run #{run.id} (idempotent: an unchanged model is not uploaded twice).")

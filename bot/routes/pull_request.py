@@ -6,7 +6,8 @@ import logging
 
 from bot.context import Ctx
 from bot.events import PullRequestEvent
-from bot.runs import lifecycle, status_comment
+from bot.runs import lifecycle
+from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState, can_transition
 from bot.store import Run
 
@@ -36,29 +37,26 @@ def on_synchronize(ctx: Ctx, event: PullRequestEvent) -> None:
     sha = pull.head.sha
     if sha == run.head_sha:
         return
-    if sha in run.data.get("bot_shas", []):
+    if sha in run.data.bot_shas:
         ctx.store.update_run(run.id, head_sha=sha)
         return
     if run.run_state not in INVALIDATED_BY_PUSH:
         return
-    run = ctx.store.transition(
-        run.id,
-        RunState.SMOKE_RUNNING,
-        actor=event.sender.login,
-        action="new push: approval invalidated, smoke test re-runs",
-        delivery_id=ctx.delivery_id,
-        head_sha=sha,
-        approved_sha=None,
-        smoke_attempts=0,
-    )
-    run = status_comment.add_notice(
+    advance(
         ctx,
         run,
-        f"New push `{sha[:12]}` by @{event.sender.login}: any earlier approval "
+        move=Move(
+            RunState.SMOKE_RUNNING,
+            "new push: approval invalidated, smoke test re-runs",
+            actor=event.sender.login,
+            head_sha=sha,
+            approved_sha=None,
+            smoke_attempts=0,
+        ),
+        notice=f"New push `{sha[:12]}` by @{event.sender.login}: any earlier approval "
         "no longer counts; the smoke test runs again.",
+        checks=(CheckOutput("smoke", "in_progress", "Smoke test running", "new push"),),
     )
-    run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test running", "new push")
-    status_comment.refresh(ctx, run.id)
 
 
 def on_closed(ctx: Ctx, event: PullRequestEvent) -> None:
@@ -83,19 +81,17 @@ def on_closed(ctx: Ctx, event: PullRequestEvent) -> None:
         detail=pull.merge_commit_sha or "",
     )
     if not trained:
-        run = status_comment.add_notice(ctx, run, "Merged before training finished: there is no model to publish.")
-        status_comment.refresh(ctx, run.id)
+        advance(ctx, run, notice="Merged before training finished: there is no model to publish.")
         return
     why_not = publish_mismatch(run, pull.head.sha)
     if why_not is not None:
         ctx.store.audit(repo, actor, f"publish refused: {why_not}", ctx.delivery_id, run.id)
-        run = status_comment.add_notice(
+        advance(
             ctx,
             run,
-            f"Not published: {why_not}. The model on the Hub must be the one trained from the approved commit; "
-            "train again from a new `/intern train` if the merged code is what you want.",
+            notice=f"Not published: {why_not}. The model on the Hub must be the one trained from the approved "
+            "commit; train again from a new `/intern train` if the merged code is what you want.",
         )
-        status_comment.refresh(ctx, run.id)
         return
     lifecycle.publish(ctx, run, actor)
 
@@ -108,7 +104,7 @@ def publish_mismatch(run: Run, merged_head: str) -> str | None:
     allowed = {run.approved_sha, run.head_sha}
     if merged_head not in allowed:
         return f"the merged head `{merged_head[:12]}` is not the approved and trained commit `{run.approved_sha[:12]}`"
-    if merged_head != run.approved_sha and merged_head not in run.data.get("bot_shas", []):
+    if merged_head != run.approved_sha and merged_head not in run.data.bot_shas:
         return f"the merged head `{merged_head[:12]}` was not written by the bot after training"
     return None
 

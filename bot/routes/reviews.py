@@ -88,7 +88,7 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
             run=run,
         )
         return
-    own = commits_by(ctx.gateway.pull_commits(repo, number), who, run.data.get("bot_shas", []))
+    own = commits_by(ctx.gateway.pull_commits(repo, number), who, run.data.bot_shas)
     if own:
         shas = ", ".join(f"`{sha[:12]}`" for sha in own[:5])
         ctx.store.audit(repo, who, f"approval ignored: approver pushed {shas}", ctx.delivery_id, run.id)

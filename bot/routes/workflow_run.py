@@ -17,7 +17,8 @@ from bot.errors import BotError
 from bot.events import WorkflowRunEvent
 from bot.gateway import ArtifactInfo
 from bot.repo_settings import priced
-from bot.runs import lifecycle, results, smoke_repair, status_comment
+from bot.runs import lifecycle, results, smoke_repair
+from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run
 from runner.schemas import Projection as SmokeProjection
@@ -56,7 +57,7 @@ def dispatch_mismatch(ctx: Ctx, run: Run, kind: str, event: WorkflowRunEvent) ->
     if not _started_by_app(ctx, event):
         actor = workflow.triggering_actor or workflow.actor
         return f"it was started by {actor.login if actor else 'nobody known'}, not by this App"
-    dispatched_at = run.data.get(f"{kind}_dispatched_at")
+    dispatched_at = run.data.train_dispatched_at if kind == "train" else run.data.publish_dispatched_at
     created = workflow.created_at.timestamp() if workflow.created_at is not None else None
     if dispatched_at is not None and created is not None and created < float(dispatched_at) - CLOCK_SKEW_S:
         return "it was created before the bot dispatched this run"
@@ -124,31 +125,17 @@ def smoke_completed(ctx: Ctx, run: Run, event: WorkflowRunEvent, artifacts: list
         ]
         report = report.model_copy(update={"projections": trusted})
     if report is not None and report.ok and workflow.conclusion == "success":
-        run = status_comment.set_section(
+        smoke_md = results.render_smoke_md(report)
+        advance(
             ctx,
             run,
-            "smoke",
-            results.render_smoke_md(report),
-            projections=[p.model_dump() for p in report.projections],
-        )
-        run = ctx.store.transition(
-            run.id,
-            RunState.AWAITING_APPROVAL,
-            actor="intern-bot",
-            action="smoke passed",
-            delivery_id=ctx.delivery_id,
-            detail=workflow.html_url,
-        )
-        run = status_comment.check(
-            ctx, run, "smoke", "completed", "success", "Smoke test passed", results.render_smoke_md(report)
-        )
-        run = status_comment.set_next_step(
-            ctx,
-            run,
-            "approve this PR (a review with **Approve**) on the current "
+            move=Move(RunState.AWAITING_APPROVAL, "smoke passed", detail=workflow.html_url),
+            sections={"smoke": smoke_md},
+            record={"projections": report.projections},
+            checks=(CheckOutput("smoke", "completed", "Smoke test passed", smoke_md, "success"),),
+            next_step="approve this PR (a review with **Approve**) on the current "
             "head to start training. Nothing that costs money runs before that.",
         )
-        status_comment.refresh(ctx, run.id)
         return
     smoke_repair.handle_smoke_failure(ctx, run, report, workflow.html_url)
 
@@ -191,7 +178,7 @@ def on_workflow_run(ctx: Ctx, event: WorkflowRunEvent) -> None:
             if workflow.conclusion != "success":
                 lifecycle.fail(ctx, run, "publish", f"the publish workflow ended `{workflow.conclusion}`")
                 return
-            lifecycle.published(ctx, run, run.data.get("model_url", ""), run.data.get("space_url"))
+            lifecycle.published(ctx, run, run.data.model_url or "", run.data.space_url)
         return
     branch = workflow.head_branch or ""
     branch_run = ctx.store.run_for_branch(repo, branch) if branch else None

@@ -17,13 +17,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from bot.compute.hf_jobs import POLL_TASK, HfJobsBackend
-from bot.compute.local import LOG_TAIL_CHARS
 from bot.context import Ctx, Task
 from bot.runs import lifecycle
 from bot.runs.local_tasks import RESULT_FILES
 from bot.runs.results import MAX_REPORT_BYTES
 from bot.states import RunState
 from bot.store import Run
+from runner.render.markdown import LOG_TAIL_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _finish(ctx: Ctx, run: Run, client: Any, payload: dict[str, Any], stage: str
 
 def _still_wanted(ctx: Ctx, run: Run, backend: HfJobsBackend, payload: dict[str, Any]) -> bool:
     """True when the run still waits for this job; stale watchers stop (and cancel an obsolete job)."""
-    if run.data.get("external_job_id") != payload["job_id"]:
+    if run.data.external_job_id != payload["job_id"]:
         log.info("watcher of job %s stops: run %s moved on to another job", payload["job_id"], run.id)
         return False
     if run.run_state is RunState.TRAINING:

@@ -1,7 +1,7 @@
 """Run operations shared by the handlers: re-run smoke, approve -> train, ingest results, publish, cancel, fail.
 
-Each one changes the run through `store.transition` (audited, checked by the state machine), then refreshes the
-sticky comment and the stage's check run.
+Each one moves the run on through `status_comment.advance`: the transition (audited, checked by the state
+machine), the record, the stage's check run and the sticky comment.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from bot.repo_settings import (
     load_repo_settings,
     priced,
 )
-from bot.runs import results, status_comment
+from bot.runs import results
+from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run, utcnow
-from runner.render.markdown import fence
+from runner.render.markdown import details, log_block
 
 SMOKE_REQUEST_PATH = "reports/smoke-request.md"
 
@@ -45,9 +46,7 @@ def remember_bot_commit(ctx: Ctx, run: Run, sha: str) -> Run:
 
 
 def cancel(ctx: Ctx, run: Run, actor: str) -> None:
-    run = ctx.store.transition(run.id, RunState.CANCELLED, actor=actor, action="cancelled", delivery_id=ctx.delivery_id)
-    run = status_comment.set_next_step(ctx, run, None)
-    status_comment.refresh(ctx, run.id)
+    advance(ctx, run, move=Move(RunState.CANCELLED, "cancelled", actor=actor), next_step=None)
 
 
 def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: bool = False) -> Run:
@@ -65,26 +64,21 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
     )
     run = remember_bot_commit(ctx, run, sha)
     attempts = 0 if reset_attempts else run.smoke_attempts
-    run = ctx.store.transition(
-        run.id,
-        RunState.SMOKE_RUNNING,
-        actor=actor,
-        action=reason,
-        delivery_id=ctx.delivery_id,
-        head_sha=sha,
-        approved_sha=None,
-        smoke_attempts=attempts,
+    return advance(
+        ctx,
+        run,
+        move=Move(
+            RunState.SMOKE_RUNNING, reason, actor=actor, head_sha=sha, approved_sha=None, smoke_attempts=attempts
+        ),
+        checks=(CheckOutput("smoke", "in_progress", "Smoke test running", reason),),
+        next_step="wait for the smoke test.",
     )
-    run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test running", reason)
-    run = status_comment.set_next_step(ctx, run, "wait for the smoke test.")
-    status_comment.refresh(ctx, run.id)
-    return run
 
 
 def _flavour(ctx: Ctx, run: Run) -> Projection:
     repo_settings = load_repo_settings(ctx.gateway, run.repo)
     max_cost, max_hours = caps(ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, repo_settings)
-    projections = priced(run.data.get("projections", []))  # the PR's smoke.json: re-priced by the bot
+    projections = priced(p.model_dump() for p in run.data.projections)  # the PR's smoke.json: re-priced by the bot
     if not projections:
         default = repo_settings.default_flavour or DEFAULT_FLAVOUR
         if default not in PRICES:
@@ -98,50 +92,41 @@ def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Ru
     if run.compute not in ctx.settings.allowed_compute(run.installation_id):
         message = f"compute `{run.compute}` is not enabled on this bot for this repository any more"
         ctx.store.audit(run.repo, reviewer, f"approval refused: {message}", ctx.delivery_id, run.id)
-        run = status_comment.add_notice(ctx, run, f"Training not started: {message}.")
-        status_comment.refresh(ctx, run.id)
-        return run
+        return advance(ctx, run, notice=f"Training not started: {message}.")
     try:
         projection = _flavour(ctx, run)
     except BudgetExceededError as exc:
         ctx.store.audit(run.repo, reviewer, f"approval refused by budget: {exc}", ctx.delivery_id, run.id)
-        run = status_comment.add_notice(ctx, run, f"Training not started: {exc}")
-        status_comment.refresh(ctx, run.id)
-        return run
+        return advance(ctx, run, notice=f"Training not started: {exc}")
     dispatched = ctx.backend(run.compute).start_training(ctx, run, projection.flavour)
-    run = ctx.store.transition(
-        run.id,
-        RunState.TRAINING,
-        actor=reviewer,
-        action=f"approved; training dispatched on {dispatched.backend}",
-        delivery_id=ctx.delivery_id,
-        detail=dispatched.notice or "",
-        approved_sha=approved_sha,
-        flavour=dispatched.flavour,
-        compute=dispatched.backend,
-    )
-    if dispatched.notice:
-        run = status_comment.add_notice(ctx, run, dispatched.notice)
-    if dispatched.external_id:
-        run = ctx.store.update_run(run.id, data={"external_job_id": dispatched.external_id})
-    run = status_comment.check(
+    return advance(
         ctx,
         run,
-        "train",
-        "in_progress",
-        None,
-        "Training",
-        f"approved by @{reviewer} on {approved_sha[:12]}; {dispatched.backend} / {dispatched.flavour}",
+        move=Move(
+            RunState.TRAINING,
+            f"approved; training dispatched on {dispatched.backend}",
+            actor=reviewer,
+            detail=dispatched.notice or "",
+            approved_sha=approved_sha,
+            flavour=dispatched.flavour,
+            compute=dispatched.backend,
+        ),
+        notice=dispatched.notice,
+        record={"external_job_id": dispatched.external_id} if dispatched.external_id else None,
+        checks=(
+            CheckOutput(
+                "train",
+                "in_progress",
+                "Training",
+                f"approved by @{reviewer} on {approved_sha[:12]}; {dispatched.backend} / {dispatched.flavour}",
+            ),
+        ),
+        next_step="training is running; per-epoch metrics appear below.",
     )
-    run = status_comment.set_next_step(ctx, run, "training is running; per-epoch metrics appear below.")
-    status_comment.refresh(ctx, run.id)
-    return run
 
 
 def stream_epochs(ctx: Ctx, run: Run, jsonl: bytes) -> Run:
-    run = status_comment.set_section(ctx, run, "training", results.render_epochs_md(jsonl))
-    status_comment.refresh(ctx, run.id)
-    return run
+    return advance(ctx, run, sections={"training": results.render_epochs_md(jsonl)})
 
 
 def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
@@ -156,49 +141,29 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
     sha = ctx.gateway.commit_files(run.repo, run.branch, base, files, f"Add ML Intern training results (run #{run.id})")
     run = remember_bot_commit(ctx, run, sha)
     image = results.blob_url(ctx.settings.github_api_url, run.repo, sha, "reports/confusion_matrix.png")
-    sections = results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None)
-    for name, markdown in sections.items():
-        run = status_comment.set_section(ctx, run, name, markdown)
-    run = ctx.store.transition(
-        run.id,
-        RunState.EVALUATED,
-        actor="intern-bot",
-        action="training results ingested",
-        delivery_id=ctx.delivery_id,
-        head_sha=sha,
+    return advance(
+        ctx,
+        run,
+        move=Move(RunState.EVALUATED, "training results ingested", head_sha=sha),
+        sections=results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None),
+        checks=(CheckOutput("train", "completed", "Training finished", results.one_line_summary(reports), "success"),),
+        next_step="review the results; merging the PR publishes the model and the demo.",
     )
-    summary = results.one_line_summary(reports)
-    run = status_comment.check(ctx, run, "train", "completed", "success", "Training finished", summary)
-    run = status_comment.set_next_step(ctx, run, "review the results; merging the PR publishes the model and the demo.")
-    status_comment.refresh(ctx, run.id)
-    return run
 
 
 def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Run:
-    run = ctx.store.transition(
-        run.id,
-        RunState.FAILED,
-        actor="intern-bot",
-        action=f"{stage} failed",
-        delivery_id=ctx.delivery_id,
-        detail=ctx.redact(message)[:2000],
-    )
-    body = message + (
-        f"\n\n<details><summary>log tail</summary>\n\n{fence(log_tail)}\n\n</details>" if log_tail else ""
-    )
-    run = status_comment.set_section(ctx, run, "training" if stage == "training" else stage, body, failed_stage=stage)
-    run = status_comment.check(
+    body = message + (f"\n\n{details('log tail', log_block(log_tail))}" if log_tail else "")
+    return advance(
         ctx,
         run,
-        "train" if stage == "training" else stage,
-        "completed",
-        "failure",
-        f"{stage} failed",
-        message,
+        move=Move(RunState.FAILED, f"{stage} failed", detail=ctx.redact(message)[:2000]),
+        sections={stage: body},
+        record={"failed_stage": stage},
+        checks=(
+            CheckOutput("train" if stage == "training" else stage, "completed", f"{stage} failed", message, "failure"),
+        ),
+        next_step="fix the cause, then `/intern retry`.",
     )
-    run = status_comment.set_next_step(ctx, run, "fix the cause, then `/intern retry`.")
-    status_comment.refresh(ctx, run.id)
-    return run
 
 
 def publish(ctx: Ctx, run: Run, actor: str) -> Run:
@@ -208,22 +173,16 @@ def publish(ctx: Ctx, run: Run, actor: str) -> Run:
         )
     dispatched = ctx.backend(run.compute).start_publish(ctx, run)
     ctx.store.audit(run.repo, actor, f"publish dispatched on {dispatched.backend}", ctx.delivery_id, run.id)
-    run = status_comment.set_next_step(ctx, run, "publishing to the Hugging Face Hub.")
-    status_comment.refresh(ctx, run.id)
-    return run
+    return advance(ctx, run, next_step="publishing to the Hugging Face Hub.")
 
 
 def published(ctx: Ctx, run: Run, model_url: str, space_url: str | None) -> Run:
     links = f"- Model: {model_url}\n" + (f"- Demo: {space_url}\n" if space_url else "")
-    run = status_comment.set_section(ctx, run, "publish", links, model_url=model_url, space_url=space_url)
-    run = ctx.store.transition(
-        run.id,
-        RunState.PUBLISHED,
-        actor="intern-bot",
-        action="published",
-        delivery_id=ctx.delivery_id,
-        detail=model_url,
+    return advance(
+        ctx,
+        run,
+        move=Move(RunState.PUBLISHED, "published", detail=model_url),
+        sections={"publish": links},
+        record={"model_url": model_url, "space_url": space_url},
+        next_step=None,
     )
-    run = status_comment.set_next_step(ctx, run, None)
-    status_comment.refresh(ctx, run.id)
-    return run

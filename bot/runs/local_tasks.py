@@ -94,7 +94,7 @@ def local_train(ctx: Ctx, payload: dict[str, Any]) -> None:
 
     try:
         prepare_workdir(ctx.settings.workdir, project, sandbox)
-        checkout(ctx.gateway, run.repo, ref, list(run.data.get("files", [])), project)
+        checkout(ctx.gateway, run.repo, ref, list(run.data.files), project)
         hand_over(project, sandbox)
         env = subprocess_env(project)
         for stage in TRAIN_STAGES:
@@ -118,7 +118,7 @@ def local_publish(ctx: Ctx, payload: dict[str, Any]) -> None:
     if run is None:
         return
     project = project_dir_for(ctx.settings.workdir, run.id)
-    repo_id, space_id = run.data.get("hub_repo_id"), run.data.get("hub_space_id")
+    repo_id, space_id = run.data.hub_repo_id, run.data.hub_space_id
     if not repo_id or not (project / "model").is_dir():
         lifecycle.fail(
             ctx,

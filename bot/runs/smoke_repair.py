@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 
 from bot.context import Ctx
-from bot.runs import lifecycle, results, status_comment
+from bot.runs import lifecycle, results
+from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run
 from runner.data.columns import ColumnChoice
-from runner.render.markdown import fence
+from runner.render.markdown import details, fence
 from runner.schemas import InspectReport, SmokeReport
 from runner.selfheal.diagnose import classify_failure
 from runner.selfheal.fixes import ProposedFix, propose_fix
@@ -22,11 +23,12 @@ from runner.selfheal.fixes import ProposedFix, propose_fix
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 FIXABLE_SUFFIXES = (".py", ".yaml", ".yml", ".txt")
+MAX_DIFF_CHARS = 20000
 
 
 def _project_files(ctx: Ctx, run: Run) -> dict[str, str]:
     files: dict[str, str] = {}
-    for path in run.data.get("files", []):
+    for path in run.data.files:
         if path.endswith(FIXABLE_SUFFIXES) and run.head_sha:
             content = ctx.gateway.read_file(run.repo, path, run.head_sha)
             if content is not None:
@@ -65,46 +67,34 @@ def _push_fix(ctx: Ctx, run: Run, fix: ProposedFix, attempt: int, text: str) -> 
     )
     sha = ctx.gateway.commit_files(run.repo, run.branch, run.head_sha, changed, message)
     run = lifecycle.remember_bot_commit(ctx, run, sha)
-    run = ctx.store.transition(
-        run.id,
-        RunState.SMOKE_RUNNING,
-        actor="intern-bot",
-        action=f"smoke fix {attempt} pushed",
-        delivery_id=ctx.delivery_id,
-        detail=fix.reason,
-        head_sha=sha,
-        smoke_attempts=attempt,
+    return advance(
+        ctx,
+        run,
+        move=Move(
+            RunState.SMOKE_RUNNING,
+            f"smoke fix {attempt} pushed",
+            detail=fix.reason,
+            head_sha=sha,
+            smoke_attempts=attempt,
+        ),
+        notice=f"Smoke fix {attempt}/{MAX_ATTEMPTS} pushed (`{fix.error_class}`): {fix.reason}",
+        sections={"smoke": f"{text}\n\n{details(f'Fix {attempt}', fence(fix.diff[:MAX_DIFF_CHARS], 'diff'))}"},
+        checks=(CheckOutput("smoke", "in_progress", "Smoke test re-running", fix.reason),),
     )
-    run = status_comment.add_notice(
-        ctx, run, f"Smoke fix {attempt}/{MAX_ATTEMPTS} pushed (`{fix.error_class}`): {fix.reason}"
-    )
-    fold = f"<details><summary>Fix {attempt}</summary>\n\n{fence(fix.diff[:20000], 'diff')}\n\n</details>"
-    run = status_comment.set_section(ctx, run, "smoke", f"{text}\n\n{fold}")
-    run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test re-running", fix.reason)
-    status_comment.refresh(ctx, run.id)
-    return run
 
 
 def handle_smoke_failure(ctx: Ctx, run: Run, report: SmokeReport | None, url: str) -> Run:
     text = results.render_smoke_md(report) if report else f"The smoke workflow failed without a report: {url}"
-    run = status_comment.set_section(ctx, run, "smoke", text)
     attempt = run.smoke_attempts + 1
     fix = _proposal(ctx, run, report, attempt)
     if fix is not None and run.branch and run.head_sha:
         return _push_fix(ctx, run, fix, attempt, text)
-    run = ctx.store.transition(
-        run.id,
-        RunState.SMOKE_FAILED,
-        actor="intern-bot",
-        action="smoke failed",
-        delivery_id=ctx.delivery_id,
-        detail=url,
-        smoke_attempts=min(attempt, MAX_ATTEMPTS),
-    )
-    run = status_comment.check(ctx, run, "smoke", "completed", "failure", "Smoke test failed", text)
     why = "no known fix applies" if attempt <= MAX_ATTEMPTS else f"{MAX_ATTEMPTS} automatic fixes did not help"
-    run = status_comment.set_next_step(
-        ctx, run, f"a human needs to look ({why}): push a fix to the branch, or comment `/intern retry`."
+    return advance(
+        ctx,
+        run,
+        move=Move(RunState.SMOKE_FAILED, "smoke failed", detail=url, smoke_attempts=min(attempt, MAX_ATTEMPTS)),
+        sections={"smoke": text},
+        checks=(CheckOutput("smoke", "completed", "Smoke test failed", text, "failure"),),
+        next_step=f"a human needs to look ({why}): push a fix to the branch, or comment `/intern retry`.",
     )
-    status_comment.refresh(ctx, run.id)
-    return run

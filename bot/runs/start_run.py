@@ -8,10 +8,12 @@ from bot.comments import render_template
 from bot.context import Ctx
 from bot.errors import CommandError
 from bot.repo_settings import load_repo_settings
-from bot.runs import status_comment
+from bot.run_record import RunRecord
 from bot.runs.project_files import build_project, slugify
+from bot.runs.status_comment import CheckOutput, Move, advance, check
 from bot.settings import workflow_options
 from bot.states import RunState
+from runner.render.markdown import GITHUB_TEXT_BUDGET
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +58,19 @@ def start_run(
         compute=compute,
         installation_id=installation_id,
         delivery_id=ctx.delivery_id,
-        data={
-            "args": args,
-            "hub_repo_id": hub_repo_id,
-            "hub_space_id": f"{hub_repo_id}-demo",
-            "model_url": f"{ctx.settings.hf_endpoint.rstrip('/')}/{hub_repo_id}",
-            "space_url": f"{ctx.settings.hf_endpoint.rstrip('/')}/spaces/{hub_repo_id}-demo",
-        },
+        data=RunRecord(
+            args=args,
+            hub_repo_id=hub_repo_id,
+            hub_space_id=f"{hub_repo_id}-demo",
+            model_url=f"{ctx.settings.hf_endpoint.rstrip('/')}/{hub_repo_id}",
+            space_url=f"{ctx.settings.hf_endpoint.rstrip('/')}/spaces/{hub_repo_id}-demo",
+        ),
     )
-    run = status_comment.set_next_step(ctx, run, "planning and inspecting the data…")
-    status_comment.refresh(ctx, run.id)
+    run = advance(ctx, run, next_step="planning and inspecting the data…")
     default = ctx.gateway.default_branch(repo)
     base_sha = ctx.gateway.branch_sha(repo, default)
     assert base_sha is not None
-    run = status_comment.check(
-        ctx, run, "plan", "in_progress", None, "Planning", "inspecting the data", head_sha=base_sha
-    )
+    run = check(ctx, run, CheckOutput("plan", "in_progress", "Planning", "inspecting the data", head_sha=base_sha))
     objective = f"{title}\n\n{body}".strip()
     try:
         project = build_project(
@@ -86,20 +85,15 @@ def start_run(
         )
     except (InternError, CommandError) as exc:
         message = ctx.redact(str(exc))
-        run = ctx.store.transition(
-            run.id,
-            RunState.FAILED,
-            actor=author,
-            action="planning failed",
-            delivery_id=ctx.delivery_id,
-            detail=message[:2000],
+        advance(
+            ctx,
+            run,
+            move=Move(RunState.FAILED, "planning failed", actor=author, detail=message[:2000]),
+            sections={"plan": f"Planning failed: {message}"},
+            record={"failed_stage": "plan"},
+            checks=(CheckOutput("plan", "completed", "Planning failed", message, "failure", head_sha=base_sha),),
+            next_step="fix the request and comment `/intern train` again.",
         )
-        run = status_comment.check(
-            ctx, run, "plan", "completed", "failure", "Planning failed", message, head_sha=base_sha
-        )
-        run = status_comment.set_section(ctx, run, "plan", f"Planning failed: {message}", failed_stage="plan")
-        run = status_comment.set_next_step(ctx, run, "fix the request and comment `/intern train` again.")
-        status_comment.refresh(ctx, run.id)
         return
     branch = f"intern/{number}-{slug}"
     if ctx.gateway.branch_sha(repo, branch) is not None:
@@ -120,7 +114,7 @@ def start_run(
         branch,
         default,
         f"ML Intern: {title or 'train a classifier'}"[:120],
-        ctx.redact(pr_body)[:60000],
+        ctx.redact(pr_body)[:GITHUB_TEXT_BUDGET],
     )
     paths = sorted(project.files) + ([project.dataset_path] if project.dataset_path else [])
     run = ctx.store.transition(
@@ -133,22 +127,18 @@ def start_run(
         branch=branch,
         head_sha=sha,
     )
-    run = ctx.store.update_run(run.id, data={"files": paths, "bot_shas": [sha]})
-    run = status_comment.set_section(ctx, run, "plan", project.plan_md)
-    run = status_comment.set_section(ctx, run, "inspect", project.inspect_md)
-    run = status_comment.check(
-        ctx, run, "plan", "completed", "success", "Planned", f"PR #{pull.number}", head_sha=base_sha
+    run = advance(
+        ctx,
+        run,
+        move=Move(RunState.SMOKE_RUNNING, "smoke test started"),
+        sections={"plan": project.plan_md, "inspect": project.inspect_md},
+        record={"files": paths, "bot_shas": [sha]},
+        checks=(
+            CheckOutput("plan", "completed", "Planned", f"PR #{pull.number}", "success", head_sha=base_sha),
+            CheckOutput("smoke", "in_progress", "Smoke test running", "waiting for the workflow"),
+        ),
+        next_step="the smoke test runs in GitHub Actions on this PR.",
     )
-    run = ctx.store.transition(
-        run.id,
-        RunState.SMOKE_RUNNING,
-        actor="intern-bot",
-        action="smoke test started",
-        delivery_id=ctx.delivery_id,
-    )
-    run = status_comment.check(ctx, run, "smoke", "in_progress", None, "Smoke test running", "waiting for the workflow")
-    run = status_comment.set_next_step(ctx, run, "the smoke test runs in GitHub Actions on this PR.")
-    status_comment.refresh(ctx, run.id)
     ctx.post(
         repo,
         number,

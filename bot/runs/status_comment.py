@@ -1,16 +1,23 @@
 """A run's visible progress: the sticky comment (rebuilt from the stored run every time) and check runs.
 
 Level-triggered: `refresh` renders the whole comment from the run row, so a replayed event does no harm.
+`advance` is the one way a handler moves a run on: an optional state transition (`Move`), then the record
+(sections, a notice, the next step), then the stage's check run (`CheckOutput`), then the sticky comment.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 from bot.comments import Section, render_sections, render_template, run_marker
 from bot.context import Ctx
 from bot.gateway import CheckConclusion, CheckStatus
-from bot.store import Run
+from bot.states import RunState
+from bot.store import BOT_ACTOR, UNSET, Run, _Unset
+from runner.render.markdown import GITHUB_TEXT_BUDGET
 
 SECTION_ORDER = ("plan", "inspect", "smoke", "training", "evaluation", "stress", "publish")
 FOLDED = frozenset({"plan", "inspect", "stress"})
@@ -23,19 +30,53 @@ TITLES = {
     "stress": "Stress tests",
     "publish": "Published",
 }
+MAX_NOTICES = 10
+
+
+class _Keep(enum.Enum):
+    KEEP = enum.auto()
+
+
+KEEP: Final = _Keep.KEEP
+"""`next_step=KEEP` leaves the next step as it is (None clears it)."""
+
+
+@dataclass(frozen=True)
+class CheckOutput:
+    """The check run "ML Intern: <stage>" as it should look now (on `head_sha`, else the run's head)."""
+
+    stage: str
+    status: CheckStatus
+    title: str
+    summary: str
+    conclusion: CheckConclusion | None = None
+    head_sha: str | None = None
+
+
+@dataclass(frozen=True)
+class Move:
+    """A state transition with the columns it sets; audited under `actor` with `action` and `detail`."""
+
+    to: RunState
+    action: str
+    actor: str = BOT_ACTOR
+    detail: str = ""
+    head_sha: str | _Unset | None = UNSET
+    approved_sha: str | _Unset | None = UNSET
+    pr_number: int | _Unset = UNSET
+    branch: str | _Unset = UNSET
+    flavour: str | _Unset = UNSET
+    compute: str | _Unset = UNSET
+    smoke_attempts: int | _Unset = UNSET
 
 
 def render_run_comment(run: Run) -> str:
     """The sticky comment of a run (pure: from the run row only)."""
-    data = run.data
+    record = run.data
     header = render_template(
-        "run_header.md.j2",
-        run=run,
-        state=run.state,
-        notices=data.get("notices", []),
-        next_step=data.get("next_step"),
+        "run_header.md.j2", run=run, state=run.state, notices=record.notices, next_step=record.next_step
     )
-    stored: dict[str, str] = data.get("sections", {})
+    stored = record.sections
     sections = [Section(TITLES[name], stored[name], name in FOLDED) for name in SECTION_ORDER if stored.get(name)]
     return render_sections(header, sections)
 
@@ -48,37 +89,61 @@ def refresh(ctx: Ctx, run_id: int) -> Run:
     return run
 
 
-def set_section(ctx: Ctx, run: Run, name: str, markdown: str, **data: Any) -> Run:
-    return ctx.store.update_run(run.id, data=data, merge={"sections": {name: markdown}})
-
-
-def add_notice(ctx: Ctx, run: Run, text: str) -> Run:
-    return ctx.store.update_run(run.id, append={"notices": [text]}, keep_last=10)
-
-
-def set_next_step(ctx: Ctx, run: Run, text: str | None) -> Run:
-    return ctx.store.update_run(run.id, data={"next_step": text})
-
-
-def check(
-    ctx: Ctx,
-    run: Run,
-    stage: str,
-    status: CheckStatus,
-    conclusion: CheckConclusion | None,
-    title: str,
-    summary: str,
-    head_sha: str | None = None,
-) -> Run:
-    """Create or update the check run of `stage` ("ML Intern: <stage>") on the run's head SHA."""
-    checks: dict[str, list[Any]] = run.data.get("checks", {})
-    sha = head_sha or run.head_sha
+def check(ctx: Ctx, run: Run, output: CheckOutput) -> Run:
+    """Create or update the check run of `output.stage` ("ML Intern: <stage>") on its head SHA."""
+    sha = output.head_sha or run.head_sha
     if sha is None:
         return run
-    summary = ctx.redact(summary)[:60000]
-    existing = checks.get(stage)
+    summary = ctx.redact(output.summary)[:GITHUB_TEXT_BUDGET]
+    existing = run.data.checks.get(output.stage)
     if existing and existing[1] == sha:
-        ctx.gateway.update_check_run(run.repo, int(existing[0]), status, conclusion, title, summary)
+        ctx.gateway.update_check_run(run.repo, existing[0], output.status, output.conclusion, output.title, summary)
         return run
-    check_id = ctx.gateway.create_check_run(run.repo, sha, f"ML Intern: {stage}", status, conclusion, title, summary)
-    return ctx.store.update_run(run.id, merge={"checks": {stage: [check_id, sha]}})
+    check_id = ctx.gateway.create_check_run(
+        run.repo, sha, f"ML Intern: {output.stage}", output.status, output.conclusion, output.title, summary
+    )
+    return ctx.store.update_run(run.id, merge={"checks": {output.stage: [check_id, sha]}})
+
+
+def advance(
+    ctx: Ctx,
+    run: Run,
+    *,
+    move: Move | None = None,
+    sections: Mapping[str, str] | None = None,
+    record: Mapping[str, Any] | None = None,
+    notice: str | None = None,
+    checks: tuple[CheckOutput, ...] = (),
+    next_step: str | _Keep | None = KEEP,
+) -> Run:
+    """Move the run on and show it: transition, record changes, check runs, then the sticky comment."""
+    if move is not None:
+        run = ctx.store.transition(
+            run.id,
+            move.to,
+            actor=move.actor,
+            action=move.action,
+            delivery_id=ctx.delivery_id,
+            detail=move.detail,
+            head_sha=move.head_sha,
+            approved_sha=move.approved_sha,
+            pr_number=move.pr_number,
+            branch=move.branch,
+            flavour=move.flavour,
+            compute=move.compute,
+            smoke_attempts=move.smoke_attempts,
+        )
+    data = dict(record or {})
+    if not isinstance(next_step, _Keep):
+        data["next_step"] = next_step
+    if data or sections or notice:
+        run = ctx.store.update_run(
+            run.id,
+            data=data,
+            merge={"sections": dict(sections)} if sections else None,
+            append={"notices": [notice]} if notice else None,
+            keep_last=MAX_NOTICES,
+        )
+    for output in checks:
+        run = check(ctx, run, output)
+    return refresh(ctx, run.id)

@@ -106,7 +106,7 @@ def _approved_and_running(world: World, fake_github: FakeGitHub, fake_hub: FakeH
     wait_for(lambda: _state(services, issue) != "awaiting_approval", what="the job submission")
     job = next(iter(fake_hub.state.jobs.values()))
     run = _run(services, issue)
-    assert run.state == "training" and run.compute == "hf-jobs" and run.data["external_job_id"] == job.id
+    assert run.state == "training" and run.compute == "hf-jobs" and run.data.external_job_id == job.id
     assert job.environment["INTERN_SHA"] == pull.head_sha and job.environment["INTERN_RESULTS_PREFIX"] == (
         f"runs/{run.id}"
     )

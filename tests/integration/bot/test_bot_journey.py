@@ -251,7 +251,7 @@ def test_comment_to_published_model(
     wait_for(lambda: _run(services, issue).state in ("published", "failed"), timeout=120, what="publish")
     run = _run(services, issue)
     assert run.state == "published", services.store.audit_log(run.id)[-1].detail
-    repo_id = run.data["hub_repo_id"]
+    repo_id = run.data.hub_repo_id
     assert fake_hub.state.repo("model", repo_id) is not None
 
     def sticky_comments() -> list[str]:

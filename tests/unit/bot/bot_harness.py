@@ -15,6 +15,7 @@ from bot.compute.local import LocalBackend
 from bot.events import parse_event
 from bot.queue import ClaimedJob
 from bot.router import Services, make_job_runner
+from bot.run_record import RunRecord
 from bot.settings import Settings
 from bot.states import RunState
 from bot.store import Run, Store
@@ -114,12 +115,14 @@ def seed_run(
         compute=compute,
         installation_id=1,
         delivery_id="seed",
-        data={
-            "files": ["intern.yaml", "train.py"],
-            "bot_shas": [sha],
-            "projections": projections or [],
-            "hub_repo_id": "octo/tickets-model",
-        },
+        data=RunRecord.model_validate(
+            {
+                "files": ["intern.yaml", "train.py"],
+                "bot_shas": [sha],
+                "projections": projections or [],
+                "hub_repo_id": "octo/tickets-model",
+            }
+        ),
     )
     path = [
         RunState.PR_OPENED,
@@ -130,14 +133,22 @@ def seed_run(
     ]
     if state is RunState.SMOKE_FAILED:
         path = [RunState.PR_OPENED, RunState.SMOKE_RUNNING, RunState.SMOKE_FAILED]
-    fields: dict[str, Any] = {"pr_number": pull.number, "branch": BRANCH, "head_sha": sha}
-    for step in path:
-        if step is RunState.TRAINING:
-            fields["approved_sha"] = sha  # approved on the head, as the review handler requires
-        run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **fields)
-        fields = {}
-        if step is state:
+    run = store.transition(
+        run.id,
+        path[0],
+        actor="seed",
+        action="seed",
+        delivery_id=None,
+        pr_number=pull.number,
+        branch=BRANCH,
+        head_sha=sha,
+    )
+    for step in path[1:]:
+        if run.run_state is state:
             break
+        # approved on the head, as the review handler requires
+        approved = {"approved_sha": sha} if step is RunState.TRAINING else {}
+        run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **approved)
     return run
 
 

@@ -23,6 +23,8 @@ from bot.states import RunState
 from bot.store import Store
 from bot.worker import LONG_LANE, SHORT_LANE, worker_lanes
 from runner.data.load import load_table
+from runner.planning import plan_command
+from runner.render.workflow import WorkflowOptions
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, REPO, deliver, make_services, seed_repo, seed_run, zip_files
 from tests.unit.bot.fake_gateway import FakeGateway
@@ -98,7 +100,17 @@ def test_train_with_a_hub_dataset_inspects_a_capped_sample() -> None:
     gateway = FakeGateway()
     seed_repo(gateway)
     args = {"dataset": "owner/huge", "text": "text", "label": "label", "model": "scratch:tiny"}
-    project = build_project(gateway, REPO, "main", "classify", args, max_rows=300, stream_loader=endless)
+    project = build_project(
+        gateway,
+        REPO,
+        "main",
+        "classify",
+        args,
+        planner=lambda objective, data: plan_command(objective, data, hub=None, llm=None),
+        workflow_options=WorkflowOptions(),
+        max_rows=300,
+        stream_loader=endless,
+    )
     assert b"owner/huge" in project.files["intern.yaml"] and "300" in project.inspect_md
 
 

@@ -178,7 +178,7 @@ def test_a_push_after_approval_invalidates_it(services: Services, gateway: FakeG
 
 def test_the_bots_own_push_does_not_invalidate(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.EVALUATED)
-    bot_sha = run.data["bot_shas"][0]
+    bot_sha = run.data.bot_shas[0]
     deliver(
         services,
         "pull_request",
@@ -250,7 +250,7 @@ def test_smoke_success_asks_for_approval(services: Services, gateway: FakeGatewa
     deliver(services, "workflow_run", payloads.workflow_run(REPO, 555, BRANCH, run.head_sha or ""))
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "awaiting_approval"
-    assert after.data["projections"][0]["flavour"] == "cpu-basic"
+    assert after.data.projections[0].flavour == "cpu-basic"
     text = _comments(gateway, run.pr_number or 0)
     assert "approve this PR" in text and "cpu-basic" in text
 
@@ -396,7 +396,7 @@ def test_smoke_and_retry_commands_push_a_commit_that_reruns_the_workflow(
     assert after is not None and after.state == "smoke_running" and after.head_sha != run.head_sha
     note = gateway.read_file(REPO, "reports/smoke-request.md", after.head_sha or "") or b""
     assert b"requested by @alice" in note
-    assert after.head_sha in after.data["bot_shas"]  # its synchronize event will not count as a human push
+    assert after.head_sha in after.data.bot_shas  # its synchronize event will not count as a human push
     deliver(
         services,
         "issue_comment",
@@ -413,7 +413,7 @@ def test_a_merge_of_other_code_than_the_trained_commit_does_not_publish(
     run = seed_run(services, gateway, RunState.EVALUATED)
     if merged_head == "bot-results":  # the bot's results commit on top of the approved one: fine
         results = gateway.commit_files(REPO, BRANCH, run.head_sha or "", {"reports/eval.json": b"{}"}, "results")
-        run = services.store.update_run(run.id, head_sha=results, data={"bot_shas": [*run.data["bot_shas"], results]})
+        run = services.store.update_run(run.id, head_sha=results, data={"bot_shas": [*run.data.bot_shas, results]})
         merged_head = results
     deliver(
         services,

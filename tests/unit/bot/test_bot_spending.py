@@ -74,8 +74,8 @@ def test_the_smoke_comment_shows_the_bots_prices(tmp_path: Path, gateway: FakeGa
     deliver(services, "workflow_run", payloads.workflow_run(REPO, 901, BRANCH, run.head_sha or ""))
     after = services.store.get_run(run.id)
     assert after is not None and after.state == "awaiting_approval"
-    stored = {p["flavour"]: p for p in after.data["projections"]}
-    assert sorted(stored) == ["a100-large", "cpu-basic"] and stored["a100-large"]["cost_usd"] == 5.0
+    stored = {p.flavour: p for p in after.data.projections}
+    assert sorted(stored) == ["a100-large", "cpu-basic"] and stored["a100-large"].cost_usd == 5.0
     assert "my-own-h100" not in "\n".join(gateway.comments_on(REPO, run.pr_number or 0))
 
 

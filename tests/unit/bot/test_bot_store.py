@@ -3,13 +3,15 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import queue
 from bot.errors import IllegalTransitionError
+from bot.run_record import RunRecord
 from bot.states import RunState
-from bot.store import Store, utcnow
+from bot.store import Run, Store, utcnow
 from bot.worker import Worker, recover_at_startup
 
 
@@ -114,7 +116,7 @@ def _run(store: Store) -> int:
         compute="actions",
         installation_id=1,
         delivery_id="d-1",
-        data={"k": 1},
+        data=RunRecord(hub_repo_id="o/model"),
     )
     return run.id
 
@@ -141,16 +143,49 @@ def test_illegal_transition_changes_nothing(store: Store) -> None:
     assert len(store.audit_log(run_id)) == 1
 
 
-def test_one_active_run_lookup_and_data_merge(store: Store) -> None:
+def test_one_active_run_lookup_and_record_merge(store: Store) -> None:
     run_id = _run(store)
-    store.update_run(run_id, data={"a": 2})
+    store.update_run(run_id, data={"next_step": "wait"})
     run = store.get_run(run_id)
-    assert run is not None and run.data == {"k": 1, "a": 2}
+    assert run is not None and run.data == RunRecord(hub_repo_id="o/model", next_step="wait")
     store.transition(run_id, RunState.CANCELLED, actor="a", action="cancel", delivery_id=None)
     assert store.active_run("o/r", 1) is None
     assert store.latest_run("o/r", 1) is not None
-    with pytest.raises(ValueError, match="transition"):
-        store.update_run(run_id, state="training")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"data": {"next_stpe": "typo"}},
+        {"merge": {"section": {"smoke": "ok"}}},
+        {"append": {"notice": ["x"]}},
+    ],
+)
+def test_a_misspelt_record_field_is_refused(store: Store, change: dict[str, Any]) -> None:
+    run_id = _run(store)
+    with pytest.raises(ValueError, match="not run record fields"):
+        store.update_run(run_id, **change)
+    run = store.get_run(run_id)
+    assert run is not None and run.data == RunRecord(hub_repo_id="o/model")
+
+
+def test_a_wrongly_typed_record_value_is_refused(store: Store) -> None:
+    run_id = _run(store)
+    with pytest.raises(ValueError, match="checks"):
+        store.update_run(run_id, merge={"checks": {"smoke": "not a pair"}})
+
+
+def test_old_rows_with_unknown_keys_still_load(store: Store) -> None:
+    run_id = _run(store)
+    with store.session() as session:
+        row = session.get(Run, run_id)
+        assert row is not None
+        row.data_json = '{"hub_repo_id": "o/old", "retired_key": 1, "bot_shas": ["abc"]}'
+    run = store.get_run(run_id)
+    assert run is not None and run.data == RunRecord(hub_repo_id="o/old", bot_shas=["abc"])
+    store.update_run(run_id, append={"notices": ["kept"]})
+    run = store.get_run(run_id)
+    assert run is not None and "retired_key" not in run.data_json and run.data.notices == ["kept"]
 
 
 def test_nested_updates_from_two_workers_do_not_overwrite_each_other(store: Store) -> None:
@@ -162,9 +197,9 @@ def test_nested_updates_from_two_workers_do_not_overwrite_each_other(store: Stor
     store.update_run(stale_b.id, merge={"sections": {"training": "epoch 1"}}, append={"notices": ["two"]})
     run = store.get_run(run_id)
     assert run is not None
-    assert run.data["sections"] == {"smoke": "ok", "training": "epoch 1"}
-    assert run.data["notices"] == ["one", "two"]
+    assert run.data.sections == {"smoke": "ok", "training": "epoch 1"}
+    assert run.data.notices == ["one", "two"]
     for index in range(60):
-        store.update_run(run_id, append={"shas": [index]}, keep_last=50)
+        store.update_run(run_id, append={"bot_shas": [str(index)]}, keep_last=50)
     run = store.get_run(run_id)
-    assert run is not None and run.data["shas"] == list(range(10, 60))
+    assert run is not None and run.data.bot_shas == [str(i) for i in range(10, 60)]
