@@ -32,7 +32,7 @@ class CommandSpec:
 
 
 WRITERS = "users with write or admin permission"
-TRAIN_KEYS = frozenset({"dataset", "text", "label", "model", "epochs", "compute", "flavour", "test"})
+TRAIN_KEYS = frozenset({"dataset", "text", "label", "model", "epochs", "compute"})
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help", "/intern help", "Show this list of commands.", "anyone", "an issue or PR", ("/intern help",)),

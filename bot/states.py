@@ -47,9 +47,7 @@ TRANSITIONS: dict[RunState, frozenset[RunState]] = {
     S.CANCELLED: frozenset(),
 }
 
-TERMINAL_STATES = frozenset({S.PUBLISHED, S.CANCELLED})
 ACTIVE_STATES = frozenset(set(RunState) - {S.PUBLISHED, S.CANCELLED})
-CANCELLABLE_STATES = frozenset(state for state in RunState if S.CANCELLED in TRANSITIONS[state])
 
 
 def can_transition(current: RunState, target: RunState) -> bool:

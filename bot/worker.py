@@ -60,7 +60,6 @@ class Worker:
         self._maintained_at: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._idle = threading.Event()
 
     def run_once(self) -> bool:
         """Claim and run one job; False when the queue was empty."""
@@ -109,9 +108,7 @@ class Worker:
             try:
                 self.maintain_if_due()
                 if self.run_once():
-                    self._idle.clear()
                     continue
-                self._idle.set()
                 last_sweep += self.poll_s
                 if last_sweep >= SWEEP_EVERY_S:
                     last_sweep = 0.0
@@ -128,10 +125,6 @@ class Worker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=timeout)
-
-    def wait_idle(self, timeout: float) -> bool:
-        """For tests: wait until the worker finds the queue empty."""
-        return self._idle.wait(timeout)
 
 
 def recover_at_startup(store: Store) -> int:

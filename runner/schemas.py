@@ -270,7 +270,6 @@ class StressReport(Report):
 
 # --- run -----------------------------------------------------------------------------------------------
 
-StageName = Literal["inspect", "scaffold", "smoke", "train", "evaluate", "stress", "card"]
 StageState = Literal["pending", "running", "ok", "failed", "skipped"]
 
 

@@ -99,11 +99,10 @@ def job_env(run: Run, results_repo: str, package: str = DEFAULT_PACKAGE) -> dict
 
 
 def is_refusal(exc: BaseException) -> bool:
-    """HTTP 402, no credits or a quota refusal (runner.adapters.hub's ComputeRefusedError)."""
-    if type(exc).__name__ == "ComputeRefusedError":
-        return True
-    text = str(exc).lower()
-    return "402" in text or "quota" in text or "payment required" in text or "credits" in text
+    """The Hub refused the paid hardware (HTTP 402: no credits): runner.adapters.hub's typed ComputeRefusedError."""
+    from runner.adapters.hub import ComputeRefusedError as HubComputeRefused
+
+    return isinstance(exc, HubComputeRefused)
 
 
 def cpu_projection(projections: list[dict[str, Any]]) -> str:

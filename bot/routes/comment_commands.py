@@ -16,7 +16,7 @@ from bot.context import Ctx
 from bot.errors import BotError, CommandError, IllegalTransitionError
 from bot.events import IssueCommentEvent
 from bot.runs import lifecycle, start_run
-from bot.states import RunState
+from bot.states import RunState, retry_target
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def do_smoke(ctx: Ctx, request: Request, _command: Command) -> None:
 
 def do_retry(ctx: Ctx, request: Request, _command: Command) -> None:
     run = _active(ctx, request)
-    if run.run_state not in (RunState.SMOKE_FAILED, RunState.FAILED):
+    if retry_target(run.run_state) is None:
         raise CommandError(f"run #{run.id} is `{run.state}`: there is no failed stage to retry")
     if run.run_state is RunState.FAILED and run.data.failed_stage == "publish":
         lifecycle.publish(ctx, run, request.author)

@@ -1,6 +1,7 @@
 """A failed smoke test: diagnose the log, push a fix commit that says what it changed and why, re-run.
 
-Known failures get the runner's catalogue fix (`runner.selfheal.fixes.propose_fix`). At most `MAX_ATTEMPTS` fixes;
+The step is the CLI's (`runner.selfheal.loop.next_repair`): diagnosis, then the catalogue fix; the bot applies
+catalogue fixes only (no LLM patches). At most `MAX_ATTEMPTS` fixes;
 then (or when no fix is known) the run waits in `smoke_failed` for a human, with the diagnosis in the sticky
 comment.
 """
@@ -17,11 +18,10 @@ from bot.store import Run
 from runner.data.columns import ColumnChoice
 from runner.render.markdown import details, fence
 from runner.schemas import InspectReport, SmokeReport
-from runner.selfheal.diagnose import classify_failure
-from runner.selfheal.fixes import ProposedFix, propose_fix
+from runner.selfheal.fixes import ProposedFix
+from runner.selfheal.loop import MAX_ATTEMPTS, next_repair
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 3
 FIXABLE_SUFFIXES = (".py", ".yaml", ".yml", ".txt")
 MAX_DIFF_CHARS = 20000
 
@@ -37,11 +37,14 @@ def _project_files(ctx: Ctx, run: Run) -> dict[str, str]:
 
 
 def _proposal(ctx: Ctx, run: Run, report: SmokeReport | None, attempt: int) -> ProposedFix | None:
+    """The shared self-heal step (`runner.selfheal.loop.next_repair`) on the branch's files: catalogue fixes
+    only, the bot asks no LLM for patches."""
     if report is None or attempt > MAX_ATTEMPTS:
         return None
-    return propose_fix(
-        _project_files(ctx, run), classify_failure(report.log_tail), attempt, columns=_inspected_columns(ctx, run)
+    repair = next_repair(
+        _project_files(ctx, run), report.log_tail, attempt, columns=lambda: _inspected_columns(ctx, run)
     )
+    return repair.fix
 
 
 def _inspected_columns(ctx: Ctx, run: Run) -> ColumnChoice | None:

@@ -13,6 +13,7 @@ report), and the size limits GitHub puts on what the bot posts.
 Still to switch (owned by the models work): `runner/stages/card.py` keeps its own `_cell`, `md_table`,
 `format_duration` and `_optional_report`; they should become `cell`, `table`, `duration` and
 `read_optional_report` from here (note: `duration` prints `12.3 s` where `format_duration` printed `12 s`).
+`bot/compute/local.py` keeps its own `LOG_TAIL_CHARS = 6000`: import it from here.
 """
 
 from __future__ import annotations

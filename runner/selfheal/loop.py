@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,7 @@ from runner.config import load_config, resolve_data_path
 from runner.data.columns import ColumnChoice, detect_columns
 from runner.data.load import load_table
 from runner.errors import InternError
+from runner.render.markdown import LOG_TAIL_CHARS
 from runner.schemas import REPORTS_DIR, FixAttempt, SmokeReport, write_report, write_text_atomic
 from runner.selfheal.diagnose import Diagnosis, classify_failure
 from runner.selfheal.fixes import PROJECT_FILES, ProposedFix, propose_fix, unified_diff
@@ -29,6 +31,8 @@ from runner.stages.smoke import run_smoke
 logger = logging.getLogger(__name__)
 
 SmokeRunner = Callable[[Path], SmokeReport]
+MAX_ATTEMPTS = 3
+"""Automatic fixes before a failing smoke test waits for a human (the CLI's `--fix` and the bot alike)."""
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 PATCH_SYSTEM = (
@@ -145,7 +149,7 @@ def ask_llm_for_patch(llm: LLMClient, files: dict[str, str], diagnosis: Diagnosi
     user = (
         f"Diagnosis: {diagnosis.error_class}: {diagnosis.summary}\n\n"
         + "".join(f"=== {name} ===\n{text}\n" for name, text in files.items())
-        + f"=== log tail ===\n{log_tail[-6000:]}\n"
+        + f"=== log tail ===\n{log_tail[-LOG_TAIL_CHARS:]}\n"
     )
     proposal = llm.complete_json(PATCH_SYSTEM, user, PatchProposal)
     changes = apply_unified_diff(files, proposal.diff)
@@ -157,9 +161,43 @@ def ask_llm_for_patch(llm: LLMClient, files: dict[str, str], diagnosis: Diagnosi
     )
 
 
+@dataclass(frozen=True)
+class Repair:
+    """One step of the loop: what failed, and the fix to try (None: nothing applies; `problem` says why)."""
+
+    diagnosis: Diagnosis
+    fix: ProposedFix | None
+    from_llm: bool = False
+    problem: str | None = None
+
+
+def next_repair(
+    files: dict[str, str],
+    log_tail: str,
+    attempt: int,
+    *,
+    columns: Callable[[], ColumnChoice | None] = lambda: None,
+    llm: LLMClient | None = None,
+) -> Repair:
+    """Diagnose `log_tail`, then the catalogue's fix, else (with an LLM) a checked LLM patch.
+
+    The one step both loops share: `smoke_with_fixes` below (the CLI) and `bot.runs.smoke_repair` (the bot, which
+    pushes the fix as a commit and waits for the workflow). `columns` is asked only for a missing column.
+    """
+    diagnosis = classify_failure(log_tail)
+    choice = columns() if diagnosis.error_class == "missing_column" else None
+    fix = propose_fix(files, diagnosis, attempt, columns=choice)
+    if fix is not None or llm is None:
+        return Repair(diagnosis, fix)
+    try:
+        return Repair(diagnosis, ask_llm_for_patch(llm, files, diagnosis, log_tail), from_llm=True)
+    except (LLMError, PatchError) as exc:
+        return Repair(diagnosis, None, problem=f"the LLM could not give a usable patch: {exc}")
+
+
 def smoke_with_fixes(
     project_dir: Path,
-    max_attempts: int = 3,
+    max_attempts: int = MAX_ATTEMPTS,
     llm: LLMClient | None = None,
     on_attempt: Callable[[FixAttempt], None] | None = None,
     *,
@@ -172,17 +210,14 @@ def smoke_with_fixes(
     seen_diffs: set[str] = set()
     while not report.ok and len(attempts) < max_attempts:
         number = len(attempts) + 1
-        diagnosis = classify_failure(report.log_tail)
         files = read_project_files(project_dir)
-        columns = detect_project_columns(project_dir) if diagnosis.error_class == "missing_column" else None
-        fix = propose_fix(files, diagnosis, number, columns=columns)
-        from_llm = False
-        if fix is None and llm is not None:
-            try:
-                fix, from_llm = ask_llm_for_patch(llm, files, diagnosis, report.log_tail), True
-            except (LLMError, PatchError) as exc:
-                suggestion = f"the LLM could not give a usable patch: {exc}"
-                logger.info("attempt %d: %s", number, suggestion)
+        repair = next_repair(
+            files, report.log_tail, number, columns=lambda: detect_project_columns(project_dir), llm=llm
+        )
+        diagnosis, fix, from_llm = repair.diagnosis, repair.fix, repair.from_llm
+        if repair.problem is not None:
+            suggestion = repair.problem
+            logger.info("attempt %d: %s", number, suggestion)
         if fix is None or fix.diff in seen_diffs:
             record = FixAttempt(attempt=number, error_class=diagnosis.error_class, fix=None, ok_after=False)
             attempts.append(record)

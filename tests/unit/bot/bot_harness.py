@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.states import RunState
 from bot.store import Run, Store
 from bot.wiring import make_planner
+from runner.adapters.hub import ComputeRefusedError
 from tests.unit.bot.fake_gateway import FakeGateway
 
 REPO = "octo/tickets"
@@ -37,7 +38,7 @@ class RefusingHub:
 
     def run_job(self, **kwargs: Any) -> Any:
         self.calls.append(str(kwargs.get("flavor")))
-        raise RuntimeError("402 Payment Required: no credits left for a10g-small")
+        raise ComputeRefusedError("402 Payment Required: no credits left for a10g-small")
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
