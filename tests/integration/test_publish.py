@@ -16,7 +16,7 @@ from runner.settings import RunnerSettings
 from runner.stages.card import render_space_files, write_card
 from runner.stages.publish import changed_files, git_blob_sha1, publish, publish_command
 from tests.fakes import sample_reports as sample
-from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401  (fixture)
+from tests.fakes.hub_server import FakeHub
 
 pytestmark = pytest.mark.integration
 SENTENCES = [
@@ -101,7 +101,7 @@ def project(tmp_path: Path, model_template: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_publish_round_trip_and_idempotency(project: Path, fake_hub: FakeHub, tmp_path: Path) -> None:  # noqa: F811
+def test_publish_round_trip_and_idempotency(project: Path, fake_hub: FakeHub, tmp_path: Path) -> None:
     client = make_hub_client(fake_hub.token, fake_hub.url)
     first = publish(project, REPO, SPACE, client)
     assert first.model_commit is not None and first.space_commit is not None
@@ -135,7 +135,7 @@ def test_publish_round_trip_and_idempotency(project: Path, fake_hub: FakeHub, tm
     assert meta["sdk"] == "gradio" and meta["models"] == [REPO]
 
 
-def test_publish_refuses_an_incomplete_model_dir(project: Path, fake_hub: FakeHub) -> None:  # noqa: F811
+def test_publish_refuses_an_incomplete_model_dir(project: Path, fake_hub: FakeHub) -> None:
     (project / "model" / "README.md").unlink()
     (project / "model" / "model.safetensors").unlink()
     with pytest.raises(ProjectError) as info:
@@ -147,7 +147,7 @@ def test_publish_refuses_an_incomplete_model_dir(project: Path, fake_hub: FakeHu
 
 def test_publish_command_with_the_token_and_endpoint_the_cli_resolved(
     project: Path,
-    fake_hub: FakeHub,  # noqa: F811
+    fake_hub: FakeHub,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings = RunnerSettings.from_mapping({"HF_TOKEN": fake_hub.token, "HF_ENDPOINT": fake_hub.url})

@@ -11,7 +11,7 @@ import pytest
 
 from runner.cli import main
 from tests.fakes import sample_reports
-from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)
+from tests.fakes.hub_server import FakeHub
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +39,7 @@ def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *a
 
 def test_upload_results_commits_once_to_a_private_dataset_repo(
     tmp_path: Path,
-    fake_hub: FakeHub,  # noqa: F811
+    fake_hub: FakeHub,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -80,7 +80,7 @@ def test_upload_results_commits_once_to_a_private_dataset_repo(
 )
 def test_bad_input_is_one_error_line(
     tmp_path: Path,
-    fake_hub: FakeHub,  # noqa: F811
+    fake_hub: FakeHub,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     args: list[str],

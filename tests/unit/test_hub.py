@@ -11,7 +11,7 @@ from huggingface_hub.utils import hf_raise_for_status
 
 from runner.adapters.hub import ComputeRefusedError, HubClient, make_hub_client, map_hub_error
 from runner.errors import ExternalServiceError
-from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401  (fixture)
+from tests.fakes.hub_server import FakeHub
 
 ENDPOINT = "https://hub.example"
 
@@ -67,7 +67,7 @@ def test_transport_and_local_errors(exc: Exception, expected: str) -> None:
 
 
 @pytest.mark.integration
-def test_client_against_fake_hub(fake_hub: FakeHub, tmp_path: Path) -> None:  # noqa: F811
+def test_client_against_fake_hub(fake_hub: FakeHub, tmp_path: Path) -> None:
     client: HubClient = make_hub_client(fake_hub.token, fake_hub.url)
     assert client.whoami().name == fake_hub.state.user
     client.create_repo("intern-user/m")
@@ -92,7 +92,7 @@ def test_client_against_fake_hub(fake_hub: FakeHub, tmp_path: Path) -> None:  # 
 
 
 @pytest.mark.integration
-def test_dataset_search_and_info(fake_hub: FakeHub) -> None:  # noqa: F811
+def test_dataset_search_and_info(fake_hub: FakeHub) -> None:
     card = {"license": "mit", "task_categories": ["text-classification"]}
     fake_hub.add_dataset("acme/tickets", card, {"train.csv": "text,label\nhi,a\n"}, downloads=10)
     fake_hub.add_dataset("acme/tickets-large", card, {}, downloads=500, tags=["support"])
@@ -108,7 +108,7 @@ def test_dataset_search_and_info(fake_hub: FakeHub) -> None:  # noqa: F811
 
 
 @pytest.mark.integration
-def test_jobs_and_payment_required(fake_hub: FakeHub) -> None:  # noqa: F811
+def test_jobs_and_payment_required(fake_hub: FakeHub) -> None:
     client = make_hub_client(fake_hub.token, fake_hub.url)
     job = client.run_job(
         image="python:3.12", command=["python", "train.py"], flavor="cpu-basic", namespace="intern-user"

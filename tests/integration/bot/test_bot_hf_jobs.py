@@ -10,7 +10,7 @@ from bot.compute.actions import ActionsBackend
 from bot.compute.hf_jobs import HfJobsBackend
 from bot.router import Ctx
 from runner.adapters.hub import make_hub_client
-from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)
+from tests.fakes.hub_server import FakeHub
 from tests.unit.bot.bot_harness import REPO, make_services, seed_run
 from tests.unit.bot.fake_gateway import FakeGateway
 
@@ -22,7 +22,7 @@ def _backend(hub: FakeHub) -> HfJobsBackend:
 
 
 @pytest.mark.parametrize("refuse", [True, False])
-def test_gpu_refusal_falls_back_to_cpu_once(tmp_path: Path, fake_hub: FakeHub, refuse: bool) -> None:  # noqa: F811
+def test_gpu_refusal_falls_back_to_cpu_once(tmp_path: Path, fake_hub: FakeHub, refuse: bool) -> None:
     fake_hub.state.refuse_gpu_jobs = refuse
     gateway = FakeGateway()
     services = make_services(tmp_path, gateway)

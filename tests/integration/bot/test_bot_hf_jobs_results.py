@@ -28,8 +28,8 @@ from runner.adapters.hub import make_hub_client
 from runner.schemas import EpochRecord
 from runner.stages.results_upload import upload_results
 from tests.fakes import sample_reports
-from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401 (fixture)
-from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)
+from tests.fakes.github_server import FakeGitHub
+from tests.fakes.hub_server import FakeHub
 from tests.integration.bot.live_server import send, serve, settings_for_fakes, wait_for
 from tests.integration.bot.test_bot_journey import SECRET, smoke_zip, tickets_csv
 from tests.unit.bot import payloads
@@ -43,8 +43,8 @@ World = tuple[str, httpx2.Client, Services]
 @pytest.fixture
 def world(
     tmp_path: Path,
-    fake_github: FakeGitHub,  # noqa: F811
-    fake_hub: FakeHub,  # noqa: F811
+    fake_github: FakeGitHub,
+    fake_hub: FakeHub,
 ) -> Iterator[World]:
     fake_github.add_repo(
         REPO,
@@ -84,7 +84,7 @@ def _run(services: Services, issue: int) -> Run:
     return run
 
 
-def _approved_and_running(world: World, fake_github: FakeGitHub, fake_hub: FakeHub) -> tuple[Run, str]:  # noqa: F811
+def _approved_and_running(world: World, fake_github: FakeGitHub, fake_hub: FakeHub) -> tuple[Run, str]:
     """Comment -> PR -> smoke passed -> approval -> a submitted job, seen RUNNING by the watcher."""
     base, client, services = world
     issue = fake_github.add_issue(REPO, "Classify support tickets", "Route tickets.")
@@ -125,18 +125,18 @@ def _approved_and_running(world: World, fake_github: FakeGitHub, fake_hub: FakeH
     return run, job.id
 
 
-def _sticky(fake_github: FakeGitHub, run: Run) -> str:  # noqa: F811
+def _sticky(fake_github: FakeGitHub, run: Run) -> str:
     assert run.pr_number is not None
     bodies = [c.body for c in fake_github.comments(REPO, run.pr_number) if f"intern-bot:run:{run.id}" in c.body]
     assert len(bodies) == 1
     return bodies[0]
 
 
-def _train_check(fake_github: FakeGitHub) -> str | None:  # noqa: F811
+def _train_check(fake_github: FakeGitHub) -> str | None:
     return next(c.conclusion for c in reversed(fake_github.check_runs(REPO)) if c.name == "ML Intern: train")
 
 
-def _job_uploads(tmp_path: Path, fake_hub: FakeHub, run: Run, *, reports: bool) -> None:  # noqa: F811
+def _job_uploads(tmp_path: Path, fake_hub: FakeHub, run: Run, *, reports: bool) -> None:
     """What the job's last step does: `intern upload-results project --log intern-job.log`."""
     project = tmp_path / "job" / "project"
     if reports:
@@ -158,8 +158,8 @@ def _job_uploads(tmp_path: Path, fake_hub: FakeHub, run: Run, *, reports: bool) 
 def test_completed_job_results_reach_the_pr(
     tmp_path: Path,
     world: World,
-    fake_github: FakeGitHub,  # noqa: F811
-    fake_hub: FakeHub,  # noqa: F811
+    fake_github: FakeGitHub,
+    fake_hub: FakeHub,
 ) -> None:
     services = world[2]
     run, job_id = _approved_and_running(world, fake_github, fake_hub)
@@ -184,8 +184,8 @@ def test_completed_job_results_reach_the_pr(
 def test_failed_job_is_reported_with_its_log(
     tmp_path: Path,
     world: World,
-    fake_github: FakeGitHub,  # noqa: F811
-    fake_hub: FakeHub,  # noqa: F811
+    fake_github: FakeGitHub,
+    fake_hub: FakeHub,
 ) -> None:
     services = world[2]
     run, job_id = _approved_and_running(world, fake_github, fake_hub)

@@ -6,10 +6,8 @@ comment -> PR (one commit) -> smoke results -> approval -> training results -> m
 
 from __future__ import annotations
 
-import io
 import random
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +24,9 @@ from bot.router import Services
 from bot.store import Run, Store
 from bot.wiring import make_planner
 from runner.schemas import Projection, SmokeReport
-from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401 (fixture)
-from tests.fakes.hub_server import FakeHub, fake_hub  # noqa: F401 (fixture)
+from tests.fakes.github_server import FakeGitHub
+from tests.fakes.hub_server import FakeHub
+from tests.fakes.zips import zip_files
 from tests.integration.bot.live_server import send, serve, settings_for_fakes, wait_for
 from tests.unit.bot import payloads
 
@@ -92,17 +91,14 @@ def smoke_zip() -> bytes:
         epochs=2,
         projections=[Projection(flavour="cpu-basic", hardware="2 vCPU", seconds=60, cost_usd=0.0)],
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("smoke.json", report.model_dump_json())
-    return buffer.getvalue()
+    return zip_files({"smoke.json": report.model_dump_json()})
 
 
 @pytest.fixture
 def world(
     tmp_path: Path,
-    fake_github: FakeGitHub,  # noqa: F811
-    fake_hub: FakeHub,  # noqa: F811
+    fake_github: FakeGitHub,
+    fake_hub: FakeHub,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[str, httpx2.Client, Services]]:
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the fake Hub speaks LFS, not Xet; the runner subprocess inherits it
@@ -151,8 +147,8 @@ def _run(services: Services, number: int) -> Run:
 
 def test_comment_to_published_model(
     world: tuple[str, httpx2.Client, Services],
-    fake_github: FakeGitHub,  # noqa: F811
-    fake_hub: FakeHub,  # noqa: F811
+    fake_github: FakeGitHub,
+    fake_hub: FakeHub,
 ) -> None:
     base, client, services = world
     started = time.monotonic()

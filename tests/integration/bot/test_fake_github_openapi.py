@@ -7,11 +7,9 @@ Skipped when the description is not installed; `.ci/run` installs it with
 from __future__ import annotations
 
 import copy
-import io
 import json
 import urllib.error
 import urllib.request
-import zipfile
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -25,6 +23,7 @@ from tests.fakes.github_app_manifests import new_app_page
 from tests.fakes.github_openapi import conformance_errors, find_description, missing_format_checkers, to_json_schema
 from tests.fakes.github_router import ROUTES
 from tests.fakes.github_server import FakeGitHub
+from tests.fakes.zips import zip_files
 
 pytestmark = pytest.mark.integration
 needs_description = pytest.mark.skipif(
@@ -85,12 +84,10 @@ def _drive_every_route(fake: FakeGitHub) -> None:
     gateway.dispatch_workflow(REPO, "intern.yml", "intern/run-1", {"run_id": "1"})
     with pytest.raises(GitHubConflict):
         gateway.dispatch_workflow(REPO, "intern.yml", "intern/run-1", {"other": "1"})
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("results.json", "{}")
-    (artifact_id,) = fake.add_workflow_run(REPO, 77, head, "success", {"reports": buffer.getvalue()})
+    archive = zip_files({"results.json": "{}"})
+    (artifact_id,) = fake.add_workflow_run(REPO, 77, head, "success", {"reports": archive})
     assert [a.id for a in gateway.list_run_artifacts(REPO, 77)] == [artifact_id]
-    assert gateway.download_artifact(REPO, artifact_id) == buffer.getvalue()
+    assert gateway.download_artifact(REPO, artifact_id) == archive
     with pytest.raises(GitHubNotFound):
         gateway.get_pull(REPO, 999)
 

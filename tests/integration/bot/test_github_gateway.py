@@ -15,10 +15,10 @@ from bot.errors import GitHubConflict, GitHubError, GitHubForbidden, GitHubNotFo
 from bot.gateway import GitHubGateway
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import AppTokenProvider, StaticTokenProvider
-from tests.fakes.github_server import FakeGitHub, fake_github
+from tests.fakes.github_server import FakeGitHub
+from tests.fakes.zips import zip_files
 
 pytestmark = pytest.mark.integration
-__all__ = ["fake_github"]
 
 REPO = "octo/demo"
 WORKFLOW = b"""name: intern
@@ -49,14 +49,6 @@ def make(fake_github: FakeGitHub) -> Make:
         return PyGithubGateway(tokens, 1, bot_login=fake_github.bot_login, base_url=fake_github.api, options=options)
 
     return build
-
-
-def _zip(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def test_it_satisfies_the_protocol(make: Make) -> None:
@@ -226,8 +218,8 @@ def test_artifacts_are_listed_and_downloaded_without_our_token(make: Make, fake_
     gateway = make(per_page=1)
     sha = gateway.branch_sha(REPO, "main")
     assert sha is not None
-    reports = _zip({"reports/results.json": '{"accuracy": 0.91}'})
-    fake_github.add_workflow_run(REPO, 555, sha, "success", {"reports": reports, "logs": _zip({"log.txt": "ok"})})
+    reports = zip_files({"reports/results.json": '{"accuracy": 0.91}'})
+    fake_github.add_workflow_run(REPO, 555, sha, "success", {"reports": reports, "logs": zip_files({"log.txt": "ok"})})
 
     artifacts = gateway.list_run_artifacts(REPO, 555)
 

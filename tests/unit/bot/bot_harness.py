@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import itertools
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -151,11 +149,3 @@ def seed_run(
         approved = {"approved_sha": sha} if step is RunState.TRAINING else {}
         run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **approved)
     return run
-
-
-def zip_files(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()

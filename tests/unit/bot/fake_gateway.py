@@ -1,11 +1,16 @@
-"""An in-memory `GitHubGateway` for unit tests: repos with branches and commits, PRs, comments, checks, runs."""
+"""An in-memory `GitHubGateway` for unit tests: repos with branches and commits, PRs, comments, checks, runs.
+
+It keeps the rules the real gateway meets on GitHub (tests/integration/bot/test_gateway_contract.py runs the same
+cases against both): a branch only fast-forwards, a missing base commit is GitHubNotFound, `upsert_comment` needs
+its marker in the body and edits only a comment the App itself wrote.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 
-from bot.errors import BotError
+from bot.errors import BotError, GitHubConflict, GitHubNotFound
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 from bot.github import GitHubNotFound
 
@@ -16,10 +21,12 @@ class FakeRepo:
     branches: dict[str, str] = field(default_factory=dict)
     commits: dict[str, dict[str, bytes]] = field(default_factory=dict)
     commit_messages: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str] = field(default_factory=dict)
     permissions: dict[str, Permission] = field(default_factory=dict)
     issues: dict[int, IssueInfo] = field(default_factory=dict)
     pulls: dict[int, PullInfo] = field(default_factory=dict)
     comments: dict[int, tuple[int, str]] = field(default_factory=dict)  # id -> (issue number, body)
+    comment_authors: dict[int, str] = field(default_factory=dict)
     reactions: list[tuple[int, str]] = field(default_factory=list)
     checks: dict[int, dict[str, object]] = field(default_factory=dict)
     dispatches: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
@@ -29,6 +36,8 @@ class FakeRepo:
 
 
 class FakeGateway:
+    bot_login = "ml-intern[bot]"
+
     def __init__(self) -> None:
         self.repos: dict[str, FakeRepo] = {}
         self._ids = 100
@@ -69,12 +78,28 @@ class FakeGateway:
         sha = data.branches.get(ref, ref)
         return data.commits.get(sha, {}).get(path)
 
+    def _descends(self, data: FakeRepo, sha: str, ancestor: str) -> bool:
+        current: str | None = sha
+        while current is not None:
+            if current == ancestor:
+                return True
+            current = data.parents.get(current)
+        return False
+
     def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:
+        if not files:
+            raise ValueError("commit_files needs at least one file")
         data = self.repos[repo]
+        if base_sha not in data.commits:
+            raise GitHubNotFound(f"committing to {branch!r} in {repo}: No commit found for the ref {base_sha}", 404)
+        head = data.branches.get(branch)
+        if head is not None and not self._descends(data, base_sha, head):
+            raise GitHubConflict(f"fast-forwarding branch {branch!r} in {repo}: Update is not a fast forward", 422)
         tree = {**data.commits[base_sha], **files}
         sha = hashlib.sha1(f"{base_sha}{message}{sorted(files.items())!r}{self._next()}".encode()).hexdigest()
         data.commits[sha] = tree
         data.commit_messages[sha] = message
+        data.parents[sha] = base_sha
         data.branches[branch] = sha
         for number, pull in data.pulls.items():
             if pull.head_ref == branch:
@@ -112,18 +137,19 @@ class FakeGateway:
     def upsert_comment(
         self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
     ) -> int:
+        if marker not in body:
+            raise ValueError("the comment body must contain its marker, or the next upsert cannot find it")
         data = self.repos[repo]
         if comment_id is not None and comment_id in data.comments:
             data.comments[comment_id] = (data.comments[comment_id][0], body)
             return comment_id
         self.comment_searches += 1
         for comment_id, (number, text) in data.comments.items():
-            if number == issue_number and marker in text:
+            ours = data.comment_authors.get(comment_id, self.bot_login) == self.bot_login
+            if number == issue_number and ours and marker in text:
                 data.comments[comment_id] = (number, body)
                 return comment_id
-        comment_id = self._next()
-        data.comments[comment_id] = (issue_number, body)
-        return comment_id
+        return self.add_comment(repo, issue_number, self.bot_login, body)
 
     def create_check_run(
         self,
@@ -176,6 +202,17 @@ class FakeGateway:
         raise KeyError(artifact_id)
 
     # --- helpers for tests ------------------------------------------------------------------------------------
+    def add_issue(self, repo: str, title: str, body: str = "", author: str = "alice") -> int:
+        number = self._next()
+        self.repos[repo].issues[number] = IssueInfo(number=number, title=title, body=body, author=author)
+        return number
+
+    def add_comment(self, repo: str, issue_number: int, user: str, body: str) -> int:
+        comment_id = self._next()
+        self.repos[repo].comments[comment_id] = (issue_number, body)
+        self.repos[repo].comment_authors[comment_id] = user
+        return comment_id
+
     def add_artifact(self, repo: str, run_id: int, name: str, data: bytes) -> None:
         info = ArtifactInfo(id=self._next(), name=name, size_in_bytes=len(data))
         self.repos[repo].artifacts.setdefault(run_id, []).append((info, data))

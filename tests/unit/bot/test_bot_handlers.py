@@ -14,6 +14,7 @@ from runner.schemas import (
     Projection,
     SmokeReport,
 )
+from tests.fakes.zips import zip_files
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import (
     BRANCH,
@@ -23,7 +24,6 @@ from tests.unit.bot.bot_harness import (
     make_services,
     seed_repo,
     seed_run,
-    zip_files,
 )
 from tests.unit.bot.fake_gateway import FakeGateway
 
