@@ -13,7 +13,7 @@ import pytest
 from runner.cli import main
 from tests.fakes.datasets import Row, make_rows, write_rows
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

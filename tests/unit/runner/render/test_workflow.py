@@ -24,7 +24,7 @@ from runner.render.workflow import (
     train_reports_artifact,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 SHA = "0123456789abcdef0123456789abcdef01234567"
 GIT_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 
