@@ -1,4 +1,4 @@
-"""The `intern` command line (spec §3.1). User mistakes print one line and exit 2; failed stages exit 1."""
+"""The `intern` command line (README "Commands"). User mistakes print one line and exit 2; failed stages exit 1."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Test-wide settings: everything runs offline (spec §7)."""
+"""Test-wide settings: everything runs offline (no test reaches the Hub or GitHub)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Data inspection (spec §3.3): what is in the dataset, and what would make test scores dishonest."""
+"""Data inspection: what is in the dataset, and what would make test scores dishonest."""
 
 from __future__ import annotations
 

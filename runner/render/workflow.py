@@ -1,4 +1,4 @@
-"""The GitHub Actions workflow the bot commits into a project as `.github/workflows/intern.yml` (spec §5).
+"""The GitHub Actions workflow the bot commits into a project as `.github/workflows/intern.yml` (docs/actions.md).
 
 `render_workflow(WorkflowOptions(...))` is pure: it renders `templates/workflow_intern.yml.j2` and returns the
 YAML text. The workflow has three entry points:

@@ -1,4 +1,4 @@
-"""Render and write the project directory of spec §3.2 (intern.yaml, train.py, app.py, requirements.txt...).
+"""Render and write the project directory (docs/architecture.md) (intern.yaml, train.py, app.py, requirements.txt...).
 
 Rendering is pure (config in, file texts out) so the bot can commit the same files the CLI writes.
 """

@@ -1,4 +1,4 @@
-"""Smoke test (spec §3.4): the real train.py, a few steps on a tiny stratified sample, with a time limit.
+"""Smoke test (docs/self-debugging.md): the real train.py, a few steps on a tiny stratified sample, with a time limit.
 
 A failure is not an exception here: it is a SmokeReport with `ok=False`, the error class from the
 diagnosis catalogue and the log tail, so the bot and the self-debugging loop can act on it.

@@ -1,6 +1,6 @@
 """Stress-test cases generated for the actual label set (pure, seeded).
 
-Families (spec §3.6):
+Families:
 - negation: a text of class A plus a negated mention of class B's strongest keyword ("... not about refund");
   the answer must stay A.
 - ambiguity: a text of class A joined to a text of class B; A or B is right, and we report which one wins.

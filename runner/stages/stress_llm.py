@@ -1,4 +1,4 @@
-"""Hard stress examples written by an LLM (optional, spec §3.6), checked against the label set.
+"""Hard stress examples written by an LLM (optional), checked against the label set.
 
 The LLM sees the labels and a few real texts per label and returns examples per family through structured
 output. Anything whose expected answer is not a known label, `unknown`, or two known labels joined by `|` is

@@ -1,4 +1,4 @@
-"""The rendered workflow's smoke job, run for real by `act` in self-hosted mode (spec §5).
+"""The rendered workflow's smoke job, run for real by `act` in self-hosted mode (docs/actions.md).
 
 A scratch git repository holds a project scaffolded by `intern scaffold` (model scratch:tiny, a tiny CSV) and
 the rendered `.github/workflows/intern.yml`. act runs the `smoke` job on this machine with:

@@ -1,4 +1,4 @@
-"""The journey of spec §2 through the real app over HTTP, PyGithub against the fake GitHub, the real runner
+"""The journey of docs/architecture.md through the real app over HTTP, PyGithub against the fake GitHub, the real runner
 training a tiny model (local compute backend) and the fake Hub receiving the publish:
 
 comment -> PR (one commit) -> smoke results -> approval -> training results -> merge -> publish.
