@@ -34,11 +34,11 @@ from bot.states import ACTIVE_STATES, RunState, check_transition
 BOT_ACTOR = "intern-bot"
 
 
-class _Unset(enum.Enum):
+class Unset(enum.Enum):
     UNSET = enum.auto()
 
 
-UNSET: Final = _Unset.UNSET
+UNSET: Final = Unset.UNSET
 """A column argument left out (None is a value: `approved_sha=None` clears the approval)."""
 
 
@@ -286,8 +286,8 @@ class Store:
         merge: Mapping[str, Mapping[str, Any]] | None = None,
         append: Mapping[str, list[Any]] | None = None,
         keep_last: int = 50,
-        head_sha: str | _Unset = UNSET,
-        smoke_attempts: int | _Unset = UNSET,
+        head_sha: str | Unset = UNSET,
+        smoke_attempts: int | Unset = UNSET,
         actor: str = BOT_ACTOR,
         action: str = "",
         delivery_id: str | None = None,
@@ -302,9 +302,9 @@ class Store:
             run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
             if run is None:
                 raise LookupError(f"run {run_id} not found")
-            if not isinstance(head_sha, _Unset):
+            if not isinstance(head_sha, Unset):
                 run.head_sha = head_sha
-            if not isinstance(smoke_attempts, _Unset):
+            if not isinstance(smoke_attempts, Unset):
                 run.smoke_attempts = smoke_attempts
             current = run.data.model_dump(mode="json")
             current.update(data or {})
@@ -336,13 +336,13 @@ class Store:
         action: str,
         delivery_id: str | None,
         detail: str = "",
-        head_sha: str | _Unset | None = UNSET,
-        approved_sha: str | _Unset | None = UNSET,
-        pr_number: int | _Unset = UNSET,
-        branch: str | _Unset = UNSET,
-        flavour: str | _Unset = UNSET,
-        compute: str | _Unset = UNSET,
-        smoke_attempts: int | _Unset = UNSET,
+        head_sha: str | Unset | None = UNSET,
+        approved_sha: str | Unset | None = UNSET,
+        pr_number: int | Unset = UNSET,
+        branch: str | Unset = UNSET,
+        flavour: str | Unset = UNSET,
+        compute: str | Unset = UNSET,
+        smoke_attempts: int | Unset = UNSET,
     ) -> Run:
         """Move the run to `target` if the state machine allows it, set the columns given, write the audit entry."""
         with self.session() as session:
@@ -352,19 +352,19 @@ class Store:
             previous = run.state
             check_transition(RunState(previous), target)
             run.state = target.value
-            if not isinstance(head_sha, _Unset):
+            if not isinstance(head_sha, Unset):
                 run.head_sha = head_sha
-            if not isinstance(approved_sha, _Unset):
+            if not isinstance(approved_sha, Unset):
                 run.approved_sha = approved_sha
-            if not isinstance(pr_number, _Unset):
+            if not isinstance(pr_number, Unset):
                 run.pr_number = pr_number
-            if not isinstance(branch, _Unset):
+            if not isinstance(branch, Unset):
                 run.branch = branch
-            if not isinstance(flavour, _Unset):
+            if not isinstance(flavour, Unset):
                 run.flavour = flavour
-            if not isinstance(compute, _Unset):
+            if not isinstance(compute, Unset):
                 run.compute = compute
-            if not isinstance(smoke_attempts, _Unset):
+            if not isinstance(smoke_attempts, Unset):
                 run.smoke_attempts = smoke_attempts
             run.updated_at = utcnow()
             session.add(

@@ -16,7 +16,7 @@ from bot.comments import Section, render_sections, render_template, run_marker
 from bot.context import Ctx
 from bot.gateway import CheckConclusion, CheckStatus
 from bot.states import RunState
-from bot.store import BOT_ACTOR, UNSET, Run, _Unset
+from bot.store import BOT_ACTOR, UNSET, Run, Unset
 from runner.render.markdown import GITHUB_TEXT_BUDGET
 
 SECTION_ORDER = ("plan", "inspect", "smoke", "training", "evaluation", "stress", "publish")
@@ -61,13 +61,13 @@ class Move:
     action: str
     actor: str = BOT_ACTOR
     detail: str = ""
-    head_sha: str | _Unset | None = UNSET
-    approved_sha: str | _Unset | None = UNSET
-    pr_number: int | _Unset = UNSET
-    branch: str | _Unset = UNSET
-    flavour: str | _Unset = UNSET
-    compute: str | _Unset = UNSET
-    smoke_attempts: int | _Unset = UNSET
+    head_sha: str | Unset | None = UNSET
+    approved_sha: str | Unset | None = UNSET
+    pr_number: int | Unset = UNSET
+    branch: str | Unset = UNSET
+    flavour: str | Unset = UNSET
+    compute: str | Unset = UNSET
+    smoke_attempts: int | Unset = UNSET
 
 
 def render_run_comment(run: Run) -> str:
