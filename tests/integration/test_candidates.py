@@ -18,6 +18,7 @@ import yaml
 from runner.models.inference import load_classifier
 from runner.pipeline import RunOptions, run_pipeline
 from runner.schemas import EvalReport, SmokeReport, StressReport, TrainSummary, read_report
+from runner.settings import RunnerSettings
 from tests.fakes.datasets import LABELS, make_rows, write_rows
 from tests.fakes.tiny_encoder import build_tiny_encoder
 from tests.integration.test_run_end_to_end import EditingReporter
@@ -59,7 +60,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Done:
     options = RunOptions(
         data=str(train), test=str(test), out=project, model=str(encoder), workflow=False, abstain_coverage=0.9
     )
-    status = run_pipeline(options, EditingReporter(project, quick))
+    status = run_pipeline(options, EditingReporter(project, quick), settings=RunnerSettings(hf_offline=True))
     assert status.complete
     return Done(project)
 
