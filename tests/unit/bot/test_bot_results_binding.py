@@ -15,8 +15,9 @@ import pytest
 from bot.router import Services
 from bot.states import RunState
 from runner.schemas import Projection, SmokeReport
+from tests.fakes.zips import zip_files
 from tests.unit.bot import payloads
-from tests.unit.bot.bot_harness import BRANCH, REPO, deliver, make_services, seed_repo, seed_run, zip_files
+from tests.unit.bot.bot_harness import BRANCH, REPO, deliver, make_services, seed_repo, seed_run
 from tests.unit.bot.fake_gateway import FakeGateway
 
 OTHER = "mallory/evil"
