@@ -63,11 +63,11 @@ class Ctx:
     def post(self, repo: str, number: int, marker: str, body: str, run: Run | None = None) -> int:
         """Create or edit the comment carrying `marker`; secrets are redacted first.
 
-        With `run`, the comment's id is remembered on the run (`data["comments"]`), and the next post edits it
+        With `run`, the comment's id is remembered on the run (`RunRecord.comments`), and the next post edits it
         directly: no paging through every comment of the issue, which spam could make long.
         """
         key = f"{number} {marker}"
-        known = run.data.get("comments", {}).get(key) if run is not None else None
+        known = run.data.comments.get(key) if run is not None else None
         text = self.redact(f"{body.rstrip()}\n\n{marker}\n")
         comment_id = self.gateway.upsert_comment(repo, number, marker, text, comment_id=known)
         if run is not None and comment_id != known:

@@ -17,13 +17,13 @@ from bot.compute.actions import ActionsBackend
 from bot.github import ClientOptions, GitHubNotFound, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
 from bot.router import Ctx
+from bot.run_record import RunRecord
 from bot.states import RunState
 from runner.render.workflow import WorkflowOptions, render_workflow
-from tests.fakes.github_server import FakeGitHub, fake_github
+from tests.fakes.github_server import FakeGitHub
 from tests.unit.bot.bot_harness import make_services
 
 pytestmark = pytest.mark.integration
-__all__ = ["fake_github"]
 
 REPO = "octo/tickets"
 BRANCH = "intern/1-tickets"
@@ -60,7 +60,7 @@ def test_training_and_publish_dispatch_the_workflow_by_file_name(fake_github: Fa
         compute="actions",
         installation_id=1,
         delivery_id="d",
-        data={"train_workflow_run_id": 991},
+        data=RunRecord(train_workflow_run_id=991),
     )
     run = ctx.store.transition(
         run.id, RunState.PR_OPENED, actor="t", action="t", delivery_id=None, branch=BRANCH, head_sha=head

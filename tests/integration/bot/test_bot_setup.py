@@ -25,10 +25,9 @@ from bot.cli import app
 from bot.github_auth import AppTokenProvider
 from bot.settings import Settings
 from bot.setup_flow import SetupOptions, SetupServer
-from tests.fakes.github_server import FakeGitHub, fake_github
+from tests.fakes.github_server import FakeGitHub
 
 pytestmark = pytest.mark.integration
-__all__ = ["fake_github"]
 PUBLIC = "https://intern.example.org"
 
 

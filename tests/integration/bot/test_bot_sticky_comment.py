@@ -13,12 +13,12 @@ import pytest
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
 from bot.router import Ctx
+from bot.run_record import RunRecord
 from bot.runs import status_comment
-from tests.fakes.github_server import FakeGitHub, fake_github
+from tests.fakes.github_server import FakeGitHub
 from tests.unit.bot.bot_harness import make_services
 
 pytestmark = pytest.mark.integration
-__all__ = ["fake_github"]
 REPO = "octo/tickets"
 LIST = "/repos/{owner}/{repo}/issues/{issue_number}/comments"
 EDIT = "/repos/{owner}/{repo}/issues/comments/{comment_id}"
@@ -45,15 +45,14 @@ def test_posts_edit_the_remembered_comment_without_listing(fake_github: FakeGitH
         compute="actions",
         installation_id=1,
         delivery_id="d",
-        data={},
+        data=RunRecord(),
     )
 
     status_comment.refresh(ctx, run.id)
     first_lists = len(fake_github.requests("GET", LIST))
     assert first_lists == 3  # the first post searches once (250 comments, 100 a page), then creates
     for note in ("one", "two", "three"):
-        status_comment.add_notice(ctx, run, note)
-        status_comment.refresh(ctx, run.id)
+        status_comment.advance(ctx, run, notice=note)
     assert len(fake_github.requests("GET", LIST)) == first_lists  # edits go straight to the comment
     assert len(fake_github.requests("PATCH", EDIT)) == 3
     mine = [c for c in fake_github.comments(REPO, number) if c.user == fake_github.bot_login]
@@ -65,4 +64,4 @@ def test_posts_edit_the_remembered_comment_without_listing(fake_github: FakeGitH
     (again,) = [c for c in fake_github.comments(REPO, number) if c.user == fake_github.bot_login]
     assert again.id != mine[0].id
     stored = ctx.store.get_run(run.id)
-    assert stored is not None and list(stored.data["comments"].values()) == [again.id]
+    assert stored is not None and list(stored.data.comments.values()) == [again.id]

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from bot.errors import BotError, GitHubConflict, GitHubNotFound
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
-from bot.github import GitHubNotFound
 
 
 @dataclass
