@@ -62,12 +62,14 @@ from bot.context import Services
 from bot.github import ClientOptions
 from bot.settings import Settings
 from bot.store import Store
-from bot.wiring import make_backends, make_gateway_factory
+from bot.wiring import make_backends, make_gateway_factory, make_planner
 settings = Settings(_env_file=None)
 # GitHub's retry policy as shipped (5 retries, backoff, 429/5xx), minus PyGithub's 1 s pause between writes
 options = ClientOptions(backoff_factor=0.2, secondary_rate_wait_s=1, max_rate_limit_wait_s=10, throttle=False)
 store = Store(settings.database_url)
-services = Services(settings, store, make_gateway_factory(settings, options), make_backends(settings))
+services = Services(
+    settings, store, make_gateway_factory(settings, options), make_backends(settings), make_planner(settings)
+)
 uvicorn.run(create_app(settings, services), host="127.0.0.1", port=int(sys.argv[1]), log_level="error")
 """
 
