@@ -21,12 +21,12 @@ from bot.compute.base import ComputeContext, Dispatched
 from bot.compute.sandbox import Sandbox, kill_group, popen_kwargs, read_regular_file, sandbox_env
 from bot.errors import ComputeError
 from bot.gateway import GitHubGateway
+from runner.render.markdown import LOG_TAIL_CHARS
 
 if TYPE_CHECKING:
     from bot.store import Run
 
 TRAIN_STAGES = ("train", "evaluate", "stress", "card")
-LOG_TAIL_CHARS = 6000
 POLL_S = 1.0
 
 

@@ -1,4 +1,5 @@
-"""Evaluation on the held-out test split (spec §3.6): metrics, confusion matrix, baseline, leakage check."""
+"""Evaluation on the held-out test split: metrics, confusion matrix, baseline, leakage check, and the abstain
+threshold chosen on validation (the coverage/accuracy curve)."""
 
 from __future__ import annotations
 
