@@ -71,6 +71,9 @@ class TrainingConfig(_Strict):
     time_budget_s: float | None = Field(
         default=None, gt=0, description="fine-tuning time allowed; None: 1800 s on a GPU, 60 s on a CPU"
     )
+    stop_when_perfect: bool = Field(
+        default=True, description="skip the costlier candidates once a cheaper one scores macro F1 1.0 on validation"
+    )
     encoder_weights: list[float] = Field(
         default=[1.0, 2.0, 3.0],
         min_length=1,

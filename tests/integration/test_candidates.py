@@ -38,7 +38,8 @@ def quick(project: Path) -> None:
     """What a user in a hurry edits: a short smoke test and a fine-tuning cap of 2 epochs."""
     path = project / "intern.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config["training"].update(epochs=2, early_stopping_patience=None, batch_size=16)
+    # every candidate, even when TF-IDF is already perfect on this easy synthetic data
+    config["training"].update(epochs=2, early_stopping_patience=None, batch_size=16, stop_when_perfect=False)
     config["smoke"].update(max_steps=2, rows_per_class=2)
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
@@ -136,3 +137,27 @@ def test_demo_app_loads_the_delivered_model(done: Done, monkeypatch: pytest.Monk
     scores = app.predict("my invoice payment was overcharged")
     assert set(LABELS) <= set(scores) <= {*LABELS, "unknown"}
     assert abs(sum(scores[label] for label in LABELS) - 1.0) < 1e-4
+
+
+def test_costlier_candidates_are_skipped_once_a_cheaper_one_is_perfect(tmp_path: Path) -> None:
+    """Nothing beats macro F1 1.0 on validation: with the default `training.stop_when_perfect`, a perfect TF-IDF
+    candidate ends the ladder, and the report says why."""
+    rows, _ = make_rows(15, seed=3)  # each class has its own vocabulary: TF-IDF separates them perfectly
+    data = write_rows(tmp_path / "data" / "train.csv", rows)
+    project = tmp_path / "project"
+
+    def short_smoke(folder: Path) -> None:
+        path = folder / "intern.yaml"
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        config["smoke"].update(max_steps=2, rows_per_class=2)
+        path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+
+    options = RunOptions(data=str(data), out=project, model="scratch:tiny", workflow=False)
+    assert run_pipeline(
+        options, EditingReporter(project, short_smoke), settings=RunnerSettings(hf_offline=True)
+    ).complete
+    summary = read_report(project / "reports" / "train.json", TrainSummary)
+    by_name = {c.name: c for c in summary.candidates}
+    assert by_name["tfidf"].validation_macro_f1 == 1.0 and summary.winner == "tfidf"
+    assert by_name["fine-tune"].status == "skipped" and "stop_when_perfect" in by_name["fine-tune"].reason
+    assert not (project / "reports" / "train.jsonl").exists()

@@ -58,7 +58,7 @@ class EditingReporter(SilentReporter):
 def shorten(project: Path) -> None:
     path = project / "intern.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    config["training"].update(epochs=2, early_stopping_patience=None)
+    config["training"].update(epochs=2, early_stopping_patience=None, stop_when_perfect=False)
     config["smoke"].update(max_steps=2, rows_per_class=2)
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
