@@ -252,7 +252,7 @@ def render_model_card(
     *,
     threshold: float | None = None,
     confusion_image: str | None = None,
-    project_dir: Path | None = None,
+    model_dir: Path | None = None,
 ) -> str:
     """The full model card text; reports that were not run are None and the card says so."""
     from huggingface_hub import ModelCard
@@ -278,7 +278,7 @@ def render_model_card(
             ["true / predicted", *matrix.labels],
             [[label, *(str(v) for v in row)] for label, row in zip(matrix.labels, matrix.matrix, strict=False)],
         )
-    info = read_model_info(project_dir) if project_dir is not None else {}
+    info = read_model_info(model_dir) if model_dir is not None else {}
     kind, features = str(info.get("kind", "transformer")), [str(f) for f in info.get("features", [])]
     summary = model_summary(config, base_text, train.winner if train else None, features)
     library = (
@@ -342,7 +342,7 @@ def write_card(project_dir: Path, repo_id: str | None = None) -> Path:
         repo_id or config.hub.repo_id,
         threshold=read_threshold(model_dir),
         confusion_image=CONFUSION_IMAGE if has_image else None,
-        project_dir=model_dir,
+        model_dir=model_dir,
     )
     return write_text_atomic(model_dir / CARD_FILENAME, text)
 

@@ -102,6 +102,7 @@ def evaluate_predictions(
     predicted: list[str],
     baseline_result: BaselineResult | None,
     seconds: float,
+    winner: str | None = None,
 ) -> EvalReport:
     """Metrics over the in-scope test rows (label among the classes); rows of any other label are out of scope."""
     test_texts, test_labels = splits["test"]
@@ -120,7 +121,7 @@ def evaluate_predictions(
         per_class=per_class,
         confusion=confusion,
         baseline=baseline_result,
-        baseline_verdict=baseline.verdict(macro, baseline_result.macro_f1) if baseline_result else "",
+        baseline_verdict=baseline.verdict(macro, baseline_result.macro_f1, winner) if baseline_result else "",
         leakage=LeakageCheck(test_rows=len(test_texts), with_duplicate_in_train=hits, fraction=round(share, 4)),
         seconds=round(seconds, 2),
     )
@@ -239,13 +240,12 @@ def run_evaluation(
                 *splits["train"], [t for t, _ in test], [label for _, label in test], config.labels
             )
             ctx.update(f"baseline macro F1 {result.macro_f1:.4f}")
-        report = evaluate_predictions(config, splits, predicted, result, time.perf_counter() - started)
         winner = summary.winner if summary else None
+        report = evaluate_predictions(config, splits, predicted, result, time.perf_counter() - started, winner)
         report = report.model_copy(
             update={
-                "baseline_verdict": baseline.verdict(report.macro_f1, result.macro_f1, winner) if result else "",
                 "model_kind": classifier.kind,
-                "winner": summary.winner if summary else None,
+                "winner": winner,
                 "candidates": summary.candidates if summary else [],
                 "abstention": chosen,
             }
