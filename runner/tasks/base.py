@@ -75,6 +75,10 @@ class Task(Protocol):
         """Task-specific parts of intern.yaml (data columns, label shape) from an inspection."""
         ...
 
+    def render_app(self, model_ref: str, title: str, description: str, examples: list[str]) -> str:
+        """The Gradio demo: `model_ref` is "./model" in the project, or the published repo id on a Space."""
+        ...
+
     def render_files(self, config: InternConfig, inspected: Inspected | None, examples: list[str]) -> dict[str, str]:
         """train.py, app.py and requirements.txt for a project of this task."""
         ...

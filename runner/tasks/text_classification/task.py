@@ -57,6 +57,11 @@ class TextClassification:
     def config_fields(self, inspected: Inspected) -> dict[str, Any]:
         return {"text_column": inspected.report.text_column, "label_column": inspected.report.label_column}
 
+    def render_app(self, model_ref: str, title: str, description: str, examples: list[str]) -> str:
+        from runner.stages.scaffold import render_app
+
+        return render_app(model_ref, title, description, examples)
+
     def render_files(self, config: InternConfig, inspected: Inspected | None, examples: list[str]) -> dict[str, str]:
         from runner.stages.scaffold import render_app, render_requirements
 
