@@ -82,7 +82,14 @@ class GitHubGateway(Protocol):
     def get_pull(self, repo: str, number: int) -> PullInfo: ...
 
     def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
-        """The pull request's commits (those on its head and not on its base), oldest first."""
+        """The pull request's commits (those on its head and not on its base), oldest first. GitHub lists at
+        most 250 and attributes them by e-mail address: never use this to decide who wrote the code."""
+        ...
+
+    def last_push_approval_required(self, repo: str, branch: str) -> bool:
+        """Whether a ruleset on `branch` has GitHub's "require approval of the most recent reviewable push"
+        (`pull_request` rule, `require_last_push_approval`). Rulesets are readable with `metadata: read`;
+        classic branch protection needs `administration: read`, which the App does not ask for."""
         ...
 
     def upsert_comment(

@@ -27,6 +27,19 @@ class RunRecord(BaseModel):
     space_url: str | None = None
     files: list[str] = Field(default_factory=list, description="paths the bot committed (plus a repo dataset)")
     bot_shas: list[str] = Field(default_factory=list, description="commits the bot pushed (not a human's push)")
+    pushers: list[str] = Field(
+        default_factory=list,
+        description="who pushed code to the PR (`synchronize` senders, lower case) since the last approval that "
+        "launched training: none of them may approve it",
+    )
+    pushed_shas: list[str] = Field(default_factory=list, description="heads that humans pushed")
+    unseen_heads: list[str] = Field(
+        default_factory=list,
+        description="a push's `before` that no event has shown: someone pushed it, and the bot does not know who",
+    )
+    last_push_by: str | None = Field(
+        default=None, description="who made the most recent push, or asked the bot for it (`/intern smoke`)"
+    )
     sections: dict[str, str] = Field(default_factory=dict, description="sticky comment sections by name")
     notices: list[str] = Field(default_factory=list)
     next_step: str | None = None

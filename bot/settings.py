@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     max_artifact_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1024, description="largest workflow artifact (zip) the bot downloads"
     )
+    max_bot_commits: int = Field(
+        default=30,
+        ge=2,
+        le=200,
+        description="commits the bot pushes to one PR at most (smoke re-runs, fixes); results commits not counted",
+    )
     long_workers: int = Field(
         default=1, ge=0, description="worker threads for long tasks (local training), apart from the webhook workers"
     )

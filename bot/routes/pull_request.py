@@ -6,7 +6,7 @@ import logging
 
 from bot.context import Ctx
 from bot.events import PullRequestEvent
-from bot.runs import lifecycle
+from bot.runs import approval, lifecycle
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState, can_transition
 from bot.store import Run
@@ -35,7 +35,9 @@ def on_synchronize(ctx: Ctx, event: PullRequestEvent) -> None:
     if run is None or run.pr_number != pull.number or is_fork(event):
         return
     sha = pull.head.sha
-    if sha == run.head_sha:
+    late = sha in run.data.unseen_heads  # an earlier push, reported after a later one: only who pushed it counts
+    run = approval.record_push(ctx, run, event)  # who pushed, before anything else (an approval depends on it)
+    if sha == run.head_sha or late:
         return
     if sha in run.data.bot_shas:
         ctx.store.update_run(run.id, head_sha=sha)

@@ -19,7 +19,7 @@ from bot.repo_settings import (
     load_repo_settings,
     priced,
 )
-from bot.runs import results
+from bot.runs import approval, results
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run, utcnow
@@ -41,8 +41,7 @@ __all__ = [
 ]
 
 
-def remember_bot_commit(ctx: Ctx, run: Run, sha: str) -> Run:
-    return ctx.store.update_run(run.id, append={"bot_shas": [sha]})
+remember_bot_commit = approval.remember_bot_commit
 
 
 def cancel(ctx: Ctx, run: Run, actor: str) -> None:
@@ -54,6 +53,7 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
     the smoke test on it."""
     if run.branch is None or run.head_sha is None:
         raise CommandError(f"run #{run.id} has no PR branch yet")
+    approval.check_commit_budget(ctx, run)
     note = f"Smoke test re-run requested by @{actor} at {utcnow().isoformat(timespec='seconds')}Z ({reason}).\n"
     sha = ctx.gateway.commit_files(
         run.repo,
@@ -62,7 +62,7 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
         {SMOKE_REQUEST_PATH: note.encode("utf-8")},
         f"Re-run the ML Intern smoke test ({reason}, by @{actor})",
     )
-    run = remember_bot_commit(ctx, run, sha)
+    run = remember_bot_commit(ctx, run, sha, requested_by=actor)
     attempts = 0 if reset_attempts else run.smoke_attempts
     return advance(
         ctx,
@@ -112,7 +112,8 @@ def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Ru
             compute=dispatched.backend,
         ),
         notice=dispatched.notice,
-        record={"external_job_id": dispatched.external_id} if dispatched.external_id else None,
+        # the code up to the approved head is reviewed: its pushers may approve what others push next
+        record={"pushers": [], **({"external_job_id": dispatched.external_id} if dispatched.external_id else {})},
         checks=(
             CheckOutput(
                 "train",
