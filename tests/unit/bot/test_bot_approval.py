@@ -52,9 +52,7 @@ def _approve(services: Services, number: int, sha: str, who: str) -> str:
     return run.state
 
 
-def test_an_approver_who_pushed_under_a_colleagues_email_cannot_launch_it(
-    tmp_path: Path, gateway: FakeGateway
-) -> None:
+def test_an_approver_who_pushed_under_a_colleagues_email_cannot_launch_it(tmp_path: Path, gateway: FakeGateway) -> None:
     """H1 (a): alice writes bob's e-mail as author and committer; the commit is bob's to GitHub, the push hers."""
     services = make_services(tmp_path, gateway)
     run = seed_run(services, gateway, projections=CHEAP)
