@@ -56,6 +56,14 @@ def test_it_satisfies_the_protocol(make: Make) -> None:
     assert gateway.default_branch(REPO) == "main"
 
 
+def test_the_last_push_approval_rule_is_read_from_the_branch_rulesets(make: Make, fake_github: FakeGitHub) -> None:
+    gateway = make()
+    assert gateway.last_push_approval_required(REPO, "main") is False
+    fake_github.require_last_push_approval(REPO, "main")
+    assert gateway.last_push_approval_required(REPO, "main") is True
+    assert gateway.last_push_approval_required(REPO, "other") is False
+
+
 def test_permission_maps_maintain_to_write_and_triage_to_read(make: Make, fake_github: FakeGitHub) -> None:
     gateway = make()
     seen = {user: gateway.permission(REPO, user) for user in ("octo", "ada", "alice", "mo", "tri", "reed")}
