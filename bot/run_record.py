@@ -49,6 +49,8 @@ class RunRecord(BaseModel):
     external_job_id: str | None = Field(default=None, description="the compute job training this run")
     hf_job: dict[str, Any] | None = Field(default=None, description="what the Hugging Face Job watcher needs")
     train_workflow_run_id: int | None = None
+    trained_sha: str | None = Field(default=None, description="the approved commit whose training results came in")
+    merged_head_sha: str | None = Field(default=None, description="the PR's head when it was merged")
     comments: dict[str, int] = Field(default_factory=dict, description="'<number> <marker>' -> the comment's id")
     train_dispatched_at: float | None = Field(default=None, description="when the bot dispatched training (epoch s)")
     publish_dispatched_at: float | None = Field(default=None, description="when the bot dispatched publishing")

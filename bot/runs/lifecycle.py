@@ -19,7 +19,7 @@ from bot.repo_settings import (
     load_repo_settings,
     priced,
 )
-from bot.runs import approval, results
+from bot.runs import approval, publish_gate, results
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run, utcnow
@@ -146,6 +146,7 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
         ctx,
         run,
         move=Move(RunState.EVALUATED, "training results ingested", head_sha=sha),
+        record={"trained_sha": run.approved_sha},
         sections=results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None),
         checks=(CheckOutput("train", "completed", "Training finished", results.one_line_summary(reports), "success"),),
         next_step="review the results; merging the PR publishes the model and the demo.",
@@ -168,6 +169,15 @@ def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Ru
 
 
 def publish(ctx: Ctx, run: Run, actor: str) -> Run:
+    """Dispatch publishing, after the one publish gate (`publish_gate`): raises PublishRefused (audited) when the
+    merged code is not the approved, trained commit, whatever path asked (merge, command, retry, redelivery)."""
+    why_not = publish_gate.refusal(ctx, run)
+    if why_not is not None:
+        ctx.store.audit(run.repo, actor, "publish refused", ctx.delivery_id, run.id, why_not)
+        raise publish_gate.PublishRefused(
+            f"not published: {why_not}. The model on the Hub must be the one trained from the approved commit; "
+            "train again from a new `/intern train` if the merged code is what you want"
+        )
     if run.run_state is RunState.FAILED:
         run = ctx.store.transition(
             run.id, RunState.MERGED, actor=actor, action="publish retried", delivery_id=ctx.delivery_id

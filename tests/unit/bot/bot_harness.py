@@ -148,4 +148,6 @@ def seed_run(
         # approved on the head, as the review handler requires
         approved = {"approved_sha": sha} if step is RunState.TRAINING else {}
         run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **approved)
+    if run.run_state is RunState.EVALUATED:  # its training results came in, as `ingest_training` records
+        run = store.update_run(run.id, data={"trained_sha": sha})
     return run
