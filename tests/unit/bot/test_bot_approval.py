@@ -12,7 +12,6 @@ import pytest
 
 from bot.router import Services
 from bot.run_record import RunRecord
-from bot.runs.approval import refusal
 from bot.states import RunState
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, REPO, deliver, make_services, seed_repo, seed_run
@@ -76,13 +75,13 @@ def test_bot_commits_cannot_push_the_approvers_commit_out_of_the_listing(tmp_pat
     for _ in range(50):
         body = "\n".join(["/intern smoke"] * 5)
         deliver(services, "issue_comment", payloads.issue_comment(REPO, number, body, "alice", on_pr=True))
-    after = services.store.get_run(run.id)
-    assert after is not None and len(after.data.bot_shas) == 30
-    assert "the most one PR may have" in "\n".join(gateway.comments_on(REPO, number))
     sha = _push(services, gateway, number, "alice")
     _smoke_passes(services, run.id)
     assert _approve(services, number, sha, "alice") == "awaiting_approval"
     assert gateway.repos[REPO].dispatches == []
+    after = services.store.get_run(run.id)
+    assert after is not None and len(after.data.bot_shas) == 30
+    assert "the most one PR may have" in "\n".join(gateway.comments_on(REPO, number))
 
 
 def test_a_push_never_reported_blocks_every_approval_until_it_is(tmp_path: Path, gateway: FakeGateway) -> None:
@@ -154,4 +153,6 @@ def test_a_launched_approval_covers_the_code_up_to_it(tmp_path: Path, gateway: F
     ],
 )
 def test_refusal(record: dict[str, object], rule: bool, refused: bool) -> None:
+    from bot.runs.approval import refusal
+
     assert (refusal(RunRecord.model_validate(record), "Alice", rule) is not None) is refused

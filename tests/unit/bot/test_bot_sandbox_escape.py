@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bot.compute.local import project_dir_for, run_stage, subprocess_env
-from bot.compute.sandbox import Sandbox, hand_over, popen_kwargs, prepare_workdir, sweep_user_files
+from bot.compute.sandbox import Sandbox, hand_over, popen_kwargs, prepare_workdir
 from bot.context import Ctx
 from bot.runs.local_tasks import local_train
 from bot.states import RunState
@@ -167,6 +167,8 @@ def test_the_bot_never_writes_through_a_link_the_sandbox_planted(sandbox: Sandbo
 
 
 def test_files_the_sandbox_left_in_temp_dirs_are_swept(sandbox: Sandbox, base: Path) -> None:
+    from bot.compute.sandbox import sweep_user_files
+
     shared = base / "tmp"
     shared.mkdir(mode=0o1777)
     os.chmod(shared, 0o1777)
