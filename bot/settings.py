@@ -225,6 +225,11 @@ def require_serving(settings: Settings) -> Settings:
             "cannot start the bot: missing " + ", ".join(missing) + " (set them in the environment or in .env)"
         )
     settings.private_key_pem()  # a key path that cannot be read fails now, not at the first webhook
+    from bot.private_files import make_private
+
+    for path in (Path(".env"), settings.github_private_key_path):  # secrets only the bot may read
+        if path is not None:
+            make_private(path)
     if settings.local_enabled_anywhere():
         from bot.compute.sandbox import resolve_sandbox
 
