@@ -67,7 +67,7 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
     script = render_train_script(config())
     assert portable_source() in script
     assert portable_model_source() in script
-    assert script.splitlines()[1] == "# Objective: route support tickets"
+    assert script.splitlines()[2] == "# Objective: route support tickets"
     tree = ast.parse(script)
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     assert {"main", "load_splits", "build_model", "make_compute_metrics", "to_dataset"} <= functions
@@ -78,7 +78,7 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
 
 def test_train_script_without_objective() -> None:
     script = render_train_script(config(objective=None))
-    assert script.splitlines()[1] == "# Objective: (none given)"
+    assert script.splitlines()[2] == "# Objective: (none given)"
 
 
 @pytest.mark.parametrize(
@@ -93,15 +93,17 @@ def test_untrusted_objective_stays_a_comment(objective: str) -> None:
     """Issue text (anyone can write it) never becomes code in train.py or app.py: one `#` line, and the script
     still compiles to the same functions."""
     script = render_train_script(config(objective=objective))
-    first_lines = script.splitlines()[:3]
-    assert first_lines[1].startswith("# Objective: ") and first_lines[2].startswith('"""Train a text classifier')
-    compile(script, "train.py", "exec")
-    assert "os.system" not in script.split("\n", 2)[2]
+    first_lines = script.splitlines()[:4]
+    assert first_lines[1] == "# -*- coding: utf-8 -*-"  # issue text is never on line 1 or 2 (PEP 263)
+    assert first_lines[2].startswith("# Objective: ") and first_lines[3].startswith('"""Train a text classifier')
+    compile(script.encode("utf-8"), "train.py", "exec")
+    assert "os.system" not in script.split("\n", 3)[3]
     app = render_app("./model", objective, "desc")
-    compile(app, "app.py", "exec")
+    compile(app.encode("utf-8"), "app.py", "exec")
+    assert app.splitlines()[0] == "# -*- coding: utf-8 -*-"
     assert (
-        app.splitlines()[0].startswith("# Gradio demo: ")
-        and "os.system" not in app.split("\n", 1)[1].split("title=")[0]
+        app.splitlines()[2].startswith("# Gradio demo: ")
+        and "os.system" not in app.split("\n", 3)[3].split("title=")[0]
     )
 
 
