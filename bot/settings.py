@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         default=None,
         description="token the hf-jobs upload step uses (default HF_TOKEN): a fine-grained one, write on intern-runs",
     )
+    hf_jobs_image: str = Field(
+        default="python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7",
+        pattern=r"^[^\s@]+@sha256:[0-9a-f]{64}$",
+        description="the hf-jobs container image, pinned by digest (name@sha256:...)",
+    )
+    hf_jobs_requirements: Path | None = Field(
+        default=None,
+        description="hash-pinned requirements (pip-compile --generate-hashes) the hf-jobs job installs, --no-deps",
+    )
     hf_endpoint: str = "https://huggingface.co"
     hf_offline: bool = Field(
         default=False,
@@ -166,6 +175,9 @@ class Settings(BaseSettings):
             return list(self.compute_by_installation[installation_id])
         return list(self.compute_allowed)
 
+    def enabled_anywhere(self, name: ComputeName) -> bool:
+        return name in self.compute_allowed or any(name in v for v in self.compute_by_installation.values())
+
     def local_enabled_anywhere(self) -> bool:
         return "local" in self.compute_allowed or any("local" in v for v in self.compute_by_installation.values())
 
@@ -234,6 +246,16 @@ def require_serving(settings: Settings) -> Settings:
         from bot.compute.sandbox import resolve_sandbox
 
         resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)  # no sandbox, no local backend
+    if settings.enabled_anywhere("hf-jobs"):
+        from bot.compute.hf_jobs import job_token, read_lock
+        from bot.errors import ComputeError
+
+        try:
+            job_token(settings)  # a separate, narrow token: never the main one in a job
+        except ComputeError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if settings.hf_jobs_requirements is not None:
+            read_lock(settings.hf_jobs_requirements)
     return settings
 
 

@@ -11,22 +11,27 @@ reports back and posts them.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.compute.base import ComputeBackend, ComputeContext, Dispatched
-from bot.errors import ComputeError, ComputeRefusedError
+from bot.errors import ComputeError, ComputeRefusedError, ConfigurationError
 from bot.repo_settings import caps, load_repo_settings, spend_limit_s
 from bot.settings import workflow_options
 from runner.render.workflow import WorkflowOptions
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from bot.store import Run
 
 CPU_FLAVOUR = "cpu-basic"
 DEFAULT_PACKAGE = WorkflowOptions().intern_package  # pinned (`==X.Y.Z` or a git commit), checked there
-DEFAULT_IMAGE = "python:3.11-slim"
+# python:3.11-slim pinned by digest, as the bot's own Dockerfile pins it (issue #17, M3): a tag can be moved.
+DEFAULT_IMAGE = "python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
+IMAGE_BY_DIGEST = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 RESULTS_REPO_NAME = "intern-runs"
 POLL_TASK = "poll_hf_job"
 
@@ -39,10 +44,25 @@ POLL_TASK = "poll_hf_job"
 # root's /proc/<pid>/environ. When the stages end, everything that user still runs is killed, then the trusted,
 # pinned `intern upload-results` (as root, with the token) uploads the regular files only (no symlink is
 # followed) from the project.
+#
+# The job's token leaves the environment before anything is installed: it is kept in a root-only file and
+# given back to the upload step only. With INTERN_REQUIREMENTS (the operator's hash-pinned lock,
+# INTERN_HF_JOBS_REQUIREMENTS) pip installs exactly those files (`--require-hashes --no-deps`); without it, the
+# pinned package and whatever versions of its dependencies the index serves.
 JOB_SCRIPT = """set -u
 SANDBOX_USER=intern-sandbox
 if [ "$(id -u)" != 0 ]; then echo "error: the job must start as root to drop privileges"; exit 1; fi
-pip install --quiet "$INTERN_PACKAGE" || exit 1
+umask 077
+token_file="$(mktemp)"
+printf '%s' "${HF_TOKEN:-}" > "$token_file"
+unset HF_TOKEN
+umask 022
+if [ -n "${INTERN_REQUIREMENTS:-}" ]; then
+  printf '%s\\n' "$INTERN_REQUIREMENTS" > intern-requirements.txt
+  pip install --quiet --require-hashes --no-deps -r intern-requirements.txt || exit 1
+else
+  pip install --quiet "$INTERN_PACKAGE" || exit 1
+fi
 id "$SANDBOX_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SANDBOX_USER"
 mkdir -p sandbox && chown "$SANDBOX_USER" sandbox && chmod 700 sandbox
 sandboxed() {
@@ -60,9 +80,10 @@ sandboxed() {
 status=${PIPESTATUS[0]}
 setpriv --reuid="$SANDBOX_USER" --regid="$SANDBOX_USER" --clear-groups -- \\
   bash -c '[ "$(id -u)" != 0 ] && kill -KILL -1' 2>/dev/null  # never as root: only the sandbox user's processes
-intern upload-results sandbox/project --repo-id "$INTERN_RESULTS_REPO" --path-prefix "$INTERN_RESULTS_PREFIX" \\
-  --log intern-job.log
+HF_TOKEN="$(cat "$token_file")" intern upload-results sandbox/project --repo-id "$INTERN_RESULTS_REPO" \\
+  --path-prefix "$INTERN_RESULTS_PREFIX" --log intern-job.log
 uploaded=$?
+rm -f "$token_file"
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 exit "$uploaded"
 """
@@ -98,6 +119,40 @@ def job_env(run: Run, results_repo: str, package: str = DEFAULT_PACKAGE) -> dict
     }
 
 
+def job_token(settings: Settings) -> str:
+    """The token the job uploads its results with: `INTERN_HF_JOBS_TOKEN`, never the bot's main token (which
+    can publish every tenant's models); a ComputeError without one."""
+    token = settings.hf_jobs_token.get_secret_value() if settings.hf_jobs_token is not None else ""
+    main = settings.hf_token.get_secret_value() if settings.hf_token is not None else None
+    if not token or token == main:
+        raise ComputeError(
+            "hf-jobs needs INTERN_HF_JOBS_TOKEN: a fine-grained token that can write only the results repo "
+            f"(<namespace>/{RESULTS_REPO_NAME}), other than INTERN_HF_TOKEN"
+        )
+    return token
+
+
+def read_lock(path: Path) -> str:
+    """A hash-pinned requirements file (`pip-compile --generate-hashes`): every requirement has a sha256 hash."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(f"INTERN_HF_JOBS_REQUIREMENTS={path} cannot be read: {exc}") from None
+    unhashed = [line for line in _requirements(text) if "--hash=sha256:" not in line]
+    if unhashed:
+        raise ConfigurationError(
+            f"INTERN_HF_JOBS_REQUIREMENTS={path}: requirement(s) without a sha256 hash: {unhashed[:3]}"
+        )
+    return text
+
+
+def _requirements(text: str) -> list[str]:
+    """The requirement entries of a requirements file, continuation lines joined, comments dropped (pure)."""
+    joined = text.replace("\\\n", " ")
+    lines = (line.split(" #", 1)[0].strip() for line in joined.splitlines())
+    return [line for line in lines if line and not line.startswith(("#", "-"))]
+
+
 def is_refusal(exc: BaseException) -> bool:
     """The Hub refused the paid hardware (HTTP 402: no credits): runner.adapters.hub's typed ComputeRefusedError."""
     from runner.adapters.hub import ComputeRefusedError as HubComputeRefused
@@ -118,6 +173,8 @@ class HfJobsBackend:
     name = "hf-jobs"
 
     def __init__(self, hub_client: Callable[[], Any], fallback: ComputeBackend, image: str = DEFAULT_IMAGE) -> None:
+        if not IMAGE_BY_DIGEST.match(image):
+            raise ConfigurationError(f"the hf-jobs image {image!r} must be pinned by digest (name@sha256:<64 hex>)")
         self._hub_client = hub_client
         self._fallback = fallback
         self._image = image
@@ -134,17 +191,20 @@ class HfJobsBackend:
         return spend_limit_s(flavour, max_cost, max_hours)
 
     def _submit(self, ctx: ComputeContext, run: Run, flavour: str, results_repo: str) -> Any:
+        token = job_token(ctx.settings)
         client = self.hub_client()
-        token = ctx.settings.hf_jobs_token or ctx.settings.hf_token
         package = workflow_options(ctx.settings).intern_package
+        env = {**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint}
+        if ctx.settings.hf_jobs_requirements is not None:
+            env["INTERN_REQUIREMENTS"] = read_lock(ctx.settings.hf_jobs_requirements)
         try:
             return client.run_job(
                 image=self._image,
                 command=job_command(run),
                 flavor=flavour,
-                env={**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint},
+                env=env,
                 # read only by the trusted upload step: the PR's code runs as another user (JOB_SCRIPT)
-                secrets={"HF_TOKEN": token.get_secret_value()} if token is not None else None,
+                secrets={"HF_TOKEN": token},
                 timeout=self._limit_s(ctx, run, flavour),
                 labels={"intern-run": str(run.id)},
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from bot.context import Ctx
-from bot.errors import BudgetExceededError, CommandError
+from bot.errors import BudgetExceededError, CommandError, ComputeError, ComputeRefusedError
 from bot.repo_settings import (
     DEFAULT_FLAVOUR,
     PRICES,
@@ -98,7 +98,13 @@ def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Ru
     except BudgetExceededError as exc:
         ctx.store.audit(run.repo, reviewer, f"approval refused by budget: {exc}", ctx.delivery_id, run.id)
         return advance(ctx, run, notice=f"Training not started: {exc}")
-    dispatched = ctx.backend(run.compute).start_training(ctx, run, projection.flavour)
+    try:
+        dispatched = ctx.backend(run.compute).start_training(ctx, run, projection.flavour)
+    except ComputeRefusedError:
+        raise
+    except ComputeError as exc:  # e.g. the backend is not configured well enough to run anything safely
+        ctx.store.audit(run.repo, reviewer, f"approval not dispatched: {exc}", ctx.delivery_id, run.id)
+        return advance(ctx, run, notice=f"Training not started: {exc}")
     return advance(
         ctx,
         run,
