@@ -68,8 +68,9 @@ class GitHubGateway(Protocol):
         """Head commit of a branch, None when the branch does not exist."""
         ...
 
-    def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
-        """File content at `ref`, None when the file does not exist there."""
+    def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
+        """File content at `ref`, None when the file does not exist there; GitHubFileTooLarge when it is over
+        `max_bytes` (checked on the size GitHub reports, before the content of a big file is fetched)."""
         ...
 
     def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:

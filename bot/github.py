@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 from github import Auth, Github, GithubException, GithubRetry, InputGitTreeElement
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.errors import GitHubError, GitHubNotFound, error_for_status, response_header
+from bot.errors import GitHubError, GitHubFileTooLarge, GitHubNotFound, error_for_status, response_header
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 if TYPE_CHECKING:
@@ -190,13 +190,15 @@ class PyGithubGateway:
         except GitHubNotFound:
             return None
 
-    def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
+    def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
         try:
             with self._calling(f"reading {path} at {ref} in {repo}"):
                 handle = self._repo(repo)
                 content = handle.get_contents(path, ref=ref)
                 if isinstance(content, list) or content.type != "file":
                     return None
+                if max_bytes is not None and content.size > max_bytes:
+                    raise GitHubFileTooLarge(f"{path} in {repo} is {content.size} bytes, over the {max_bytes}-byte cap")
                 if content.encoding == "base64":
                     return cast(bytes, content.decoded_content)
                 blob = handle.get_git_blob(content.sha)  # files over 1 MB come without inline content

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     inspect_max_rows: int = Field(
         default=50_000, ge=100, description="a Hub dataset is inspected from a streamed sample of this many rows"
     )
+    max_dataset_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="largest dataset the bot reads to plan a run: a repo file, a Parquet file's uncompressed "
+        "data, a Hub sample",
+    )
     max_artifact_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1024, description="largest workflow artifact (zip) the bot downloads"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from bot.errors import BotError, GitHubConflict, GitHubNotFound
+from bot.errors import BotError, GitHubConflict, GitHubFileTooLarge, GitHubNotFound
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 
@@ -76,10 +76,13 @@ class FakeGateway:
     def branch_sha(self, repo: str, branch: str) -> str | None:
         return self.repos[repo].branches.get(branch)
 
-    def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
+    def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
         data = self.repos[repo]
         sha = data.branches.get(ref, ref)
-        return data.commits.get(sha, {}).get(path)
+        content = data.commits.get(sha, {}).get(path)
+        if content is not None and max_bytes is not None and len(content) > max_bytes:
+            raise GitHubFileTooLarge(f"{path} in {repo} is {len(content)} bytes, over the {max_bytes}-byte cap")
+        return content
 
     def _descends(self, data: FakeRepo, sha: str, ancestor: str) -> bool:
         current: str | None = sha

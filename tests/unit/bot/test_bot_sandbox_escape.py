@@ -126,7 +126,7 @@ def test_the_bot_never_writes_through_a_link_the_sandbox_planted(sandbox: Sandbo
     planted: list[str] = []
 
     class PlantingGateway(FakeGateway):
-        def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
+        def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
             if path == "train.py":
                 target = project_dir_for(base / "work", run_id) / "train.py"
                 attempt = subprocess.run(  # type: ignore[call-overload]
@@ -137,7 +137,7 @@ def test_the_bot_never_writes_through_a_link_the_sandbox_planted(sandbox: Sandbo
                     **popen_kwargs(sandbox),
                 )
                 planted.append("planted" if attempt.returncode == 0 else attempt.stderr.strip().splitlines()[-1])
-            return super().read_file(repo, path, ref)
+            return super().read_file(repo, path, ref, max_bytes)
 
     gateway = PlantingGateway()
     seed_repo(gateway)
