@@ -4,13 +4,14 @@ never the bot's main one."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.compute import hf_jobs
 from bot.compute.actions import ActionsBackend
-from bot.compute.hf_jobs import DEFAULT_IMAGE, IMAGE_BY_DIGEST, HfJobsBackend, read_lock
 from bot.errors import ConfigurationError
 from bot.settings import Settings, load_settings, require_serving
 from bot.states import RunState
@@ -18,6 +19,8 @@ from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, HF_JOBS_TOKEN, HF_TOKEN, REPO, deliver, make_services, seed_run
 from tests.unit.bot.fake_gateway import FakeGateway
 from tests.unit.bot.test_bot_hf_jobs_command import _execute
+
+IMAGE_BY_DIGEST = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 
 CHEAP = [{"flavour": "cpu-basic", "hardware": "2 vCPU", "seconds": 1200.0, "cost_usd": 0.0}]
 LOCK = (
@@ -49,10 +52,10 @@ def _approve(tmp_path: Path, **settings: Any) -> tuple[RecordingHub, FakeGateway
 
 
 def test_the_job_image_is_pinned_by_digest() -> None:
-    assert IMAGE_BY_DIGEST.match(DEFAULT_IMAGE)
-    assert load_settings(_env_file=None).hf_jobs_image == DEFAULT_IMAGE
+    assert IMAGE_BY_DIGEST.match(hf_jobs.DEFAULT_IMAGE)
+    assert load_settings(_env_file=None).hf_jobs_image == hf_jobs.DEFAULT_IMAGE
     with pytest.raises(ConfigurationError, match="pinned by digest"):
-        HfJobsBackend(lambda: None, fallback=ActionsBackend(), image="python:3.11-slim")
+        hf_jobs.HfJobsBackend(lambda: None, fallback=ActionsBackend(), image="python:3.11-slim")
     with pytest.raises(ConfigurationError, match="HF_JOBS_IMAGE"):
         load_settings(_env_file=None, hf_jobs_image="python:3.11-slim")
 
@@ -109,6 +112,6 @@ def test_a_lock_without_hashes_is_refused(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text(LOCK)
     bad.write_text(LOCK + "requests==2.32.3\n")
-    assert read_lock(good) == LOCK
+    assert hf_jobs.read_lock(good) == LOCK
     with pytest.raises(ConfigurationError, match=r"requests==2\.32\.3"):
-        read_lock(bad)
+        hf_jobs.read_lock(bad)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.private_files import sqlite_path
 from bot.settings import Settings, require_serving
 from bot.store import Store
 
@@ -62,6 +61,8 @@ def test_serving_makes_env_and_the_key_file_private(tmp_path: Path, monkeypatch:
 
 
 def test_sqlite_path() -> None:
+    from bot.private_files import sqlite_path
+
     assert sqlite_path("sqlite:////data/intern-bot.db") == Path("/data/intern-bot.db")
     assert sqlite_path("sqlite:///intern-bot.db") == Path("intern-bot.db")
     assert sqlite_path("sqlite://") is None
