@@ -253,11 +253,11 @@ def require_serving(settings: Settings) -> Settings:
 
         resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)  # no sandbox, no local backend
     if settings.enabled_anywhere("hf-jobs"):
-        from bot.compute.hf_jobs import job_token, read_lock
+        from bot.compute.hf_jobs_config import job_token, read_lock
         from bot.errors import ComputeError
 
         try:
-            job_token(settings)  # a separate, narrow token: never the main one in a job
+            job_token(settings.hf_jobs_token, settings.hf_token)  # a separate, narrow token: never the main one
         except ComputeError as exc:
             raise ConfigurationError(str(exc)) from None
         if settings.hf_jobs_requirements is not None:

@@ -14,17 +14,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.compute.base import ComputeBackend, ComputeContext, Dispatched
+from bot.compute.hf_jobs_config import RESULTS_REPO_NAME, job_token, read_lock
 from bot.errors import ComputeError, ComputeRefusedError, ConfigurationError
 from bot.repo_settings import caps, load_repo_settings, spend_limit_s
 from bot.settings import workflow_options
 from runner.render.workflow import WorkflowOptions
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
     from bot.store import Run
 
 CPU_FLAVOUR = "cpu-basic"
@@ -32,7 +31,6 @@ DEFAULT_PACKAGE = WorkflowOptions().intern_package  # pinned (`==X.Y.Z` or a git
 # python:3.11-slim pinned by digest, as the bot's own Dockerfile pins it (issue #17, M3): a tag can be moved.
 DEFAULT_IMAGE = "python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
 IMAGE_BY_DIGEST = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
-RESULTS_REPO_NAME = "intern-runs"
 POLL_TASK = "poll_hf_job"
 
 # A constant script: every value that comes from the PR or the run (branch, URL, SHA, repo ids) reaches it only
@@ -119,40 +117,6 @@ def job_env(run: Run, results_repo: str, package: str = DEFAULT_PACKAGE) -> dict
     }
 
 
-def job_token(settings: Settings) -> str:
-    """The token the job uploads its results with: `INTERN_HF_JOBS_TOKEN`, never the bot's main token (which
-    can publish every tenant's models); a ComputeError without one."""
-    token = settings.hf_jobs_token.get_secret_value() if settings.hf_jobs_token is not None else ""
-    main = settings.hf_token.get_secret_value() if settings.hf_token is not None else None
-    if not token or token == main:
-        raise ComputeError(
-            "hf-jobs needs INTERN_HF_JOBS_TOKEN: a fine-grained token that can write only the results repo "
-            f"(<namespace>/{RESULTS_REPO_NAME}), other than INTERN_HF_TOKEN"
-        )
-    return token
-
-
-def read_lock(path: Path) -> str:
-    """A hash-pinned requirements file (`pip-compile --generate-hashes`): every requirement has a sha256 hash."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"INTERN_HF_JOBS_REQUIREMENTS={path} cannot be read: {exc}") from None
-    unhashed = [line for line in _requirements(text) if "--hash=sha256:" not in line]
-    if unhashed:
-        raise ConfigurationError(
-            f"INTERN_HF_JOBS_REQUIREMENTS={path}: requirement(s) without a sha256 hash: {unhashed[:3]}"
-        )
-    return text
-
-
-def _requirements(text: str) -> list[str]:
-    """The requirement entries of a requirements file, continuation lines joined, comments dropped (pure)."""
-    joined = text.replace("\\\n", " ")
-    lines = (line.split(" #", 1)[0].strip() for line in joined.splitlines())
-    return [line for line in lines if line and not line.startswith(("#", "-"))]
-
-
 def is_refusal(exc: BaseException) -> bool:
     """The Hub refused the paid hardware (HTTP 402: no credits): runner.adapters.hub's typed ComputeRefusedError."""
     from runner.adapters.hub import ComputeRefusedError as HubComputeRefused
@@ -191,7 +155,7 @@ class HfJobsBackend:
         return spend_limit_s(flavour, max_cost, max_hours)
 
     def _submit(self, ctx: ComputeContext, run: Run, flavour: str, results_repo: str) -> Any:
-        token = job_token(ctx.settings)
+        token = job_token(ctx.settings.hf_jobs_token, ctx.settings.hf_token)
         client = self.hub_client()
         package = workflow_options(ctx.settings).intern_package
         env = {**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint}

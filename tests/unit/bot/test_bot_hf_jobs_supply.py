@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.compute import hf_jobs
+from bot.compute import hf_jobs, hf_jobs_config
 from bot.compute.actions import ActionsBackend
 from bot.errors import ConfigurationError
 from bot.settings import Settings, load_settings, require_serving
@@ -112,6 +112,6 @@ def test_a_lock_without_hashes_is_refused(tmp_path: Path) -> None:
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text(LOCK)
     bad.write_text(LOCK + "requests==2.32.3\n")
-    assert hf_jobs.read_lock(good) == LOCK
+    assert hf_jobs_config.read_lock(good) == LOCK
     with pytest.raises(ConfigurationError, match=r"requests==2\.32\.3"):
-        hf_jobs.read_lock(bad)
+        hf_jobs_config.read_lock(bad)
