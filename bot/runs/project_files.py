@@ -30,7 +30,7 @@ HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 MODEL_ID = re.compile(r"^(scratch:[a-z]+|[A-Za-z0-9][\w.-]*(/[\w.-]+)?)$")
 MAX_EPOCHS = 100.0
 DEFAULT_MODEL = "scratch:small"
-PLANNER_KEYS = ("model", "text", "label", "epochs")
+PLANNER_KEYS = ("model", "text", "label", "label_sep", "task", "epochs")
 PARQUET_BATCH_ROWS = 64
 
 
@@ -171,8 +171,9 @@ def build_project(
     inspected from a streamed sample of `max_rows` rows, never loaded whole on the bot's host)."""
     from runner.planning import render_plan_md
     from runner.render.reports import render_inspect_md
-    from runner.stages.inspect import inspect_source
     from runner.stages.scaffold import build_config, render_project
+    from runner.tasks.base import InspectRequest
+    from runner.tasks.registry import get_task
 
     check_arguments(args)
     dataset = args.get("dataset")
@@ -192,18 +193,30 @@ def build_project(
             stream_loader = capped_stream(stream_loader, max_bytes)
         text = args.get("text") or plan.text_column
         label = args.get("label") or plan.label_column
-        inspected = inspect_source(source, text=text, label=label, max_rows=max_rows, stream_loader=stream_loader)
+        task = get_task(plan.task)
+        request = InspectRequest(
+            source=source,
+            text=text,
+            label=label,
+            label_sep=args.get("label_sep"),
+            max_rows=max_rows,
+            stream_loader=stream_loader,
+        )
+        inspected = task.inspect(request)
     report = inspected.report.model_copy(update={"source": dataset})
+    fields = task.config_fields(inspected)
     model = args.get("model") or plan.model or DEFAULT_MODEL
     config = build_config(
         source=dataset,
         fmt=inspected.fmt,
-        text_column=report.text_column,
-        label_column=report.label_column,
+        text_column=fields.pop("text_column"),
+        label_column=fields.pop("label_column"),
         labels=inspected.labels,
         model=model,
         rows=report.split.train,
         objective=objective[:500] or None,
+        task=plan.task,
+        data_fields=fields,
     )
     if "epochs" in args:
         training = config.training.model_copy(update={"epochs": float(args["epochs"])})

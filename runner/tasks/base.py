@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from runner.config import DataFormat
 from runner.schemas import InspectReport
@@ -39,6 +39,7 @@ class InspectRequest(BaseModel):
     test_source: str | None = None
     hub_split: str = "train"
     max_rows: int | None = None
+    stream_loader: Any = Field(default=None, exclude=True, description="reads a Hub sample (the bot caps it)")
 
 
 class Inspected(BaseModel):

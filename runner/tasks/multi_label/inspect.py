@@ -6,6 +6,8 @@ from collections import Counter
 from itertools import combinations
 from pathlib import Path
 
+import pandas as pd
+
 from runner.data.load import detect_format, load_table
 from runner.data.portable import normalise_text
 from runner.data.profile import leakage_share, length_stats, random_split_leakage
@@ -29,9 +31,8 @@ TEST_SIZE, VALIDATION_SIZE, SEED = 0.1, 0.1, 42
 
 
 def read_rows(
-    source: str, fmt: str, columns: MultiLabelColumns, hub_split: str, max_rows: int | None = None
+    frame: pd.DataFrame, source: str, columns: MultiLabelColumns
 ) -> tuple[list[str], list[list[str]], int, list[str]]:
-    frame = load_table(source, fmt, hub_split, max_rows=max_rows)  # type: ignore[arg-type]
     missing = [c for c in (columns.text, *columns.shape.columns) if c not in frame.columns]
     if missing:
         raise ColumnError(
@@ -76,17 +77,20 @@ def conflicting(texts: list[str], label_sets: list[list[str]]) -> list[Duplicate
 
 def inspect_multilabel(request: InspectRequest) -> Inspected:
     fmt = detect_format(request.source)
-    frame = load_table(request.source, fmt, request.hub_split, max_rows=request.max_rows)
+    frame = load_table(
+        request.source, fmt, request.hub_split, max_rows=request.max_rows, stream_loader=request.stream_loader
+    )
     given = request.labels or ([request.label] if request.label else None)
     columns = detect_multilabel_columns(frame, request.text, given, request.label_sep)
-    texts, sets, rows, column_names = read_rows(request.source, fmt, columns, request.hub_split, request.max_rows)
+    texts, sets, rows, column_names = read_rows(frame, request.source, columns)
     if not texts:
         raise DataError(f"{request.source}: every row has an empty text")
     dropped = rows - len(texts)
     test_format = None
     if request.test_source is not None:
         test_format = detect_format(request.test_source)
-        test_texts, test_sets, _, _ = read_rows(request.test_source, test_format, columns, "test")
+        test_frame = load_table(request.test_source, test_format, "test")
+        test_texts, test_sets, _, _ = read_rows(test_frame, request.test_source, columns)
         in_test = {normalise_text(t) for t in test_texts}
         keep = [i for i, t in enumerate(texts) if normalise_text(t) not in in_test]
         texts, sets = [texts[i] for i in keep], [sets[i] for i in keep]

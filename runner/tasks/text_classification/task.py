@@ -44,6 +44,7 @@ class TextClassification:
             test_source=request.test_source,
             hub_split=request.hub_split,
             max_rows=request.max_rows,
+            stream_loader=request.stream_loader,
         )
         return Inspected(
             report=result.report,
