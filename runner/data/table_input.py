@@ -207,20 +207,36 @@ def _from_records(
 
 
 def detect_text_column(records: list[dict[str, Any]], columns: list[str], name: str) -> tuple[str, str]:
-    """The column `intern run` would take as the text (a usual text name, else the longest free text)."""
-    import pandas as pd
+    """The text column, as `intern run` picks it: a usual text column name (`text`, `instruction`, ...), else the
+    column with the longest free text; numbers and ids never count as text."""
+    from runner.data.columns import TEXT_NAMES
 
-    from runner.data.columns import TEXT_NAMES, _text_score, column_stats
-
-    frame = pd.DataFrame.from_records(records[:2000], columns=columns)
-    stats = [stat for stat in column_stats(frame) if _text_score(stat) > 0]
-    if not stats:
-        if len(columns) == 1:
-            return columns[0], f"text column {columns[0]!r} (the only column)"
+    sample = records[:2000]
+    words: dict[str, float] = {}
+    for column in columns:
+        values = [record.get(column) for record in sample]
+        strings = [value for value in values if isinstance(value, str) and value.strip()]
+        if not strings or all(_numeric(value) for value in strings):
+            continue
+        words[column] = sum(len(value.split()) for value in strings) / len(strings)
+    if not words:
         raise ColumnError(f"no text column found in {name} among {', '.join(columns)}: pass --text-column")
-    best = max(stats, key=_text_score)
-    why = "its name is a usual text column name" if best.name.lower() in TEXT_NAMES else "it holds the longest text"
-    return best.name, f"text column {best.name!r} ({why}, {best.mean_words:.1f} words on average)"
+    named = [column for column in words if column.lower().strip() in TEXT_NAMES]
+    if named:
+        best = min(named, key=lambda column: TEXT_NAMES.index(column.lower().strip()))
+        why = "its name is a usual text column name"
+    else:
+        best = max(words, key=lambda column: words[column])
+        why = "it holds the longest text"
+    return best, f"text column {best!r} ({why}, {words[best]:.1f} words on average)"
+
+
+def _numeric(value: str) -> bool:
+    try:
+        float(value.replace(",", ""))
+    except ValueError:
+        return False
+    return True
 
 
 def _plain(value: Any) -> Any:

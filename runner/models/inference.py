@@ -70,11 +70,11 @@ def load_classifier(model_dir: Path) -> Classifier:
         )
     from runner.models.light_imports import import_skops, needs_torch
 
+    import_skops()  # first, without torch: a TF-IDF model never loads it (cold start)
     if needs_torch(info):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    import_skops(torch_needed=needs_torch(info))  # a TF-IDF model loads without torch (cold start)
     try:
         model = load_model(model_dir)
     except (OSError, KeyError, ValueError) as exc:
