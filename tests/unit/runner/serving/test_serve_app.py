@@ -4,7 +4,6 @@ same objects as `predict --json`, health, OpenAPI docs, and refusals."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
