@@ -30,10 +30,19 @@ def scaffold_warnings(
             "INTERN_ACTIONS_REPOSITORY if you use a fork) and run `intern scaffold` again."
         )
     for source, fmt in sources:
-        if outside_project(source, fmt):
+        if not outside_project(source, fmt):
+            continue
+        if PurePosixPath(source.replace("\\", "/")).is_absolute():
             warnings.append(
-                f"intern.yaml reads its data from {source}, outside the project: a GitHub Actions checkout of this "
-                "repository will not have it. Copy the file into the project (e.g. data/) and scaffold from there, "
-                "or use a Hub dataset id."
+                f"intern.yaml reads its data from {source}, an absolute path on this machine: GitHub Actions will "
+                "not have it. Commit the data in the repository (e.g. data/ beside the project) and give intern.yaml "
+                "a relative data.source, or use a Hub dataset id."
+            )
+        else:
+            warnings.append(
+                f"intern.yaml reads its data from {source}, outside the project folder: the workflow checks out "
+                "the repository only, so training in GitHub Actions finds it only if that path is committed in the "
+                "same repository. Keep the data in the repository (e.g. data/ beside the project) or use a Hub "
+                "dataset id."
             )
     return warnings

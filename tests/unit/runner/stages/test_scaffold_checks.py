@@ -35,7 +35,9 @@ def test_warnings_table() -> None:
     assert len(placeholder) == 1 and "INTERN_ACTIONS_REF" in placeholder[0]
     assert scaffold_warnings([("d.csv", "csv")], WorkflowOptions(), wrote_workflow=False) == []
     outside = scaffold_warnings([("../d.csv", "csv")], WorkflowOptions(actions_ref=SHA), wrote_workflow=True)
-    assert len(outside) == 1 and "outside the project" in outside[0]
+    assert len(outside) == 1 and "outside the project folder" in outside[0]
+    absolute = scaffold_warnings([("/srv/d.csv", "csv")], WorkflowOptions(actions_ref=SHA), wrote_workflow=True)
+    assert len(absolute) == 1 and "absolute path" in absolute[0]
 
 
 def test_scaffold_by_hand_warns_on_stderr(
