@@ -53,6 +53,17 @@ def _reporter() -> ConsoleReporter:
     return ConsoleReporter(plain=plain_mode(ci=bool(os.environ.get("CI"))))
 
 
+def _delimiter_notes(reporter: ConsoleReporter, *sources: str | None) -> None:
+    """Say why a CSV is read with a `;`, `|` or tab separator (sniffed), on stderr."""
+    from runner.data.load import csv_delimiter_note
+
+    for source in sources:
+        if source and Path(source).suffix.lower() == ".csv":
+            note = csv_delimiter_note(source, "csv")
+            if note:
+                reporter.line(f"note: {note}")
+
+
 def _default_out(data: str) -> Path:
     stem = Path(data).stem if Path(data).suffix else data.replace("/", "__")
     return Path("runs") / stem
@@ -74,6 +85,7 @@ def run(
     from runner.pipeline import RunOptions, run_pipeline
 
     reporter = _reporter()
+    _delimiter_notes(reporter, data, test)
     target = out or _default_out(data)
     options = RunOptions(
         data=data,
@@ -106,7 +118,9 @@ def inspect(
     from runner.render.reports import render_inspect_md
     from runner.stages.inspect import inspect_source
 
-    with _reporter().stage("inspect", data):
+    reporter = _reporter()
+    _delimiter_notes(reporter, data, test)
+    with reporter.stage("inspect", data):
         result = inspect_source(data, text=text, label=label, test_source=test)
     typer.echo(result.report.model_dump_json(indent=2) if json_out else render_inspect_md(result.report))
 
@@ -127,6 +141,7 @@ def scaffold(
     from runner.stages.inspect import inspect_source
 
     reporter = _reporter()
+    _delimiter_notes(reporter, data, test)
     prepare_out_dir(out)
     with reporter.stage("inspect", data):
         inspected = inspect_source(data, text=text, label=label, test_source=test)

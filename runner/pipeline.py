@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from runner.config import save_config
+from runner.data.load import csv_delimiter
 from runner.errors import ProjectError, StageFailedError
 from runner.models.defaults import ModelChoice, default_model, gpu_available
 from runner.render.progress_display import Reporter, SilentReporter
@@ -131,6 +132,10 @@ def scaffold_project(
         else None,
         test_format=inspected.test_format,
         abstain_coverage=options.abstain_coverage,
+        delimiter=csv_delimiter(options.data, inspected.fmt),
+        test_delimiter=csv_delimiter(options.test, inspected.test_format)
+        if options.test and inspected.test_format
+        else None,
         **_licence_of(options.data),
     )
     files = render_project(

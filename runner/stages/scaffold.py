@@ -49,6 +49,8 @@ def build_config(
     licence: str | None = None,
     attribution: str | None = None,
     abstain_coverage: float | None = None,
+    delimiter: str | None = None,
+    test_delimiter: str | None = None,
 ) -> InternConfig:
     """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data."""
     return InternConfig.model_validate(
@@ -61,6 +63,8 @@ def build_config(
                 "label_column": label_column,
                 "test_source": test_source,
                 "test_format": test_format,
+                "delimiter": delimiter,
+                "test_delimiter": test_delimiter,
                 "licence": licence,
                 "attribution": attribution,
             },

@@ -139,3 +139,21 @@ def test_missing_file_and_bad_encoding(tmp_path: Path) -> None:
     (tmp_path / "l.txt").write_bytes(b"caf\xe9\n")
     with pytest.raises(DataError, match="not valid UTF-8"):
         read_input_table(str(tmp_path / "l.txt"))
+
+
+def test_a_semicolon_csv_trains_as_it_was_inspected(tmp_path: Path) -> None:
+    """The sniffed separator is stored in intern.yaml (data.delimiter) and train.py's loader reads it."""
+    from runner.data.load import csv_delimiter, load_table
+    from runner.data.portable import load_splits
+
+    path = tmp_path / "d.csv"
+    rows = "".join(f"text number {i}, with a comma;{'ab'[i % 2]}\n" for i in range(20))
+    path.write_text("text;label\n" + rows, encoding="utf-8")
+    assert csv_delimiter(str(path), "csv") == ";"
+    assert list(load_table(str(path)).columns) == ["text", "label"]
+    config = {
+        "data": {"source": "d.csv", "format": "csv", "text_column": "text", "label_column": "label", "delimiter": ";"},
+        "split": {"test_size": 0.2, "validation_size": 0.2, "seed": 0},
+    }
+    splits = load_splits(config, str(tmp_path))
+    assert sum(len(texts) for texts, _ in splits.values()) == 20
