@@ -205,6 +205,15 @@ def trainer_progress_callback(label: str = "fine-tuning", **options: Any) -> Any
 
 # --- end of ML Intern: progress ---
 
+import re  # noqa: E402  (below the block that train.py copies)
+
+_PROGRESS_LINE = re.compile(r"^[\w .+/-]+: [\d,]+(/[\d,]+)? \w+( \(\d+%\))?, [\d,.]+ \w+/s, ")
+
+
+def is_progress_line(line: str) -> bool:
+    """Whether `line` is a plain progress line of this module (what `intern train` relays from train.py)."""
+    return bool(_PROGRESS_LINE.match(line))
+
 
 def progress_source() -> str:
     """The block above, as text, for a generated script."""
