@@ -9,6 +9,7 @@ methods and never branch on the task's name. Each task lives in `runner/tasks/<t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -56,6 +57,10 @@ class Inspected(BaseModel):
     data_fields: dict[str, Any] = {}
 
 
+class Predicts(Protocol):
+    def predict(self, inputs: list[str]) -> Sequence[BaseModel]: ...
+
+
 class Task(Protocol):
     """One supported task. Implementations are stateless; the registry holds one instance of each."""
 
@@ -98,6 +103,10 @@ class Task(Protocol):
 
     def predict(self, model_dir: Path, inputs: list[str]) -> list[BaseModel]:
         """One typed prediction per input (a text, or an image path for image tasks)."""
+        ...
+
+    def predictor(self, model_dir: Path) -> Predicts:
+        """The model loaded once, for scoring many batches (`intern predict --input`, `intern serve`)."""
         ...
 
     def render_prediction(self, prediction: BaseModel) -> str:

@@ -21,23 +21,32 @@ class MultiLabelPrediction(BaseModel):
     thresholds: dict[str, float]
 
 
-def predict_multilabel(model_dir: Path, texts: list[str]) -> list[MultiLabelPrediction]:
-    model = load_multilabel_model(model_dir)
-    scores = model.predict_proba(texts)
-    cuts = dict(zip(model.labels, model.thresholds, strict=True))
-    predictions = []
-    for text, row in zip(texts, scores, strict=True):
-        order = np.argsort(-row)
-        chosen = [model.labels[j] for j in order if row[j] >= model.thresholds[j]]
-        predictions.append(
-            MultiLabelPrediction(
-                text=text,
-                labels=chosen,
-                scores={model.labels[j]: round(float(row[j]), 4) for j in order},
-                thresholds=cuts,
+class MultiLabelPredictor:
+    """The delivered multi-label model, loaded once; `predict(texts)` scores them in one batch."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = model_dir
+        self.model = load_multilabel_model(model_dir)
+        self.cuts = dict(zip(self.model.labels, self.model.thresholds, strict=True))
+
+    def predict(self, texts: list[str]) -> list[MultiLabelPrediction]:
+        labels, thresholds = self.model.labels, self.model.thresholds
+        predictions = []
+        for text, row in zip(texts, self.model.predict_proba(texts), strict=True):
+            order = np.argsort(-row)
+            predictions.append(
+                MultiLabelPrediction(
+                    text=text,
+                    labels=[labels[j] for j in order if row[j] >= thresholds[j]],
+                    scores={labels[j]: round(float(row[j]), 4) for j in order},
+                    thresholds=self.cuts,
+                )
             )
-        )
-    return predictions
+        return predictions
+
+
+def predict_multilabel(model_dir: Path, texts: list[str]) -> list[MultiLabelPrediction]:
+    return MultiLabelPredictor(model_dir).predict(texts)
 
 
 def render_multilabel_prediction(prediction: MultiLabelPrediction) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from runner.errors import UserInputError
 from runner.render.script import assemble_script, portable_block
-from runner.tasks.base import Inspected, InspectRequest
+from runner.tasks.base import Inspected, InspectRequest, Predicts
 from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
@@ -106,6 +106,11 @@ class MultiLabelClassification:
         from runner.tasks.multi_label.predict import predict_multilabel
 
         return list(predict_multilabel(model_dir, inputs))
+
+    def predictor(self, model_dir: Path) -> Predicts:
+        from runner.tasks.multi_label.predict import MultiLabelPredictor
+
+        return MultiLabelPredictor(model_dir)
 
     def render_prediction(self, prediction: BaseModel) -> str:
         from runner.tasks.multi_label.predict import MultiLabelPrediction, render_multilabel_prediction

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from runner.render.script import assemble_script
-from runner.tasks.base import Inspected, InspectRequest
+from runner.tasks.base import Inspected, InspectRequest, Predicts
 from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
@@ -96,9 +96,15 @@ class TextClassification:
 
         return list(predict_texts(model_dir, inputs))
 
+    def predictor(self, model_dir: Path) -> Predicts:
+        from runner.stages.predict import Predictor
+
+        return Predictor(model_dir)
+
     def render_prediction(self, prediction: BaseModel) -> str:
+        from runner.render.predictions import render_text_line
         from runner.stages.predict import Prediction
 
         if not isinstance(prediction, Prediction):
             raise TypeError(f"not a text-classification prediction: {type(prediction).__name__}")
-        return f"{prediction.label}\t{prediction.score:.4f}\t{prediction.text}"
+        return render_text_line(prediction)
