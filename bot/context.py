@@ -12,6 +12,7 @@ from bot.comments import redact
 from bot.events import Actor
 from bot.gateway import GitHubGateway
 from bot.queue import enqueue
+from bot.run_record import RunRecord
 from bot.settings import Settings
 from bot.store import Run, Store
 
@@ -71,7 +72,7 @@ class Ctx:
         text = self.redact(f"{body.rstrip()}\n\n{marker}\n")
         comment_id = self.gateway.upsert_comment(repo, number, marker, text, comment_id=known)
         if run is not None and comment_id != known:
-            self.store.update_run(run.id, merge={"comments": {key: comment_id}})
+            self.store.update_run(run.id, merge=RunRecord(comments={key: comment_id}))
         return comment_id
 
     def backend(self, name: str) -> ComputeBackend:

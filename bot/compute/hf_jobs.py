@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.compute.base import ComputeBackend, ComputeContext, Dispatched
 from bot.errors import ComputeError, ComputeRefusedError
 from bot.repo_settings import caps, load_repo_settings, spend_limit_s
+from bot.run_record import HfJobWatch, RunRecord
 from bot.settings import workflow_options
 from runner.render.workflow import WorkflowOptions
 
@@ -169,16 +170,16 @@ class HfJobsBackend:
                 backend=fallback.backend, flavour=CPU_FLAVOUR, external_id=fallback.external_id, notice=notice
             )
         job_id = str(getattr(job, "id", ""))
-        watch = {
-            "job_id": job_id,
-            "namespace": getattr(job, "namespace", None),
-            "job_url": getattr(job, "url", None),
-            "results_repo": results_repo,
-            "results_prefix": results_prefix(run.id),
-        }
+        watch = HfJobWatch(
+            job_id=job_id,
+            namespace=getattr(job, "namespace", None),
+            job_url=getattr(job, "url", None),
+            results_repo=results_repo,
+            results_prefix=results_prefix(run.id),
+        )
         # Recorded before the watcher is queued, so it can tell its job from a newer one for the same run.
-        ctx.store.update_run(run.id, data={"external_job_id": job_id, "hf_job": watch})
-        ctx.enqueue_task(POLL_TASK, run, delay_s=ctx.settings.hf_job_poll_s, started=time.time(), **watch)
+        ctx.store.update_run(run.id, record=RunRecord(external_job_id=job_id, hf_job=watch))
+        ctx.enqueue_task(POLL_TASK, run, delay_s=ctx.settings.hf_job_poll_s, started=time.time(), **watch.model_dump())
         return Dispatched(backend=self.name, flavour=flavour, external_id=job_id)
 
     def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched:

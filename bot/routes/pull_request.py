@@ -9,7 +9,7 @@ from bot.events import PullRequestEvent
 from bot.runs import lifecycle
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState, can_transition
-from bot.store import Run
+from bot.store import Columns, Run
 
 log = logging.getLogger(__name__)
 INVALIDATED_BY_PUSH = frozenset(
@@ -38,7 +38,7 @@ def on_synchronize(ctx: Ctx, event: PullRequestEvent) -> None:
     if sha == run.head_sha:
         return
     if sha in run.data.bot_shas:
-        ctx.store.update_run(run.id, head_sha=sha)
+        ctx.store.update_run(run.id, columns=Columns(head_sha=sha))
         return
     if run.run_state not in INVALIDATED_BY_PUSH:
         return

@@ -17,6 +17,7 @@ from bot.errors import BotError
 from bot.events import WorkflowRunEvent
 from bot.gateway import ArtifactInfo
 from bot.repo_settings import priced
+from bot.run_record import RunRecord
 from bot.runs import lifecycle, results, smoke_repair
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
@@ -131,7 +132,7 @@ def smoke_completed(ctx: Ctx, run: Run, event: WorkflowRunEvent, artifacts: list
             run,
             move=Move(RunState.AWAITING_APPROVAL, "smoke passed", detail=workflow.html_url),
             sections={"smoke": smoke_md},
-            record={"projections": report.projections},
+            record=RunRecord(projections=report.projections),
             checks=(CheckOutput("smoke", "completed", "Smoke test passed", smoke_md, "success"),),
             next_step="approve this PR (a review with **Approve**) on the current "
             "head to start training. Nothing that costs money runs before that.",
@@ -172,7 +173,7 @@ def on_workflow_run(ctx: Ctx, event: WorkflowRunEvent) -> None:
                 limits = f"{ctx.settings.max_artifact_bytes} bytes, {results.MAX_ZIP_ENTRIES} files"
                 lifecycle.fail(ctx, run, "training", f"the training artifact was refused (limits: {limits})")
                 return
-            run = ctx.store.update_run(run.id, data={"train_workflow_run_id": workflow.id})
+            run = ctx.store.update_run(run.id, record=RunRecord(train_workflow_run_id=workflow.id))
             lifecycle.ingest_training(ctx, run, reports)
         elif run.run_state in (RunState.MERGED, RunState.PUBLISHED):
             if workflow.conclusion != "success":

@@ -19,6 +19,7 @@ from bot.repo_settings import (
     load_repo_settings,
     priced,
 )
+from bot.run_record import RunRecord
 from bot.runs import results
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
@@ -42,7 +43,7 @@ __all__ = [
 
 
 def remember_bot_commit(ctx: Ctx, run: Run, sha: str) -> Run:
-    return ctx.store.update_run(run.id, append={"bot_shas": [sha]})
+    return ctx.store.update_run(run.id, append=RunRecord(bot_shas=[sha]))
 
 
 def cancel(ctx: Ctx, run: Run, actor: str) -> None:
@@ -112,7 +113,7 @@ def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Ru
             compute=dispatched.backend,
         ),
         notice=dispatched.notice,
-        record={"external_job_id": dispatched.external_id} if dispatched.external_id else None,
+        record=RunRecord(external_job_id=dispatched.external_id) if dispatched.external_id else None,
         checks=(
             CheckOutput(
                 "train",
@@ -158,7 +159,7 @@ def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Ru
         run,
         move=Move(RunState.FAILED, f"{stage} failed", detail=ctx.redact(message)[:2000]),
         sections={stage: body},
-        record={"failed_stage": stage},
+        record=RunRecord(failed_stage=stage),
         checks=(
             CheckOutput("train" if stage == "training" else stage, "completed", f"{stage} failed", message, "failure"),
         ),
@@ -183,6 +184,6 @@ def published(ctx: Ctx, run: Run, model_url: str, space_url: str | None) -> Run:
         run,
         move=Move(RunState.PUBLISHED, "published", detail=model_url),
         sections={"publish": links},
-        record={"model_url": model_url, "space_url": space_url},
+        record=RunRecord(model_url=model_url, space_url=space_url),
         next_step=None,
     )

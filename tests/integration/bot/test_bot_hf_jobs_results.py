@@ -93,7 +93,7 @@ def _approved_and_running(world: World, fake_github: FakeGitHub, fake_hub: FakeH
     send(
         client, base, SECRET, "issue_comment", payloads.issue_comment(REPO, issue, command, "alice", comment_id=comment)
     )
-    wait_for(lambda: _state(services, issue) in ("smoke_running", "failed"), timeout=60, what="the PR")
+    wait_for(lambda: _state(services, issue) in ("pr_opened", "failed"), timeout=60, what="the PR")
     pull = fake_github.pulls(REPO)[0]
     fake_github.add_workflow_run(
         REPO, 501, pull.head_sha, "success", {"intern-smoke-reports": smoke_zip()},

@@ -16,7 +16,7 @@ from bot.router import Services, make_job_runner
 from bot.run_record import RunRecord
 from bot.settings import Settings
 from bot.states import RunState
-from bot.store import Run, Store
+from bot.store import Columns, Run, Store
 from bot.wiring import make_planner
 from runner.adapters.hub import ComputeRefusedError
 from tests.unit.bot.fake_gateway import FakeGateway
@@ -138,14 +138,12 @@ def seed_run(
         actor="seed",
         action="seed",
         delivery_id=None,
-        pr_number=pull.number,
-        branch=BRANCH,
-        head_sha=sha,
+        columns=Columns(pr_number=pull.number, branch=BRANCH, head_sha=sha),
     )
     for step in path[1:]:
         if run.run_state is state:
             break
         # approved on the head, as the review handler requires
-        approved = {"approved_sha": sha} if step is RunState.TRAINING else {}
-        run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **approved)
+        approved = Columns(approved_sha=sha) if step is RunState.TRAINING else Columns()
+        run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, columns=approved)
     return run
