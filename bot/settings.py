@@ -219,10 +219,6 @@ def require_serving(settings: Settings) -> Settings:
             "cannot start the bot: missing " + ", ".join(missing) + " (set them in the environment or in .env)"
         )
     settings.private_key_pem()  # a key path that cannot be read fails now, not at the first webhook
-    if settings.local_enabled_anywhere():
-        from bot.compute.sandbox import resolve_sandbox
-
-        resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)  # no sandbox, no local backend
     return settings
 
 

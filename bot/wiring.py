@@ -9,11 +9,21 @@ from bot.compute.actions import ActionsBackend
 from bot.compute.base import ComputeBackend
 from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
+from bot.compute.sandbox import resolve_sandbox
 from bot.context import GatewayFactory, Planner, Services
 from bot.errors import ConfigurationError
 from bot.gateway import GitHubGateway
-from bot.settings import Settings, runner_settings
+from bot.settings import Settings, require_serving, runner_settings
 from bot.store import Store
+
+
+def require_serving_with_compute(settings: Settings) -> Settings:
+    """`require_serving`, and the local backend's sandbox when any installation may use `local`: no sandbox,
+    no local backend (the check lives here, not in `bot.settings`, so settings never import compute)."""
+    require_serving(settings)
+    if settings.local_enabled_anywhere():
+        resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)
+    return settings
 
 
 def make_planner(settings: Settings) -> Planner:

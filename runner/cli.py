@@ -151,13 +151,13 @@ def smoke(
     from runner.render.reports import render_smoke_md
 
     reporter = _reporter()
+    from runner.stages.smoke import run_smoke
+
     if fix:
         from runner.selfheal.loop import smoke_with_fixes
 
-        report = smoke_with_fixes(project, llm=_settings().llm_client())
+        report = smoke_with_fixes(project, llm=_settings().llm_client(), smoke=run_smoke)
     else:
-        from runner.stages.smoke import run_smoke
-
         report = run_smoke(project, reporter=reporter)
     reporter.line(render_smoke_md(report))
     if not report.ok:

@@ -32,6 +32,7 @@ from runner.schemas import FixAttempt, SmokeReport, read_report
 from runner.selfheal.fixes import unified_diff, yaml_set
 from runner.selfheal.loop import PatchProposal, read_project_files, smoke_with_fixes
 from runner.stages.scaffold import build_config, render_project, write_project
+from runner.stages.smoke import run_smoke
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -239,7 +240,7 @@ def run_scenario(root: Path, name: str, scenario: Scenario) -> Outcome:
             server.script(Reply(PatchProposal(reason="fix the misspelt method name", diff=diff)))
             llm = OpenAIClient(LLMSettings(api_key=server.api_key, base_url=server.base_url, max_retries=0))
         started = time.perf_counter()
-        report = smoke_with_fixes(project, max_attempts=3, llm=llm, on_attempt=on_attempt)
+        report = smoke_with_fixes(project, max_attempts=3, llm=llm, on_attempt=on_attempt, smoke=run_smoke)
         seconds = time.perf_counter() - started
     # a repair = diagnose + edit + the smoke run that checks it; the first includes the failing run
     per_attempt = [b - a for a, b in zip([started, *stamps], stamps, strict=False)]
