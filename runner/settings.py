@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from runner.adapters.hub import DEFAULT_ENDPOINT, HubClient, make_hub_client
+from runner.adapters.hub import DEFAULT_ENDPOINT, HubClient, hub_reachable, make_hub_client
 from runner.adapters.llm import LLMSettings, OpenAIClient, make_llm_client
 from runner.render.workflow import WorkflowOptions
 
@@ -58,8 +58,6 @@ class RunnerSettings(BaseModel):
 
     def hub_ok(self) -> bool:
         """Whether the Hub answers (False at once when offline)."""
-        from runner.models.defaults import hub_reachable
-
         return hub_reachable(self.hf_endpoint, offline=self.hf_offline)
 
     def connected_hub(self) -> HubClient | None:

@@ -20,6 +20,7 @@ from bot.errors import ComputeError, ComputeRefusedError
 from bot.repo_settings import caps, load_repo_settings, spend_limit_s
 from bot.run_record import HfJobWatch, RunRecord
 from bot.settings import workflow_options
+from runner.adapters.hub import JobSpec
 from runner.render.workflow import WorkflowOptions
 
 if TYPE_CHECKING:
@@ -140,14 +141,16 @@ class HfJobsBackend:
         package = workflow_options(ctx.settings).intern_package
         try:
             return client.run_job(
-                image=self._image,
-                command=job_command(run),
-                flavor=flavour,
-                env={**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint},
-                # read only by the trusted upload step: the PR's code runs as another user (JOB_SCRIPT)
-                secrets={"HF_TOKEN": token.get_secret_value()} if token is not None else None,
-                timeout=self._limit_s(ctx, run, flavour),
-                labels={"intern-run": str(run.id)},
+                JobSpec(
+                    image=self._image,
+                    command=job_command(run),
+                    flavor=flavour,
+                    env={**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint},
+                    # read only by the trusted upload step: the PR's code runs as another user (JOB_SCRIPT)
+                    secrets={"HF_TOKEN": token.get_secret_value()} if token is not None else {},
+                    timeout=self._limit_s(ctx, run, flavour),
+                    labels={"intern-run": str(run.id)},
+                )
             )
         except Exception as exc:
             if is_refusal(exc):

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from bot.states import RunState
 from bot.store import Columns, Run, Store
 from bot.wiring import make_planner
-from runner.adapters.hub import ComputeRefusedError
+from runner.adapters.hub import ComputeRefusedError, JobSpec
 from tests.unit.bot.fake_gateway import FakeGateway
 
 REPO = "octo/tickets"
@@ -34,8 +34,8 @@ class RefusingHub:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def run_job(self, **kwargs: Any) -> Any:
-        self.calls.append(str(kwargs.get("flavor")))
+    def run_job(self, spec: JobSpec) -> Any:
+        self.calls.append(spec.flavor)
         raise ComputeRefusedError("402 Payment Required: no credits left for a10g-small")
 
 
