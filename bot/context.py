@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.comments import redact
@@ -35,6 +35,9 @@ class Services:
     gateway_for: GatewayFactory
     backends: Mapping[str, ComputeBackend]
     planner: Planner
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """The bot process's environment, read once at the edge (`bot/wiring.py`); local stages get an allowlisted
+    part of it (`bot/compute/sandbox.py`)."""
 
 
 @dataclass(frozen=True)

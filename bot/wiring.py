@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +83,7 @@ def make_gateway_factory(settings: Settings, options: Any = None) -> GatewayFact
 
 def default_services(settings: Settings, store: Store) -> Services:
     return Services(
+        environment=dict(os.environ),
         settings=settings,
         store=store,
         gateway_for=make_gateway_factory(settings),

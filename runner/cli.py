@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -153,12 +154,15 @@ def smoke(
     reporter = _reporter()
     from runner.stages.smoke import run_smoke
 
+    settings = _settings()
     if fix:
         from runner.selfheal.loop import smoke_with_fixes
 
-        report = smoke_with_fixes(project, llm=_settings().llm_client(), smoke=run_smoke)
+        report = smoke_with_fixes(
+            project, llm=settings.llm_client(), smoke=functools.partial(run_smoke, env=settings.environment)
+        )
     else:
-        report = run_smoke(project, reporter=reporter)
+        report = run_smoke(project, env=settings.environment, reporter=reporter)
     reporter.line(render_smoke_md(report))
     if not report.ok:
         raise typer.Exit(1)
@@ -169,7 +173,7 @@ def train(project: DirArg) -> None:
     """Full training with the project's train.py; writes model/ and reports/train.json(l)."""
     from runner.stages.train import run_training
 
-    summary = run_training(project, reporter=_reporter())
+    summary = run_training(project, env=_settings().environment, reporter=_reporter())
     typer.echo(f"delivered {summary.winner or summary.model}: validation macro F1 {summary.best_macro_f1:.4f}")
 
 

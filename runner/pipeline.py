@@ -194,7 +194,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
     )
 
     def smoke() -> None:
-        report = run_smoke(out, reporter=reporter)
+        report = run_smoke(out, env=settings.environment, reporter=reporter)
         if not report.ok:
             raise StageFailedError(
                 f"smoke test failed ({report.error_class}): {report.diagnosis} "
@@ -203,7 +203,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
             )
 
     book.run("smoke", smoke)
-    book.run("train", lambda: run_training(out, reporter=reporter))
+    book.run("train", lambda: run_training(out, env=settings.environment, reporter=reporter))
     book.run("evaluate", lambda: run_evaluation(out, reporter=reporter))
     book.run("stress", lambda: run_stress(out, reporter=reporter, llm=settings.llm_client()))
     book.run("card", lambda: write_card(out))

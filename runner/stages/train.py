@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from runner.adapters.subprocess_run import run_script
@@ -20,8 +21,11 @@ EPOCHS_PNG = "epochs.png"
 PROGRESS_LINES = ("epoch ", "model: ", "data: ", "encoder: ", "candidate ", "fine-tune: ", "winner: ")
 
 
-def run_training(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> TrainSummary:
-    """Train with `python train.py --config intern.yaml`; a failure raises StageFailedError with the diagnosis."""
+def run_training(
+    project_dir: Path, *, env: Mapping[str, str], reporter: Reporter | None = None, python: str = sys.executable
+) -> TrainSummary:
+    """Train with `python train.py --config intern.yaml` in the environment `env`; a failure raises
+    StageFailedError with the diagnosis."""
     project_dir = project_dir.resolve()
     check_project(project_dir)
     config = load_config(project_dir)
@@ -44,6 +48,7 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
                 else None
             ),
             python=python,
+            env=env,
         )
         if result.returncode != 0:
             diagnosis = classify_failure(result.log_tail)

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -240,7 +241,9 @@ def run_scenario(root: Path, name: str, scenario: Scenario) -> Outcome:
             server.script(Reply(PatchProposal(reason="fix the misspelt method name", diff=diff)))
             llm = OpenAIClient(LLMSettings(api_key=server.api_key, base_url=server.base_url, max_retries=0))
         started = time.perf_counter()
-        report = smoke_with_fixes(project, max_attempts=3, llm=llm, on_attempt=on_attempt, smoke=run_smoke)
+        report = smoke_with_fixes(
+            project, max_attempts=3, llm=llm, on_attempt=on_attempt, smoke=partial(run_smoke, env=os.environ)
+        )
         seconds = time.perf_counter() - started
     # a repair = diagnose + edit + the smoke run that checks it; the first includes the failing run
     per_attempt = [b - a for a, b in zip([started, *stamps], stamps, strict=False)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,7 @@ def test_train_script_smoke_run(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env=child_env({"HF_HUB_OFFLINE": "1"}),
+        env=child_env(os.environ, {"HF_HUB_OFFLINE": "1"}),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()

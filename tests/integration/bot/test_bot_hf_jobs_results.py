@@ -8,6 +8,7 @@ or ERROR with only a log uploaded: the PR says the job failed, and why.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def world(
         store=store,
         gateway_for=lambda _id: gateway,
         backends={"actions": actions, "local": LocalBackend(), "hf-jobs": hub},
+        environment=dict(os.environ),
     )
     with serve(create_app(settings, services)) as base, httpx2.Client(timeout=30) as client:
         yield base, client, services

@@ -6,6 +6,7 @@ comment -> PR (one commit) -> smoke results -> approval -> training results -> m
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -134,6 +135,7 @@ def world(
             "local": LocalBackend(),
             "hf-jobs": HfJobsBackend(lambda: None, fallback=actions),
         },
+        environment=dict(os.environ),
     )
     with serve(create_app(settings, services)) as base, httpx2.Client(timeout=30) as client:
         yield base, client, services

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ def make_services(tmp_path: Path, gateway: FakeGateway, hub: Any = None, **overr
         gateway_for=lambda _id: gateway,
         backends=backends,
         planner=make_planner(settings),
+        environment=dict(os.environ),
     )
 
 

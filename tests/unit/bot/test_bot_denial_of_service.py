@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,7 +159,7 @@ def test_a_cancelled_run_stops_its_running_stage(tmp_path: Path) -> None:
             "train",
             project,
             timeout_s=60,
-            env=subprocess_env(project),
+            env=subprocess_env(os.environ, project),
             on_tick=cancelled,
             command=[sys.executable, "-c", sleeper, str(child)],
         )
