@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigurationError
 from runner.adapters.llm import LLMSettings
-from runner.render.workflow import WorkflowOptions
 from runner.settings import RunnerSettings
+from runner.workflow_options import WorkflowOptions
 
 ENV_PREFIX = "INTERN_"
 MIN_SECRET_LENGTH = 16

@@ -18,10 +18,10 @@ from runner.config import save_config
 from runner.errors import ProjectError, StageFailedError
 from runner.models.defaults import ModelChoice, default_model, gpu_available
 from runner.render.progress_display import Reporter, SilentReporter
-from runner.render.workflow import WorkflowOptions
 from runner.schemas import REPORTS_DIR, RunStatus, StageStatus, write_report, write_text_atomic
 from runner.stages.inspect import InspectResult, inspect_source
 from runner.stages.scaffold import build_config, relative_source, render_project, write_project
+from runner.workflow_options import WorkflowOptions
 
 if TYPE_CHECKING:
     from runner.settings import RunnerSettings

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from runner.adapters.hub import DEFAULT_ENDPOINT, HubClient, hub_reachable, make_hub_client
 from runner.adapters.llm import LLMSettings, OpenAIClient, make_llm_client
-from runner.render.workflow import WorkflowOptions
+from runner.workflow_options import WorkflowOptions
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 

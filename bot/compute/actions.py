@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 from bot.compute.base import ComputeContext, Dispatched
 from bot.run_record import RunRecord
+from runner.schemas import WORKFLOW_FILE
 
 if TYPE_CHECKING:
     from bot.store import Run
-
-WORKFLOW_FILE = "intern.yml"  # the file name GitHub takes as `workflow_id`, not the path
 
 
 def dispatch_inputs(run: Run, mode: str, flavour: str, source_run: str | None = None) -> dict[str, str]:

@@ -21,7 +21,7 @@ from bot.repo_settings import caps, load_repo_settings, spend_limit_s
 from bot.run_record import HfJobWatch, RunRecord
 from bot.settings import workflow_options
 from runner.adapters.hub import JobSpec
-from runner.render.workflow import WorkflowOptions
+from runner.workflow_options import WorkflowOptions
 
 if TYPE_CHECKING:
     from bot.store import Run

@@ -22,14 +22,13 @@ from bot.runs import lifecycle, results, smoke_repair
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run
+from runner.schemas import PUBLISH_REPORTS_ARTIFACT_PREFIX as PUBLISH_PREFIX
+from runner.schemas import SMOKE_ARTIFACT, WORKFLOW_PATH
+from runner.schemas import TRAIN_REPORTS_ARTIFACT_PREFIX as TRAIN_PREFIX
 from runner.schemas import Projection as SmokeProjection
 
 log = logging.getLogger(__name__)
 
-WORKFLOW_PATH = ".github/workflows/intern.yml"
-SMOKE_ARTIFACT = "intern-smoke-reports"
-TRAIN_PREFIX = "intern-train-reports-"
-PUBLISH_PREFIX = "intern-publish-reports-"
 CLOCK_SKEW_S = 120.0
 
 

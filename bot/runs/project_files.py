@@ -20,7 +20,7 @@ from bot.gateway import GitHubGateway
 
 if TYPE_CHECKING:
     from bot.context import Planner
-    from runner.render.workflow import WorkflowOptions
+    from runner.workflow_options import WorkflowOptions
 
 log = logging.getLogger(__name__)
 LOCAL_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")

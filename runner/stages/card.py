@@ -22,6 +22,7 @@ from runner.models.inference import read_model_info, read_threshold
 from runner.render.reports import abstention_md, candidates_table
 from runner.render.templating import template_environment
 from runner.schemas import (
+    MODEL_DIR,
     REPORTS_DIR,
     EvalReport,
     InspectReport,
@@ -31,7 +32,6 @@ from runner.schemas import (
     write_text_atomic,
 )
 
-MODEL_DIR = "model"
 CARD_FILENAME = "README.md"
 CONFUSION_IMAGE = "confusion_matrix.png"
 DEFAULT_GRADIO_VERSION = "6.31.0"

@@ -19,8 +19,8 @@ from runner.adapters.hub import HubClient, RemoteFile, RepoType, make_hub_client
 from runner.errors import ProjectError
 from runner.models.inference import read_model_info
 from runner.models.portable_model import ENCODER_DIR, FEATURES_FILE, HEAD_FILE
-from runner.schemas import REPORTS_DIR
-from runner.stages.card import CONFUSION_IMAGE, MODEL_DIR, render_space_files
+from runner.schemas import MODEL_DIR, REPORTS_DIR
+from runner.stages.card import CONFUSION_IMAGE, render_space_files
 
 logger = logging.getLogger(__name__)
 

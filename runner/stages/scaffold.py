@@ -16,8 +16,9 @@ from runner.models.defaults import training_defaults
 from runner.models.portable_model import portable_model_source
 from runner.render.pysource import parse_python
 from runner.render.templating import template_environment
-from runner.render.workflow import WorkflowOptions, render_workflow
+from runner.render.workflow import render_workflow
 from runner.schemas import InspectReport, write_text_atomic
+from runner.workflow_options import WorkflowOptions
 
 GITIGNORE = ".intern/\n__pycache__/\n"
 

@@ -11,9 +11,8 @@ from runner.config import load_config
 from runner.errors import StageFailedError
 from runner.render.figures import pyplot, save_figure
 from runner.render.progress_display import Reporter, SilentReporter
-from runner.schemas import REPORTS_DIR, EpochRecord, TrainSummary, read_epochs, read_report
+from runner.schemas import REPORTS_DIR, VALIDATION_SCORES, EpochRecord, TrainSummary, read_epochs, read_report
 from runner.selfheal.diagnose import classify_failure
-from runner.stages.evaluate import VALIDATION_SCORES
 from runner.stages.smoke import check_project
 
 TRAIN_TIME_LIMIT_S = 6 * 3600

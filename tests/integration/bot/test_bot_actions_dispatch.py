@@ -20,7 +20,8 @@ from bot.router import Ctx
 from bot.run_record import RunRecord
 from bot.states import RunState
 from bot.store import Columns
-from runner.render.workflow import WorkflowOptions, render_workflow
+from runner.render.workflow import render_workflow
+from runner.workflow_options import WorkflowOptions
 from tests.fakes.github_server import FakeGitHub
 from tests.unit.bot.bot_harness import make_services
 

@@ -25,7 +25,7 @@ from bot.store import Store
 from bot.worker import LONG_LANE, SHORT_LANE, worker_lanes
 from runner.data.load import load_table
 from runner.planning import plan_command
-from runner.render.workflow import WorkflowOptions
+from runner.workflow_options import WorkflowOptions
 from tests.fakes.zips import zip_files
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, REPO, deliver, make_services, seed_repo, seed_run
