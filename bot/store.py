@@ -149,6 +149,22 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+def change_entry(
+    run: Run, actor: str, action: str, delivery_id: str | None, detail: str = "", moved_from: str | None = None
+) -> AuditEntry:
+    """The audit entry of a change to `run`; a state move (`moved_from`) records both states."""
+    return AuditEntry(
+        run_id=run.id,
+        repo=run.repo,
+        actor=actor,
+        action=action,
+        from_state=moved_from,
+        to_state=run.state if moved_from is not None else None,
+        delivery_id=delivery_id,
+        detail=detail,
+    )
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions."""
     if not url.startswith("sqlite"):
@@ -325,16 +341,7 @@ class Store:
             run.data_json = record_changes(run.data, record, merge, append, keep_last).to_json()
             run.updated_at = utcnow()
             if action:
-                session.add(
-                    AuditEntry(
-                        run_id=run.id,
-                        repo=run.repo,
-                        actor=actor,
-                        action=action,
-                        delivery_id=delivery_id,
-                        detail="",
-                    )
-                )
+                session.add(change_entry(run, actor, action, delivery_id))
             return run
 
     def transition(
@@ -356,18 +363,7 @@ class Store:
             run.state = target.value
             columns.apply_to(run)
             run.updated_at = utcnow()
-            session.add(
-                AuditEntry(
-                    run_id=run.id,
-                    repo=run.repo,
-                    actor=actor,
-                    action=action,
-                    from_state=previous,
-                    to_state=target.value,
-                    delivery_id=delivery_id,
-                    detail=detail,
-                )
-            )
+            session.add(change_entry(run, actor, action, delivery_id, detail, moved_from=previous))
             return run
 
     def _locked(self, session: Session, run_id: int) -> Run:
