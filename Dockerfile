@@ -30,7 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     INTERN_WORKDIR=/data/work
 RUN groupadd --system --gid 10001 intern \
     && useradd --system --uid 10001 --gid intern --home-dir /data --shell /usr/sbin/nologin intern \
-    && install -d -o intern -g intern /data
+    && install -d -m 0700 -o intern -g intern /data
 COPY --from=build /opt/venv /opt/venv
 USER 10001:10001
 WORKDIR /data

@@ -131,6 +131,7 @@ def plan_project(ctx: Ctx, request: Request, args: Mapping[str, str], base: Base
         planner=ctx.services.planner,
         workflow_options=workflow_options(ctx.settings),
         max_rows=ctx.settings.inspect_max_rows,
+        max_bytes=ctx.settings.max_dataset_bytes,
     )
 
 

@@ -1,4 +1,6 @@
-"""Render and write the project directory (docs/architecture.md) (intern.yaml, train.py, app.py, requirements.txt...).
+"""Render and write the project directory (docs/architecture.md): the config (intern.yaml), the demo (app.py),
+requirements.txt, writing the files. A project's files for its task (the task's train.py and app.py among them)
+are assembled by `runner/tasks/project.py`, above the stages.
 
 Rendering is pure (config in, file texts out) so the bot can commit the same files the CLI writes.
 """
@@ -7,20 +9,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment
 
 from runner.config import DataFormat, InternConfig, save_config
-from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
 from runner.models.portable_model import portable_model_source
 from runner.render.pysource import parse_python
 from runner.render.templating import template_environment
-from runner.render.workflow import render_workflow
-from runner.schemas import InspectReport, write_text_atomic
-from runner.workflow_options import WorkflowOptions
-
-GITIGNORE = ".intern/\n__pycache__/\n"
+from runner.schemas import write_text_atomic
+from runner.task_names import DEFAULT_TASK
 
 
 def comment_line(text: str | None) -> str:
@@ -50,12 +49,17 @@ def build_config(
     licence: str | None = None,
     attribution: str | None = None,
     abstain_coverage: float | None = None,
+    task: str = DEFAULT_TASK,
+    data_fields: dict[str, Any] | None = None,
 ) -> InternConfig:
-    """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data."""
+    """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data.
+    `data_fields` adds the task's own data settings (label columns, separator...)."""
     return InternConfig.model_validate(
         {
+            "task": task,
             "objective": objective,
             "data": {
+                **(data_fields or {}),
                 "source": source,
                 "format": fmt,
                 "text_column": text_column,
@@ -74,16 +78,6 @@ def build_config(
             "abstain": {"coverage": abstain_coverage} if abstain_coverage is not None else {},
         }
     )
-
-
-def render_train_script(config: InternConfig) -> str:
-    text = (
-        _environment()
-        .get_template("train.py.j2")
-        .render(objective=config.objective, portable=portable_source(), portable_model=portable_model_source())
-    )
-    parse_python(text, "train.py")  # a template bug must never reach a user's PR
-    return text
 
 
 def render_app(model_ref: str, title: str, description: str = "", examples: list[str] | None = None) -> str:
@@ -107,36 +101,6 @@ def render_requirements() -> str:
     return _environment().get_template("requirements.txt.j2").render()
 
 
-def render_project(
-    config: InternConfig,
-    inspect: InspectReport | None,
-    *,
-    workflow: bool = True,
-    examples: list[str] | None = None,
-    workflow_options: WorkflowOptions | None = None,
-) -> dict[str, str]:
-    """Every file of the project, by relative path. `reports/inspect.*` only when an inspection is given."""
-    from runner.render.reports import render_inspect_md
-
-    title = (config.objective or f"{config.data.label_column} classifier").strip()[:60]
-    description = (
-        f"Predicts `{config.data.label_column}` ({len(config.labels)} classes) from text. Trained by ML Intern."
-    )
-    files = {
-        "intern.yaml": config.to_yaml(),
-        "train.py": render_train_script(config),
-        "app.py": render_app("./model", title, description, examples),
-        "requirements.txt": render_requirements(),
-        ".gitignore": GITIGNORE,
-    }
-    if inspect is not None:
-        files["reports/inspect.json"] = inspect.model_dump_json(indent=2) + "\n"
-        files["reports/inspect.md"] = render_inspect_md(inspect)
-    if workflow:
-        files[".github/workflows/intern.yml"] = render_workflow(workflow_options or WorkflowOptions())
-    return files
-
-
 def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
     """Write the rendered files under `out_dir` (each atomically); returns the paths written."""
     written = []
@@ -156,9 +120,7 @@ __all__ = [
     "build_config",
     "relative_source",
     "render_app",
-    "render_project",
     "render_requirements",
-    "render_train_script",
     "save_config",
     "write_project",
 ]

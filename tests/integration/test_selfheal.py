@@ -32,8 +32,9 @@ from runner.adapters.llm import LLMSettings, OpenAIClient
 from runner.schemas import FixAttempt, SmokeReport, read_report
 from runner.selfheal.fixes import unified_diff, yaml_set
 from runner.selfheal.loop import PatchProposal, read_project_files, smoke_with_fixes
-from runner.stages.scaffold import build_config, render_project, write_project
+from runner.stages.scaffold import build_config, write_project
 from runner.stages.smoke import run_smoke
+from runner.tasks.project import render_project
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

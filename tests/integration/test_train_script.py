@@ -11,8 +11,9 @@ import pytest
 
 from runner.adapters.subprocess_run import child_env
 from runner.config import save_config
-from runner.stages.scaffold import build_config, render_project, write_project
+from runner.stages.scaffold import build_config, write_project
 from runner.stages.smoke import SMOKE_MARKER, parse_smoke_line
+from runner.tasks.project import render_project
 from tests.fakes.datasets import LABELS, write_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

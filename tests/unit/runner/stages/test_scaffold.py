@@ -1,4 +1,4 @@
-"""Rendering the project directory (runner/stages/scaffold.py and its templates)."""
+"""Rendering the project directory (runner/stages/scaffold.py, runner/tasks/project.py and their templates)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from runner.config import InternConfig, load_config
 from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
 from runner.models.portable_model import portable_model_source
+from runner.render.script import assemble_script
 from runner.stages.scaffold import (
     build_config,
     comment_line,
     relative_source,
     render_app,
-    render_project,
     render_requirements,
-    render_train_script,
     write_project,
 )
+from runner.tasks.project import render_project, render_train_script
 from tests.fakes import sample_reports as sample
 
 BASE_FILES = {"intern.yaml", "train.py", "app.py", "requirements.txt", ".gitignore"}
@@ -67,7 +67,8 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
     script = render_train_script(config())
     assert portable_source() in script
     assert portable_model_source() in script
-    assert script.splitlines()[1] == "# Objective: route support tickets"
+    assert script.splitlines()[:2] == ["#!/usr/bin/env python", "# -*- coding: utf-8 -*-"]
+    assert "route support tickets" not in script  # the objective lives in intern.yaml only
     tree = ast.parse(script)
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     assert {"main", "load_splits", "build_model", "make_compute_metrics", "to_dataset"} <= functions
@@ -76,9 +77,10 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
     assert "labels=every_class" in script and "ClassLabel(names=label_names)" in script
 
 
-def test_train_script_without_objective() -> None:
+def test_train_script_is_the_task_module_with_its_shared_blocks_pasted() -> None:
     script = render_train_script(config(objective=None))
-    assert script.splitlines()[1] == "# Objective: (none given)"
+    assert script == assemble_script("runner.tasks.text_classification.train_script")
+    assert "# --- paste:" not in script and "# --- end paste ---" not in script
 
 
 @pytest.mark.parametrize(
@@ -94,14 +96,16 @@ def test_untrusted_objective_stays_a_comment(objective: str) -> None:
     still compiles to the same functions."""
     script = render_train_script(config(objective=objective))
     first_lines = script.splitlines()[:3]
-    assert first_lines[1].startswith("# Objective: ") and first_lines[2].startswith('"""Train a text classifier')
-    compile(script, "train.py", "exec")
-    assert "os.system" not in script.split("\n", 2)[2]
+    assert first_lines[1] == "# -*- coding: utf-8 -*-"  # nothing but the declaration on line 1 or 2 (PEP 263)
+    assert first_lines[2].startswith('"""Train a text classifier')
+    compile(script.encode("utf-8"), "train.py", "exec")
+    assert "os.system" not in script and "route tickets" not in script  # the objective lives in intern.yaml
     app = render_app("./model", objective, "desc")
-    compile(app, "app.py", "exec")
+    compile(app.encode("utf-8"), "app.py", "exec")
+    assert app.splitlines()[0] == "# -*- coding: utf-8 -*-"
     assert (
-        app.splitlines()[0].startswith("# Gradio demo: ")
-        and "os.system" not in app.split("\n", 1)[1].split("title=")[0]
+        app.splitlines()[2].startswith("# Gradio demo: ")
+        and "os.system" not in app.split("\n", 3)[3].split("title=")[0]
     )
 
 
