@@ -19,7 +19,14 @@ BENCHMARKS = sorted(path.name for path in (ROOT / "benchmarks").glob("*.py"))
 
 
 def test_every_benchmark_is_listed() -> None:
-    assert BENCHMARKS == ["durability_bench.py", "finetune_lr.py", "models_bench.py", "webhook_bench.py"]
+    assert BENCHMARKS == [
+        "durability_bench.py",
+        "finetune_lr.py",
+        "models_bench.py",
+        "multilabel_bench.py",
+        "predict_bench.py",
+        "webhook_bench.py",
+    ]
 
 
 @pytest.mark.parametrize("script", BENCHMARKS)
