@@ -156,7 +156,7 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
         run,
         move=Move(RunState.EVALUATED, "training results ingested", head_sha=sha),
         record=RunRecord(trained_sha=run.approved_sha),
-        sections=results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None),
+        sections=results.render_result_sections(reports, image),
         checks=(CheckOutput("train", "completed", "Training finished", results.one_line_summary(reports), "success"),),
         next_step="review the results; merging the PR publishes the model and the demo.",
     )

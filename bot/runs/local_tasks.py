@@ -49,6 +49,7 @@ RESULT_FILES = (
     "confusion_matrix.png",
     "coverage_curve.png",
     "epochs.png",
+    "per_label_f1.png",
     "smoke.json",
 )
 
