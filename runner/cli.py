@@ -332,7 +332,7 @@ def predict(
 ) -> None:
     """Label and score for each text; `unknown` when the model abstains. Results on stdout, notes on stderr."""
     from runner.errors import UserInputError
-    from runner.stages.predict_command import predict_command
+    from runner.tasks.predict_command import predict_command
 
     if (text is None) == (input_file is None):
         raise UserInputError("give either a TEXT argument or --input FILE (- for stdin)")

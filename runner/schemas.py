@@ -326,6 +326,21 @@ class StressReport(Report):
     llm_examples: int = 0
 
 
+# --- predict -------------------------------------------------------------------------------------------
+
+
+class Prediction(BaseModel):
+    """One text-classification answer (`intern predict --json`, `intern serve`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    label: str = Field(description="the answer: a label, or 'unknown' when the model abstained")
+    score: float = Field(description="the top class's probability")
+    top_label: str = Field(description="the top class, also when the model abstained")
+    abstained: bool
+
+
 # --- run -----------------------------------------------------------------------------------------------
 
 StageState = Literal["pending", "running", "ok", "failed", "skipped"]

@@ -5,20 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from runner.models.inference import Classifier, load_classifier
+from runner.schemas import Prediction
 from runner.stages.stress_cases import UNKNOWN
-
-
-class Prediction(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    label: str
-    score: float
-    top_label: str
-    abstained: bool
 
 
 class Predictor:

@@ -16,7 +16,7 @@ from runner.pipeline import RunOptions, run_pipeline
 from runner.render.progress_display import SilentReporter
 from runner.schemas import EvalReport, InspectReport, StressReport, TrainSummary, read_report
 from runner.settings import RunnerSettings
-from runner.stages.predict_command import predict_command
+from runner.tasks.predict_command import predict_command
 from tests.fakes.multilabel_data import LABELS, multilabel_rows, write_joined_csv
 from tests.fakes.tiny_encoder import build_tiny_encoder
 from tests.integration.test_run_end_to_end import EditingReporter

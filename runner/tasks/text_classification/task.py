@@ -103,7 +103,7 @@ class TextClassification:
 
     def render_prediction(self, prediction: BaseModel) -> str:
         from runner.render.predictions import render_text_line
-        from runner.stages.predict import Prediction
+        from runner.schemas import Prediction
 
         if not isinstance(prediction, Prediction):
             raise TypeError(f"not a text-classification prediction: {type(prediction).__name__}")
