@@ -157,7 +157,7 @@ class Backbone:
     def to_tensor(self, pixels: np.ndarray):
         import torch
 
-        x = torch.from_numpy(pixels).to(self.device).permute(0, 3, 1, 2).float()
+        x = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device).permute(0, 3, 1, 2).float().contiguous()
         mean = torch.tensor(self.mean, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(self.std, device=self.device).view(1, 3, 1, 1)
         return (x - mean) / std

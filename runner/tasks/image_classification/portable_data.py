@@ -11,6 +11,10 @@ The block between the markers is pasted into the generated scripts: keep it free
 
 from __future__ import annotations
 
+from runner.data.portable import split_indices
+
+# isort: split
+
 # --- BEGIN PORTABLE: image data (pasted into train.py and app.py; edit the runner's portable_data.py) ---
 import contextlib
 import hashlib
@@ -23,8 +27,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
-
-from runner.data.portable import split_indices
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
 # Folder names people give their splits -> the split they mean.

@@ -6,15 +6,17 @@ The block between the markers is pasted into the generated scripts after the ima
 
 from __future__ import annotations
 
+from runner.tasks.image_classification.portable_backbone import load_backbone
+from runner.tasks.image_classification.portable_data import iter_batches, resize_and_crop
+
+# isort: split
+
 # --- BEGIN PORTABLE: image model (pasted into train.py and app.py; edit the runner's portable_model.py) ---
 import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
-
-from runner.tasks.image_classification.portable_backbone import load_backbone
-from runner.tasks.image_classification.portable_data import iter_batches, resize_and_crop
 
 MODEL_INFO_FILE = "intern.json"
 HEAD_FILE = "head.skops"
