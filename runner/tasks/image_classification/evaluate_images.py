@@ -55,8 +55,9 @@ def model_probabilities(
             probabilities = (probabilities + predict_proba(model.head, block["flip"], model.labels)) / 2
         for row in block["failed"]:
             probabilities[row] = np.nan
-        return probabilities, block["failed"]
-    return model.predict_references(references)
+        return probabilities, dict(block["failed"])
+    probabilities, failed = model.predict_references(references)
+    return np.asarray(probabilities), failed
 
 
 def leakage(train: list[str], test: list[str]) -> LeakageCheck:
@@ -199,9 +200,11 @@ def run_image_evaluation(
 def _validation_probabilities(project_dir: Path, model: ImageModel, references: list[str]) -> np.ndarray:
     path = project_dir / VALIDATION_SCORES
     if path.is_file():
-        return np.asarray(np.load(path), dtype=np.float64)
+        saved: np.ndarray = np.asarray(np.load(path), dtype=np.float64)
+        return saved
     probabilities, failed = model.predict_references(references)
-    return probabilities[[i for i in range(len(references)) if i not in failed]]
+    kept: np.ndarray = np.asarray(probabilities)[[i for i in range(len(references)) if i not in failed]]
+    return kept
 
 
 def _short(reference: str) -> str:

@@ -60,7 +60,7 @@ class ImageFacts:
 def dhash(image: Image.Image) -> int:
     """A 64-bit difference hash: brightness gradients of a 9x8 grayscale thumbnail (robust to resizing and
     re-encoding)."""
-    small = image.convert("L").resize((HASH_SIDE + 1, HASH_SIDE), Image.BILINEAR)
+    small = image.convert("L").resize((HASH_SIDE + 1, HASH_SIDE), Image.Resampling.BILINEAR)
     pixels = list(small.getdata())
     bits = 0
     for row in range(HASH_SIDE):
@@ -83,7 +83,7 @@ def examine(facts: ImageFacts) -> ImageFacts:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            image = Image.open(io.BytesIO(raw))
+            image: Image.Image = Image.open(io.BytesIO(raw))
             facts.format, facts.mode = image.format or "?", image.mode
             image.draft("RGB", (64, 64))
             image.load()

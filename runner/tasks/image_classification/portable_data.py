@@ -239,7 +239,7 @@ def resize_and_crop(image: Image.Image, size: int, resize: int) -> Image.Image:
     """The shorter side to `resize`, then the centre `size` x `size` square (the usual evaluation transform)."""
     width, height = image.size
     scale = resize / min(width, height)
-    image = image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.BILINEAR)
+    image = image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.Resampling.BILINEAR)
     width, height = image.size
     left, top = (width - size) // 2, (height - size) // 2
     return image.crop((left, top, left + size, top + size))

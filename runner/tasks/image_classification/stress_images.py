@@ -51,7 +51,7 @@ def _occlude(image: Image.Image) -> Image.Image:
 
 CORRUPTIONS: dict[str, tuple[str, Callable[[Image.Image], Image.Image]]] = {
     "blur": ("Gaussian blur, radius 3 px", lambda im: im.filter(ImageFilter.GaussianBlur(3))),
-    "rotation": ("rotated by 20 degrees", lambda im: im.rotate(20, resample=Image.BILINEAR, fillcolor=(0, 0, 0))),
+    "rotation": ("rotated by 20 degrees", lambda im: im.rotate(20, resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))),
     "brightness": ("darkened to 40% brightness", lambda im: ImageEnhance.Brightness(im).enhance(0.4)),
     "contrast": ("contrast cut to 40%", lambda im: ImageEnhance.Contrast(im).enhance(0.4)),
     "jpeg": ("re-encoded as JPEG at quality 10", _jpeg),
@@ -68,11 +68,11 @@ def unknown_images(count: int = UNKNOWN_IMAGES, seed: int = 0) -> list[tuple[str
     for n in range(count):
         kind = n % 6
         if kind == 0:
-            array = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
-            out.append(("uniform noise", Image.fromarray(array)))
+            noise = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+            out.append(("uniform noise", Image.fromarray(noise)))
         elif kind == 1:
             colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-            out.append((f"flat colour {colour}", Image.new("RGB", (side, side), colour)))  # type: ignore[arg-type]
+            out.append((f"flat colour {colour}", Image.new("RGB", (side, side), colour)))
         elif kind == 2:
             ramp = np.linspace(0, 255, side, dtype=np.float32)
             a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
@@ -94,8 +94,8 @@ def unknown_images(count: int = UNKNOWN_IMAGES, seed: int = 0) -> list[tuple[str
             for _ in range(6):
                 x, y = (int(v) for v in rng.integers(0, side - 40, 2))
                 colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-                draw.ellipse([x, y, x + 40, y + 40], outline=colour, width=4)  # type: ignore[arg-type]
-                draw.line([x, y, side - x, side - y], fill=colour, width=3)  # type: ignore[arg-type]
+                draw.ellipse([x, y, x + 40, y + 40], outline=colour, width=4)
+                draw.line([x, y, side - x, side - y], fill=colour, width=3)
             out.append(("line drawing of shapes", image))
     return out
 
@@ -132,7 +132,7 @@ def _family(
         )
     worst = sorted((e for e in examples if not e.passed), key=lambda e: -e.score)[:WORST]
     return StressFamily(
-        family=name,  # type: ignore[arg-type]
+        family=name,
         description=description,
         n=len(cases),
         metric="abstain rate" if name == "unknown" else "accuracy",

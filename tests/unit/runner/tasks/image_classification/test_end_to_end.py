@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from runner.config import InternConfig
-from runner.pipeline import RunOptions, inspect_data, scaffold_project
 from runner.models.defaults import ModelChoice
+from runner.pipeline import RunOptions, inspect_data, scaffold_project
 from runner.render.progress_display import SilentReporter
 from runner.render.pysource import parse_python
 from runner.schemas import TrainSummary, read_report
@@ -45,7 +45,11 @@ def test_scaffolded_files_are_standalone_python(project: Path) -> None:
 
 def test_train_evaluate_stress_card_predict(project: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "train.py", "--config", "intern.yaml"], cwd=project, capture_output=True, text=True, timeout=300
+        [sys.executable, "train.py", "--config", "intern.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     summary = read_report(project / "reports" / "train.json", TrainSummary)

@@ -62,7 +62,7 @@ def test_exif_rotation_is_applied(tmp_path: Path) -> None:
 def test_first_frame_of_an_animation(tmp_path: Path) -> None:
     frames = [Image.new("RGB", (8, 8), (255, 0, 0)), Image.new("RGB", (8, 8), (0, 0, 255))]
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
-    red, green, blue = open_image(str(tmp_path / "anim.gif")).getpixel((4, 4))  # type: ignore[misc]
+    red, _green, blue = open_image(str(tmp_path / "anim.gif")).getpixel((4, 4))  # type: ignore[misc]
     assert red > 200 and blue < 50
 
 
