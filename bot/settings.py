@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigurationError
 from runner.adapters.llm import LLMSettings
-from runner.render.workflow import WorkflowOptions
 from runner.settings import RunnerSettings
+from runner.workflow_options import WorkflowOptions
 
 ENV_PREFIX = "INTERN_"
 MIN_SECRET_LENGTH = 16
@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     hf_jobs_token: SecretStr | None = Field(
         default=None,
         description="token the hf-jobs upload step uses (default HF_TOKEN): a fine-grained one, write on intern-runs",
+    )
+    hf_jobs_image: str = Field(
+        default="python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7",
+        pattern=r"^[^\s@]+@sha256:[0-9a-f]{64}$",
+        description="the hf-jobs container image, pinned by digest (name@sha256:...)",
+    )
+    hf_jobs_requirements: Path | None = Field(
+        default=None,
+        description="hash-pinned requirements (pip-compile --generate-hashes) the hf-jobs job installs, --no-deps",
     )
     hf_endpoint: str = "https://huggingface.co"
     hf_offline: bool = Field(
@@ -118,8 +127,20 @@ class Settings(BaseSettings):
     inspect_max_rows: int = Field(
         default=50_000, ge=100, description="a Hub dataset is inspected from a streamed sample of this many rows"
     )
+    max_dataset_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="largest dataset the bot reads to plan a run: a repo file, a Parquet file's uncompressed "
+        "data, a Hub sample",
+    )
     max_artifact_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1024, description="largest workflow artifact (zip) the bot downloads"
+    )
+    max_bot_commits: int = Field(
+        default=30,
+        ge=2,
+        le=200,
+        description="commits the bot pushes to one PR at most (smoke re-runs, fixes); results commits not counted",
     )
     long_workers: int = Field(
         default=1, ge=0, description="worker threads for long tasks (local training), apart from the webhook workers"
@@ -159,6 +180,9 @@ class Settings(BaseSettings):
         if installation_id is not None and installation_id in self.compute_by_installation:
             return list(self.compute_by_installation[installation_id])
         return list(self.compute_allowed)
+
+    def enabled_anywhere(self, name: ComputeName) -> bool:
+        return name in self.compute_allowed or any(name in v for v in self.compute_by_installation.values())
 
     def local_enabled_anywhere(self) -> bool:
         return "local" in self.compute_allowed or any("local" in v for v in self.compute_by_installation.values())
@@ -212,17 +236,19 @@ def missing_for_serving(settings: Settings) -> list[str]:
 
 
 def require_serving(settings: Settings) -> Settings:
-    """Refuse to serve without a webhook secret and App credentials."""
+    """Refuse to serve without a webhook secret and App credentials; make `.env` and the key file 0600. What the
+    enabled compute backends need is checked by `bot.wiring.require_serving_with_compute`."""
     missing = missing_for_serving(settings)
     if missing:
         raise ConfigurationError(
             "cannot start the bot: missing " + ", ".join(missing) + " (set them in the environment or in .env)"
         )
     settings.private_key_pem()  # a key path that cannot be read fails now, not at the first webhook
-    if settings.local_enabled_anywhere():
-        from bot.compute.sandbox import resolve_sandbox
+    from bot.private_files import make_private
 
-        resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)  # no sandbox, no local backend
+    for path in (Path(".env"), settings.github_private_key_path):  # secrets only the bot may read
+        if path is not None:
+            make_private(path)
     return settings
 
 

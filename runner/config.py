@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runner.errors import ConfigError
-from runner.tasks.names import DEFAULT_TASK, TaskName
+from runner.task_names import DEFAULT_TASK, TaskName
 
 CONFIG_FILENAME = "intern.yaml"
 CONFIG_SCHEMA_VERSION = 1
@@ -42,6 +42,8 @@ class DataConfig(_Strict):
     test_source: str | None = Field(default=None, description="optional given test split (same format rules)")
     test_format: DataFormat | None = None
     hub_split: str = "train"
+    delimiter: str | None = Field(default=None, description="a CSV's field separator when not a comma (sniffed)")
+    test_delimiter: str | None = Field(default=None, description="the same for test_source")
     licence: str | None = None
     attribution: str | None = None
 

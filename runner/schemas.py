@@ -30,6 +30,21 @@ from runner.errors import ProjectError
 SCHEMA_VERSION = 1
 REPORTS_DIR = "reports"
 
+# --- names shared by the runner, the generated workflow and the bot ------------------------------------
+
+MODEL_DIR = "model"
+"""The trained model in a project (train.py writes it; card, publish and results upload read it)."""
+VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
+"""train.py's validation-split probabilities (the evaluate stage calibrates the abstain threshold on them)."""
+WORKFLOW_FILE = "intern.yml"
+"""The generated workflow's file name: GitHub's `workflow_id` when the bot dispatches it."""
+WORKFLOW_PATH = f".github/workflows/{WORKFLOW_FILE}"
+SMOKE_ARTIFACT = "intern-smoke-reports"
+TRAIN_REPORTS_ARTIFACT_PREFIX = "intern-train-reports-"
+"""+ the bot's run id: how a `workflow_run` event finds its run."""
+MODEL_ARTIFACT_PREFIX = "intern-model-"
+PUBLISH_REPORTS_ARTIFACT_PREFIX = "intern-publish-reports-"
+
 
 class Report(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -105,8 +120,27 @@ class ImageInspection(Report):
     contact_sheet: str | None = Field(default=None, description="a few thumbnails per class (PNG), when written")
 
 
+class LabelPair(Report):
+    labels: list[str]
+    count: int
+
+
+class MultiLabelProfile(Report):
+    """What only multi-label data has: labels per row, rows with none, the labels that go together, rare labels."""
+
+    label_shape: str = Field(description="list, joined or binary (one 0/1 column per label)")
+    label_columns: list[str]
+    label_sep: str | None = None
+    labels_per_row_mean: float
+    labels_per_row: dict[str, int] = Field(description="rows by number of labels ('0', '1', '2', ...)")
+    no_label_rows: int = Field(description="rows with no label: valid, none applies")
+    top_pairs: list[LabelPair] = []
+    rare_labels: list[LabelCount] = Field(default=[], description="labels with too few rows to learn or evaluate")
+
+
 class InspectReport(Report):
     schema_version: int = SCHEMA_VERSION
+    task: str = "text-classification"
     source: str
     rows: int
     columns: list[str]
@@ -129,6 +163,7 @@ class InspectReport(Report):
     split_leakage: float = Field(description="the same share for the group-aware split actually used (0.0)")
     given_test: bool = False
     warnings: list[str] = []
+    multi_label: MultiLabelProfile | None = None
     images: ImageInspection | None = Field(default=None, description="image tasks: what the images look like")
 
 
@@ -186,14 +221,17 @@ class CandidateResult(Report):
     reason: str = ""
     winner: bool = False
     validation_accuracy: float | None = None
+    validation_micro_f1: float | None = None
     validation_macro_f1: float | None = None
     test_accuracy: float | None = Field(default=None, description="scored after the choice, for the report only")
+    test_micro_f1: float | None = None
     test_macro_f1: float | None = None
     seconds: float = 0.0
 
 
 class TrainSummary(Report):
     schema_version: int = SCHEMA_VERSION
+    task: str = "text-classification"
     model: str
     encoder_source: str | None = Field(default=None, description="where the encoder's weights came from")
     winner: str | None = Field(default=None, description="the delivered candidate, chosen on validation")
@@ -224,6 +262,19 @@ class ClassMetrics(Report):
     recall: float
     f1: float
     support: int
+    threshold: float | None = Field(default=None, description="multi-label: the label's decision threshold")
+    threshold_source: str | None = Field(default=None, description="multi-label: tuned (on validation) or shared")
+
+
+class MultiLabelMetrics(Report):
+    """The multi-label figures beside macro and micro F1 (at the top of EvalReport)."""
+
+    samples_f1: float
+    subset_accuracy: float = Field(description="share of test texts with every label right")
+    hamming_loss: float = Field(description="share of (text, label) decisions that are wrong")
+    labels_per_text_true: float
+    labels_per_text_predicted: float
+    no_label_predicted: float = Field(description="share of test texts given no label")
 
 
 class ConfusionMatrix(Report):
@@ -282,9 +333,11 @@ class EvalReport(Report):
     abstention: Abstention | None = None
     accuracy: float
     macro_f1: float
+    micro_f1: float | None = None
     weighted_f1: float
     per_class: list[ClassMetrics]
-    confusion: ConfusionMatrix
+    confusion: ConfusionMatrix | None = Field(default=None, description="single-label tasks; None for multi-label")
+    multi_label: MultiLabelMetrics | None = None
     baseline: BaselineResult | None = None
     baseline_verdict: str = ""
     leakage: LeakageCheck
@@ -305,27 +358,16 @@ class StressExample(Report):
 
 
 class StressFamily(Report):
-    family: Literal[
-        "negation",
-        "ambiguity",
-        "unknown",
-        "typos",
-        "blur",
-        "rotation",
-        "brightness",
-        "contrast",
-        "jpeg",
-        "noise",
-        "occlusion",
-    ]
+    family: str = Field(description="negation, ambiguity, unknown, typos, combined (multi-label), ...")
     description: str
     n: int
-    metric: str = Field(description="'accuracy' or 'abstain rate'")
-    score: float
+    metric: str = Field(description="'accuracy' or 'abstain rate': what `score` counts (the share right)")
+    score: float = Field(description="the share right (= `right`), kept for older readers")
+    right: float = Field(default=0.0, description="share answered right")
+    wrong: float = Field(default=0.0, description="share answered with a wrong label")
+    abstained: float = Field(default=0.0, description="share answered `unknown` (multi-label: no label)")
+    summary: str = Field(default="", description="one sentence from right / wrong / abstained")
     worst: list[StressExample]
-    right: int | None = Field(default=None, description="answered with the expected label (or abstained, for unknown)")
-    wrong: int | None = Field(default=None, description="answered with another label")
-    abstained: int | None = Field(default=None, description="answered `unknown`")
 
 
 class StressReport(Report):

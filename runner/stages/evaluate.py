@@ -20,6 +20,7 @@ from runner.render.figures import pyplot, save_figure
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
+    VALIDATION_SCORES,
     Abstention,
     BaselineResult,
     ClassMetrics,
@@ -185,9 +186,6 @@ def abstention(
     )
 
 
-VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
-
-
 def validation_probabilities(project_dir: Path, classifier: Classifier, texts: list[str]) -> np.ndarray:
     """The delivered model's validation probabilities as train.py left them (from before it refit the winner on
     train + validation, so they are out of sample), else scored now."""
@@ -257,7 +255,9 @@ def run_evaluation(
         calibrated_on="validation",
         labels=classifier.labels,
     )
-    plot_confusion(report.confusion, reports / CONFUSION_PNG, f"Test confusion matrix (macro F1 {report.macro_f1:.4f})")
+    if report.confusion is not None:
+        title = f"Test confusion matrix (macro F1 {report.macro_f1:.4f})"
+        plot_confusion(report.confusion, reports / CONFUSION_PNG, title)
     point = CoveragePoint(
         threshold=chosen.threshold,
         coverage=chosen.validation_coverage,

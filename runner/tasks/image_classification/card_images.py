@@ -65,7 +65,7 @@ def _limitations(evaluate: EvalReport | None, stress: StressReport | None, inspe
             if family.family == "unknown" and family.score < 0.8:
                 out.append(
                     f"Images from outside the task (noise, flat colours, drawings) are not reliably refused: only "
-                    f"{family.score:.0%} got `unknown`; {family.wrong} were given a class with confidence."
+                    f"{family.score:.0%} got `unknown`; {family.wrong:.0%} were given a class with confidence."
                 )
             elif family.family != "unknown" and family.score < 0.7:
                 out.append(f"Fragile under {family.description.split(':')[0]}: {family.score:.0%} right.")

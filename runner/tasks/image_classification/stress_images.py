@@ -51,7 +51,7 @@ def _occlude(image: Image.Image) -> Image.Image:
 
 CORRUPTIONS: dict[str, tuple[str, Callable[[Image.Image], Image.Image]]] = {
     "blur": ("Gaussian blur, radius 3 px", lambda im: im.filter(ImageFilter.GaussianBlur(3))),
-    "rotation": ("rotated by 20 degrees", lambda im: im.rotate(20, resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))),
+    "rotation": ("rotated by 20 degrees", lambda im: im.rotate(20, Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))),
     "brightness": ("darkened to 40% brightness", lambda im: ImageEnhance.Brightness(im).enhance(0.4)),
     "contrast": ("contrast cut to 40%", lambda im: ImageEnhance.Contrast(im).enhance(0.4)),
     "jpeg": ("re-encoded as JPEG at quality 10", _jpeg),
@@ -131,6 +131,7 @@ def _family(
             StressExample(text=what, expected=expected, predicted=answer, score=round(score, 4), passed=passed)
         )
     worst = sorted((e for e in examples if not e.passed), key=lambda e: -e.score)[:WORST]
+    n = max(1, len(cases))
     return StressFamily(
         family=name,
         description=description,
@@ -138,9 +139,10 @@ def _family(
         metric="abstain rate" if name == "unknown" else "accuracy",
         score=round(right / len(cases), 4) if cases else 0.0,
         worst=worst,
-        right=right,
-        wrong=wrong,
-        abstained=abstained,
+        right=round(right / n, 4),
+        wrong=round(wrong / n, 4),
+        abstained=round(abstained / n, 4),
+        summary=f"{right} right, {wrong} wrong, {abstained} abstained of {len(cases)}",
     )
 
 

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 
 from runner.errors import UserInputError
 from runner.render.script import assemble_script
+from runner.task_names import TaskName
 from runner.tasks.base import Inspected, InspectRequest
-from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
 if TYPE_CHECKING:
@@ -188,11 +188,36 @@ class ImageClassification:
 
         return write_image_card(project_dir, repo_id)
 
+    def render_app(self, model_ref: str, title: str, description: str, examples: list[str]) -> str:
+        from runner.tasks.image_classification.card_images import render_app
+
+        return render_app(model_ref)
+
     def predict(self, model_dir: Path, inputs: list[str]) -> list[BaseModel]:
+        return list(self.predictor(model_dir).predict(inputs))
+
+    def predictor(self, model_dir: Path) -> ImagePredictor:
+        return ImagePredictor(model_dir)
+
+    def render_prediction(self, prediction: BaseModel) -> str:
+        if not isinstance(prediction, ImagePrediction):
+            raise TypeError(f"not an image-classification prediction: {type(prediction).__name__}")
+        if prediction.error:
+            return f"error\t\t{prediction.image}\t{prediction.error}"
+        return f"{prediction.label}\t{prediction.score:.4f}\t{prediction.image}"
+
+
+class ImagePredictor:
+    """The image model loaded once; `predict` takes image paths, folders or CSVs of paths."""
+
+    def __init__(self, model_dir: Path) -> None:
         from runner.tasks.image_classification.portable_model import ImageModel
 
+        self.model = ImageModel(model_dir)
+
+    def predict(self, inputs: list[str]) -> list[BaseModel]:
+        model = self.model
         images = expand_inputs(inputs)
-        model = ImageModel(model_dir)
         probabilities, failed = model.predict_references(images)
         out: list[BaseModel] = []
         for row, image in enumerate(images):
@@ -216,10 +241,3 @@ class ImageClassification:
                 )
             )
         return out
-
-    def render_prediction(self, prediction: BaseModel) -> str:
-        if not isinstance(prediction, ImagePrediction):
-            raise TypeError(f"not an image-classification prediction: {type(prediction).__name__}")
-        if prediction.error:
-            return f"error\t\t{prediction.image}\t{prediction.error}"
-        return f"{prediction.label}\t{prediction.score:.4f}\t{prediction.image}"
