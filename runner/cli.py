@@ -196,7 +196,7 @@ def scaffold(
         choice, inspected = inspect_data(options)
     reporter.line(f"task: {choice.task} ({choice.reason})")
     settings = _settings()
-    chosen = choose_model(model, settings)
+    chosen = choose_model(model, settings, choice.task)
     reporter.line(f"columns: {inspected.report.column_reason}")
     reporter.line(f"model: {chosen.name} ({chosen.reason})")
     scaffold_project(options, inspected, chosen, settings.workflow, choice.task)

@@ -116,10 +116,14 @@ def prepare_out_dir(out: Path) -> None:
         (out / REPORTS_DIR / name).unlink(missing_ok=True)
 
 
-def choose_model(given: str | None, settings: RunnerSettings) -> ModelChoice:
-    """The given model, else the default for this machine (the Hub is asked only then)."""
+def choose_model(given: str | None, settings: RunnerSettings, task: str = DEFAULT_TASK) -> ModelChoice:
+    """The given model, else the task's default for this machine (the Hub is asked only then)."""
     if given:
         return ModelChoice(name=given, reason="given with --model")
+    chooser = getattr(get_task(task), "default_model", None)  # a task with its own kind of model (images)
+    if chooser is not None:
+        choice: ModelChoice = chooser(settings.hub_ok(), gpu_available())
+        return choice
     return default_model(settings.hub_ok(), gpu_available())
 
 
@@ -222,7 +226,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
     reporter.line(f"columns: {inspected.report.column_reason}")
     for warning in inspected.report.warnings:
         reporter.line(f"warning: {warning}")
-    model = choose_model(options.model, settings)
+    model = choose_model(options.model, settings, choice.task)
     reporter.line(f"model: {model.name} ({model.reason})")
     book.run(
         "scaffold",
