@@ -395,12 +395,15 @@ def render_space_files(
 
     config = load_config(project_dir)
     title = space_id.split("/")[-1]
-    description = f"Classifies text into {len(config.labels)} labels: {', '.join(config.labels[:8])}" + (
+    description = f"{config.task}, {len(config.labels)} labels: {', '.join(config.labels[:8])}" + (
         ", ..." if len(config.labels) > 8 else ""
     )
+    # The project's own requirements (its task wrote them: an image task needs pillow, ...), else the default.
+    written = project_dir / "requirements.txt"
+    base = written.read_text(encoding="utf-8") if written.is_file() else render_requirements()
     requirements = "".join(
         line + "\n"
-        for line in render_requirements().splitlines()
+        for line in base.splitlines()
         if not re.match(r"\s*gradio\b", line)  # the Space installs gradio at sdk_version
     )
     readme = render_space_readme(

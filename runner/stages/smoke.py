@@ -75,7 +75,8 @@ def run_smoke(
     metrics = parse_smoke_line(result.lines)
     if result.returncode == 0 and metrics is not None:
         rate = float(metrics["examples_per_s"])
-        rows = full_train_rows(project_dir)
+        # The task's train.py says how many rows the full run trains on when it knows (it read the data its way).
+        rows = int(metrics.get("train_rows_full") or 0) or full_train_rows(project_dir)
         report = SmokeReport(
             ok=True,
             seconds=result.seconds,
