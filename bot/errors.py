@@ -14,6 +14,8 @@ Hierarchy::
     ├── IllegalTransitionError      a run state change the state machine forbids (a bug or a stale event)
     ├── GitHubError                 any failed GitHub call; `.status` is the HTTP status if there was one
     │   ├── GitHubNotFound          404/410: no such repo, issue, ref, run or artifact (or it is hidden)
+    │   ├── GitHubFileTooLarge      a file over the caller's byte cap, refused before its content is fetched
+    │   ├── GitHubTreeTruncated     a recursive tree listing GitHub cut short (`truncated: true`)
     │   ├── GitHubForbidden         401/403: bad credentials, or the App lacks a permission
     │   ├── GitHubRateLimited       403/429 rate limits, after the configured retries
     │   └── GitHubConflict          409/422: not a fast-forward, ref exists, PR exists, validation failed
@@ -98,6 +100,11 @@ class GitHubNotFound(GitHubError):
 
 class GitHubFileTooLarge(GitHubError):
     """A file is bigger than the caller's byte cap: refused before its content is downloaded."""
+
+
+class GitHubTreeTruncated(GitHubError):
+    """GitHub answered a recursive tree listing with `truncated: true` (over its 100,000 entries or 7 MB): the
+    listing is incomplete, so nothing may be decided from it."""
 
 
 class GitHubForbidden(GitHubError):

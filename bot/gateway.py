@@ -46,6 +46,15 @@ class CommitInfo(_Frozen):
     committer_login: str | None
 
 
+class RepoFile(_Frozen):
+    """A file of a repository's tree: its path from the root, its size in bytes (as git stores it: for a file
+    kept in Git LFS, the size of the pointer) and its blob SHA."""
+
+    path: str
+    size: int
+    sha: str
+
+
 class ArtifactInfo(_Frozen):
     id: int
     name: str
@@ -71,6 +80,12 @@ class GitHubGateway(Protocol):
     def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
         """File content at `ref`, None when the file does not exist there; GitHubFileTooLarge when it is over
         `max_bytes` (checked on the size GitHub reports, before the content of a big file is fetched)."""
+        ...
+
+    def list_folder(self, repo: str, path: str, ref: str) -> list[RepoFile]:
+        """Every regular file under the folder `path` at `ref` (a branch or a commit SHA), at any depth, sorted
+        by path; [] when there is no such folder. One recursive git tree listing: GitHubTreeTruncated when
+        GitHub cut it short, as it does for very big repositories. Symlinks and submodules are left out."""
         ...
 
     def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:

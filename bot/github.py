@@ -24,7 +24,17 @@ from github import Auth, Github, GithubException, GithubRetry, InputGitTreeEleme
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import GitHubError, GitHubFileTooLarge, GitHubNotFound, error_for_status, response_header
-from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
+from bot.gateway import (
+    ArtifactInfo,
+    CheckConclusion,
+    CheckStatus,
+    CommitInfo,
+    IssueInfo,
+    Permission,
+    PullInfo,
+    RepoFile,
+)
+from bot.github_tree import COMMIT_SHA, files_under, subtree_sha
 
 if TYPE_CHECKING:
     from bot.github_auth import TokenProvider
@@ -205,6 +215,29 @@ class PyGithubGateway:
                 return base64.b64decode(blob.content)
         except GitHubNotFound:
             return None
+
+    def list_folder(self, repo: str, path: str, ref: str) -> list[RepoFile]:
+        """Walks down to the folder's own tree (one listing per level), then lists that tree recursively: a
+        big repository around a small folder is never listed whole."""
+        sha = ref if COMMIT_SHA.match(ref) else self.branch_sha(repo, ref)
+        folder = path.strip("/")
+        what = f"listing the files under {folder} at {ref} in {repo}"
+        try:
+            with self._calling(what):
+                trees = f"{self._repo(repo).url}/git/trees"
+                for name in folder.split("/"):
+                    if sha is None:
+                        return []
+                    _headers, level = self._client.requester.requestJsonAndCheck("GET", f"{trees}/{sha}")
+                    sha = subtree_sha(level, name, what)
+                if sha is None:
+                    return []
+                _headers, data = self._client.requester.requestJsonAndCheck(
+                    "GET", f"{trees}/{sha}", parameters={"recursive": "1"}
+                )
+        except GitHubNotFound:
+            return []
+        return files_under(data, folder, what)
 
     def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:
         if not files:

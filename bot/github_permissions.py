@@ -43,6 +43,7 @@ GATEWAY_CALLS: Mapping[str, tuple[Operation, ...]] = {
     "default_branch": _ops("metadata", "read", ("GET", "")),
     "branch_sha": _ops("contents", "read", ("GET", "/git/ref/{ref}")),
     "read_file": _ops("contents", "read", ("GET", "/contents/{path}"), ("GET", "/git/blobs/{file_sha}")),
+    "list_folder": _ops("contents", "read", ("GET", "/git/ref/{ref}"), ("GET", "/git/trees/{tree_sha}")),
     "commit_files": _ops(
         "contents",
         "write",

@@ -34,23 +34,45 @@ def blob(api: str, repo: Repo, sha: str) -> dict[str, Any]:
     }
 
 
-def git_tree(api: str, repo: Repo, sha: str) -> dict[str, Any]:
-    entries = [
-        {
-            "path": path,
-            "mode": "100644",
-            "type": "blob",
-            "sha": blob_sha,
-            "size": len(repo.blobs[blob_sha]),
-            "url": f"{api}/repos/{repo.full_name}/git/blobs/{blob_sha}",
-        }
-        for path, blob_sha in sorted(repo.trees[sha].items())
-    ]
+def git_tree(api: str, repo: Repo, sha: str, recursive: bool = False, limit: int | None = None) -> dict[str, Any]:
+    """A tree as GitHub answers it: its top level (blobs and sub-trees), or with `recursive` every blob and every
+    sub-tree at any depth; over `limit` entries the list is cut and `truncated` is true. The fake keeps trees
+    flat (full paths), so a sub-tree is stored on demand from the paths under it."""
+    flat = repo.trees[sha]
+    folders = sorted(_parents(flat))
+    if not recursive:
+        folders = [folder for folder in folders if "/" not in folder]
+    files = sorted(flat) if recursive else sorted(path for path in flat if "/" not in path)
+    entries = [_blob_entry(api, repo, path, flat[path]) for path in files]
+    for folder in folders:
+        below = {path[len(folder) + 1 :]: blob for path, blob in flat.items() if path.startswith(folder + "/")}
+        subtree = repo.put_tree(below)
+        url = f"{api}/repos/{repo.full_name}/git/trees/{subtree}"
+        entries.append({"path": folder, "mode": "040000", "type": "tree", "sha": subtree, "url": url})
+    entries.sort(key=lambda entry: entry["path"])
+    truncated = limit is not None and len(entries) > limit
     return {
         "sha": sha,
         "url": f"{api}/repos/{repo.full_name}/git/trees/{sha}",
-        "tree": entries,
-        "truncated": False,
+        "tree": entries[:limit] if truncated else entries,
+        "truncated": truncated,
+    }
+
+
+def _parents(flat: dict[str, str]) -> set[str]:
+    """Every folder that holds a file, at any depth (`a/b/c.txt` -> `a`, `a/b`)."""
+    parts = (path.split("/")[:-1] for path in flat)
+    return {"/".join(folder[:depth]) for folder in parts for depth in range(1, len(folder) + 1)}
+
+
+def _blob_entry(api: str, repo: Repo, path: str, blob_sha: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "mode": "100644",
+        "type": "blob",
+        "sha": blob_sha,
+        "size": len(repo.blobs[blob_sha]),
+        "url": f"{api}/repos/{repo.full_name}/git/blobs/{blob_sha}",
     }
 
 

@@ -105,12 +105,15 @@ def create_tree(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, 
 
 @route("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}")
 def get_tree(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
+    """A tree SHA, a commit SHA or a branch name, as GitHub takes them; `recursive` (any value) lists every
+    level, cut short at `fake.tree_limit` entries with `truncated: true`."""
     repo = repo_of(fake, p)
-    sha = p["tree_sha"]
-    sha = repo.commits[sha].tree if sha in repo.commits else sha
+    commit = repo.resolve(p["tree_sha"])
+    sha = repo.commits[commit].tree if commit is not None else p["tree_sha"]
     if sha not in repo.trees:
         raise FakeGitHubError(404, "Not Found")
-    return Reply(200, P.git_tree(fake.api, repo, sha))
+    recursive = "recursive" in q
+    return Reply(200, P.git_tree(fake.api, repo, sha, recursive, fake.tree_limit if recursive else None))
 
 
 @route("POST", "/repos/{owner}/{repo}/git/commits")

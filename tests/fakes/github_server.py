@@ -90,6 +90,7 @@ class FakeGitHub:
         self.fault_every = 0  # with inject_faults(): every n-th API request fails
         self.fault_statuses: tuple[int, ...] = ()
         self.api_requests = 0
+        self.tree_limit: int | None = None  # a recursive tree listing longer than this is truncated, as GitHub does
         self.injected_faults: list[tuple[str, str, int]] = []
         self.apps_created: list[dict[str, Any]] = []
 

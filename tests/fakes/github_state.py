@@ -1,7 +1,8 @@
 """In-memory state of the fake GitHub: repositories with a tiny git object store, issues, pulls and Actions.
 
 Git objects get real git SHA-1s. Trees are kept flat (full path -> blob), which is all the bot needs: nested
-paths like `.github/workflows/intern.yml` work; `GET /git/trees/{sha}` lists every blob with its full path.
+paths like `.github/workflows/intern.yml` work; `GET /git/trees/{sha}` answers as GitHub does (its top level,
+or every level with `recursive`), storing a sub-tree from the paths under it on demand.
 The HTTP layer (`github_routes.py`) turns requests into calls here; tests read the same objects to assert.
 """
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from bot.errors import BotError, GitHubConflict, GitHubFileTooLarge, GitHubNotFound
-from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
+from bot.errors import BotError, GitHubConflict, GitHubFileTooLarge, GitHubNotFound, GitHubTreeTruncated
+from bot.gateway import (
+    ArtifactInfo,
+    CheckConclusion,
+    CheckStatus,
+    CommitInfo,
+    IssueInfo,
+    Permission,
+    PullInfo,
+    RepoFile,
+)
 
 
 @dataclass
@@ -33,6 +42,7 @@ class FakeRepo:
     commit_authors: dict[str, str | None] = field(default_factory=dict)  # sha -> login (absent: the app)
     pull_shas: dict[int, list[str]] = field(default_factory=dict)  # PR number -> its commits, oldest first
     last_push_rule: set[str] = field(default_factory=set)  # branches whose ruleset requires last-push approval
+    tree_limit: int | None = None  # a tree listing of more files than this is truncated, as GitHub's
 
 
 PULL_COMMITS_CAP = 250
@@ -83,6 +93,19 @@ class FakeGateway:
         if content is not None and max_bytes is not None and len(content) > max_bytes:
             raise GitHubFileTooLarge(f"{path} in {repo} is {len(content)} bytes, over the {max_bytes}-byte cap")
         return content
+
+    def list_folder(self, repo: str, path: str, ref: str) -> list[RepoFile]:
+        data = self.repos[repo]
+        self.calls.append(f"list {path}")
+        tree = data.commits.get(data.branches.get(ref, ref), {})
+        if data.tree_limit is not None and len(tree) > data.tree_limit:
+            raise GitHubTreeTruncated(f"listing the files under {path} at {ref} in {repo}: truncated", 200)
+        prefix = path.strip("/") + "/"
+        return [
+            RepoFile(path=name, size=len(content), sha=hashlib.sha1(content).hexdigest())
+            for name, content in sorted(tree.items())
+            if name.startswith(prefix)
+        ]
 
     def _descends(self, data: FakeRepo, sha: str, ancestor: str) -> bool:
         current: str | None = sha
