@@ -130,8 +130,14 @@ class Settings(BaseSettings):
     max_dataset_bytes: int = Field(
         default=100 * 1024 * 1024,
         ge=1024,
-        description="largest dataset the bot reads to plan a run: a repo file, a Parquet file's uncompressed "
-        "data, a Hub sample",
+        description="largest dataset the bot reads to plan a run: a repo file, a repo folder (all its files), a "
+        "Parquet file's uncompressed data, a Hub sample",
+    )
+    max_dataset_files: int = Field(
+        default=2000,
+        ge=1,
+        description="most files a dataset folder of the repository may hold (each is one GitHub request to plan "
+        "and one to train locally)",
     )
     max_artifact_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1024, description="largest workflow artifact (zip) the bot downloads"

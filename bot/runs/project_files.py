@@ -3,7 +3,8 @@
 The only handler module that calls the runner's planning, data and scaffolding code. Returns the files to
 commit and the Markdown for the PR body; raises the runner's UserInputError or a CommandError (both shown to
 the user) when the request or the data is unusable. Untrusted input never names a path on the bot's machine:
-a repo file is copied into a temp dir first, anything else must look like a Hub dataset id.
+a repo file, or every file of a repo folder (`bot/runs/dataset_folder.py`), is copied into a temp dir first;
+anything else must look like a Hub dataset id.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bot.errors import CommandError, GitHubFileTooLarge
+from pydantic import BaseModel
+
+from bot.errors import CommandError, GitHubFileTooLarge, GitHubTreeTruncated
 from bot.gateway import GitHubGateway
+from bot.runs.dataset_folder import DEFAULT_MAX_FILES, fetch_folder, is_lfs_pointer, lfs_refusal
 
 if TYPE_CHECKING:
     from bot.context import Planner
@@ -32,6 +36,7 @@ MAX_EPOCHS = 100.0
 DEFAULT_MODEL = "scratch:small"
 PLANNER_KEYS = ("model", "text", "label", "label_sep", "task", "epochs")
 PARQUET_BATCH_ROWS = 64
+Reported = TypeVar("Reported", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class Project:
     files: dict[str, bytes]
     plan_md: str
     inspect_md: str
-    dataset_path: str | None
+    dataset_paths: tuple[str, ...]  # the repository files the dataset is (none for a Hub dataset)
     model: str
     labels: list[str]
 
@@ -50,24 +55,36 @@ def slugify(text: str, limit: int = 40) -> str:
 
 
 def is_repo_path(dataset: str) -> bool:
+    """Whether `dataset` names a data file (by its suffix); anything else is a folder or a Hub id."""
     return dataset.lower().endswith(LOCAL_SUFFIXES)
 
 
+@dataclass(frozen=True)
+class DatasetSource:
+    """Where the runner reads the dataset (a temp copy, or a Hub id) and the repository files it came from."""
+
+    where: str
+    repo_paths: tuple[str, ...] = ()
+
+
 def local_source(
-    gateway: GitHubGateway, repo: str, ref: str, dataset: str, scratch: Path, max_bytes: int | None = None
-) -> str:
+    gateway: GitHubGateway,
+    repo: str,
+    ref: str,
+    dataset: str,
+    scratch: Path,
+    max_bytes: int | None = None,
+    max_files: int = DEFAULT_MAX_FILES,
+) -> DatasetSource:
     """Where the runner reads the dataset: a temp copy of a repo file (at most `max_bytes`, checked before it is
-    downloaded, and for Parquet before it is decompressed), or a Hub id (validated)."""
+    downloaded, and for Parquet before it is decompressed), of every file of a repo folder (at most `max_files`
+    files and `max_bytes` in all, checked on the listing), or a Hub id (validated; only when no such folder
+    exists at `ref`)."""
     pure = PurePosixPath(dataset)
-    if pure.is_absolute() or ".." in pure.parts:
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
         raise CommandError(f"`dataset={dataset}` must be a path inside this repository or a Hub dataset id")
     if not is_repo_path(dataset):
-        if not HUB_ID.match(dataset):
-            raise CommandError(
-                f"`dataset={dataset}` is neither a data file in this repository (.csv, .tsv, "
-                ".json, .jsonl, .parquet) nor a Hub dataset id (owner/name)"
-            )
-        return dataset
+        return folder_or_hub(gateway, repo, ref, str(pure), scratch, max_bytes, max_files)
     try:
         content = gateway.read_file(repo, dataset, ref, max_bytes=max_bytes)
     except GitHubFileTooLarge:
@@ -79,11 +96,41 @@ def local_source(
         raise CommandError(
             f"`{dataset}` is not on the default branch `{ref}`: commit it first, or give a Hub dataset id"
         )
+    if is_lfs_pointer(content):
+        raise lfs_refusal(dataset, [dataset], 1)
     local = scratch / pure.name
     local.write_bytes(content)
     if max_bytes is not None and local.suffix.lower() in (".parquet", ".pq"):
         check_parquet_size(local, max_bytes, dataset)
-    return str(local)
+    return DatasetSource(str(local), (dataset,))
+
+
+def folder_or_hub(
+    gateway: GitHubGateway,
+    repo: str,
+    ref: str,
+    dataset: str,
+    scratch: Path,
+    max_bytes: int | None,
+    max_files: int,
+) -> DatasetSource:
+    """A folder of the repository at `ref` when there is one (copied whole), else a Hub id."""
+    try:
+        files = gateway.list_folder(repo, dataset, ref)
+    except GitHubTreeTruncated:
+        raise CommandError(
+            f"`{dataset}` is too big for GitHub to list in one answer (its tree was truncated): give a smaller "
+            "folder, or put the dataset on the Hugging Face Hub and give `dataset=owner/name`"
+        ) from None
+    if files:
+        local = fetch_folder(gateway, repo, ref, dataset, files, scratch, max_bytes=max_bytes, max_files=max_files)
+        return DatasetSource(str(local), tuple(file.path for file in files))
+    if not HUB_ID.match(dataset):
+        raise CommandError(
+            f"`dataset={dataset}` is neither a data file in this repository (.csv, .tsv, .json, .jsonl, "
+            f".parquet), a folder on the default branch `{ref}`, nor a Hub dataset id (owner/name)"
+        )
+    return DatasetSource(dataset)
 
 
 def check_parquet_size(path: Path, max_bytes: int, name: str) -> None:
@@ -133,6 +180,15 @@ def capped_stream(load: Any, max_bytes: int) -> Any:
     return loader
 
 
+def as_repo_path(model: Reported, local: str, dataset: str) -> Reported:
+    """`model` (a plan, a data report: public text) naming the dataset as the repository does, never by the bot's
+    temp copy (`local`)."""
+    if local == dataset:
+        return model
+    text = model.model_dump_json().replace(json.dumps(local)[1:-1], json.dumps(dataset)[1:-1])
+    return type(model).model_validate_json(text)
+
+
 def check_arguments(args: dict[str, str]) -> None:
     """What the parser cannot know: a model must be a Hub id or scratch:<size>, epochs a sane number."""
     model = args.get("model")
@@ -166,6 +222,7 @@ def build_project(
     max_rows: int | None = None,
     stream_loader: Any = None,
     max_bytes: int | None = None,
+    max_files: int = DEFAULT_MAX_FILES,
 ) -> Project:
     """Everything `/intern train` commits, built from the dataset on the default branch (or the Hub: then
     inspected from a streamed sample of `max_rows` rows, never loaded whole on the bot's host)."""
@@ -179,8 +236,8 @@ def build_project(
     check_arguments(args)
     dataset = args.get("dataset")
     with tempfile.TemporaryDirectory() as scratch:
-        source = local_source(gateway, repo, ref, dataset, Path(scratch), max_bytes) if dataset else None
-        plan = planner(planner_objective(objective, args), source)
+        fetched = local_source(gateway, repo, ref, dataset, Path(scratch), max_bytes, max_files) if dataset else None
+        plan = planner(planner_objective(objective, args), fetched.where if fetched else None)
         if dataset is None:
             dataset = plan.dataset
             if not dataset:
@@ -188,15 +245,15 @@ def build_project(
                     "I could not find a dataset for this objective: name one with "
                     "`/intern train dataset=path/in/repo.csv` or `dataset=owner/name` (Hub)"
                 )
-            source = local_source(gateway, repo, ref, dataset, Path(scratch), max_bytes)
-        assert source is not None
+            fetched = local_source(gateway, repo, ref, dataset, Path(scratch), max_bytes, max_files)
+        assert fetched is not None
         if max_bytes is not None:
             stream_loader = capped_stream(stream_loader, max_bytes)
         text = args.get("text") or plan.text_column
         label = args.get("label") or plan.label_column
         task = get_task(plan.task)
         request = InspectRequest(
-            source=source,
+            source=fetched.where,
             text=text,
             label=label,
             label_sep=args.get("label_sep"),
@@ -204,7 +261,8 @@ def build_project(
             stream_loader=stream_loader,
         )
         inspected = task.inspect(request)
-    report = inspected.report.model_copy(update={"source": dataset})
+    plan = as_repo_path(plan, fetched.where, dataset)
+    report = as_repo_path(inspected.report, fetched.where, dataset).model_copy(update={"source": dataset})
     fields = task.config_fields(inspected)
     model = args.get("model") or plan.model or DEFAULT_MODEL
     config = build_config(
@@ -229,7 +287,7 @@ def build_project(
         files={path: text.encode("utf-8") for path, text in rendered.items()},
         plan_md=render_plan_md(plan),
         inspect_md=render_inspect_md(report),
-        dataset_path=dataset if is_repo_path(dataset) else None,
+        dataset_paths=fetched.repo_paths,
         model=model,
         labels=inspected.labels,
     )

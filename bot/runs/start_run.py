@@ -132,6 +132,7 @@ def plan_project(ctx: Ctx, request: Request, args: Mapping[str, str], base: Base
         workflow_options=workflow_options(ctx.settings),
         max_rows=ctx.settings.inspect_max_rows,
         max_bytes=ctx.settings.max_dataset_bytes,
+        max_files=ctx.settings.max_dataset_files,
     )
 
 
@@ -180,7 +181,7 @@ def open_pull(ctx: Ctx, request: Request, run: Run, project: Project, base: Base
 def announce(ctx: Ctx, request: Request, run: Run, project: Project, opened: Opened, base: Base) -> None:
     """The one state move (`planned -> pr_opened`), the check runs, the sticky comment, a link on the issue."""
     number = opened.pull.number
-    paths = sorted(project.files) + ([project.dataset_path] if project.dataset_path else [])
+    paths = sorted(project.files) + [path for path in project.dataset_paths if path not in project.files]
     run = advance(
         ctx,
         run,

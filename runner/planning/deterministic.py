@@ -205,7 +205,8 @@ def deterministic_plan(
     if "model" in parsed.overrides:
         model, model_reason = parsed.overrides["model"], "given"
     else:
-        choice = default_model(hub_ok, hardware.gpu)
+        chooser = getattr(get_task(task.task), "default_model", None)  # a task with its own kind of model (images)
+        choice = chooser(hub_ok, hardware.gpu) if chooser is not None else default_model(hub_ok, hardware.gpu)
         model, model_reason = choice.name, choice.reason
     params, params_reason, param_warnings = hyperparameters(model, facts.rows, len(facts.labels), parsed.overrides)
     compute, compute_reason = choose_compute(hardware, model, facts.rows, parsed.overrides.get("compute"))

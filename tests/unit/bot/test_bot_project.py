@@ -32,7 +32,7 @@ def test_good_arguments() -> None:
     check_arguments({"model": "scratch:tiny"})
 
 
-@pytest.mark.parametrize("dataset", ["/etc/passwd.csv", "../secrets.csv", "data/../../x.csv", "data", "a/b/c"])
+@pytest.mark.parametrize("dataset", ["/etc/passwd.csv", "../secrets.csv", "data/../../x.csv", ".", "nodata", "a/b/c"])
 def test_dataset_never_names_a_path_on_the_bot(tmp_path: Path, dataset: str) -> None:
     gateway = FakeGateway()
     gateway.add_repo("o/r", {"data/t.csv": b"text,label\n"})
@@ -44,8 +44,10 @@ def test_dataset_sources(tmp_path: Path) -> None:
     gateway = FakeGateway()
     gateway.add_repo("o/r", {"data/t.csv": b"text,label\n"})
     copied = local_source(gateway, "o/r", "main", "data/t.csv", tmp_path)
-    assert Path(copied).read_bytes() == b"text,label\n" and Path(copied).parent == tmp_path
-    assert local_source(gateway, "o/r", "main", "bitext/support", tmp_path) == "bitext/support"
+    assert Path(copied.where).read_bytes() == b"text,label\n" and Path(copied.where).parent == tmp_path
+    assert copied.repo_paths == ("data/t.csv",)
+    hub = local_source(gateway, "o/r", "main", "bitext/support", tmp_path)
+    assert hub.where == "bitext/support" and hub.repo_paths == ()
     with pytest.raises(CommandError, match="not on the default branch"):
         local_source(gateway, "o/r", "main", "data/missing.csv", tmp_path)
 
