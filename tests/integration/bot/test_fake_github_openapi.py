@@ -71,6 +71,8 @@ def _drive_every_route(fake: FakeGitHub) -> None:
     assert gateway.read_file(REPO, "a/b.txt", "intern/run-1") == b"b"
     assert gateway.read_file(REPO, "a", "intern/run-1") is None
     assert gateway.read_file(REPO, "zzz", "main") is None
+    assert [f.path for f in gateway.list_folder(REPO, "a", "intern/run-1")] == ["a/b.txt"]  # recursive trees
+    assert gateway.last_push_approval_required(REPO, "main") is False
     pull = gateway.open_pull(REPO, "intern/run-1", "main", "PR", "body")
     with pytest.raises(GitHubConflict):
         gateway.open_pull(REPO, "intern/run-1", "main", "PR", "body")

@@ -101,6 +101,19 @@ def test_missing_things_are_none(subject: Subject) -> None:
     assert gateway.read_file(REPO, "README.md", "main") == b"# demo\n"
 
 
+def test_a_folder_lists_every_file_under_it(subject: Subject) -> None:
+    gateway = subject.gateway
+    base = gateway.branch_sha(REPO, "main")
+    assert base is not None
+    files = {"data/photos/red/1.png": b"r1", "data/photos/blue/2.png": b"b22", "data/photos.csv": b"x"}
+    head = gateway.commit_files(REPO, "main", base, files, "photos")
+    listed = gateway.list_folder(REPO, "data/photos", "main")
+    assert [(f.path, f.size) for f in listed] == [("data/photos/blue/2.png", 3), ("data/photos/red/1.png", 2)]
+    assert [f.path for f in gateway.list_folder(REPO, "data", head)] == sorted(files)
+    assert gateway.list_folder(REPO, "data/photos.csv", "main") == []
+    assert gateway.list_folder(REPO, "nothing", "main") == []
+
+
 def test_upsert_needs_its_marker_and_edits_only_its_own_comment(subject: Subject) -> None:
     gateway = subject.gateway
     number = subject.add_issue("Classify tickets")

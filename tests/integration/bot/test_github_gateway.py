@@ -77,6 +77,30 @@ def test_a_file_over_the_cap_is_refused_before_its_content_is_fetched(make: Make
     assert gateway.read_file(REPO, "README.md", "main", max_bytes=1000) == b"# demo\n"
 
 
+def test_a_folder_is_listed_with_sizes_at_any_depth(make: Make, fake_github: FakeGitHub) -> None:
+    gateway = make()
+    photos = {"data/photos/red/a.png": b"r" * 10, "data/photos/blue/b.jpg": b"bb", "data/photos/README.md": b"#"}
+    head = fake_github.push(REPO, "main", {**photos, "data/photos.csv": b"x\n", "data/other/c.png": b"c"})
+    listed = gateway.list_folder(REPO, "data/photos", "main")
+    assert [(f.path, f.size) for f in listed] == sorted((path, len(data)) for path, data in photos.items())
+    assert gateway.list_folder(REPO, "data/photos/", head) == listed  # a commit SHA, a trailing slash
+    assert gateway.list_folder(REPO, "data/photos.csv", "main") == []  # a file is not a folder
+    assert gateway.list_folder(REPO, "data/missing", "main") == []
+    assert gateway.list_folder(REPO, "data/photos", "no-such-branch") == []
+    recursive = fake_github.requests("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}")
+    assert any("recursive=1" in e.path for e in recursive)
+
+
+def test_a_truncated_tree_is_an_error_not_a_partial_list(make: Make, fake_github: FakeGitHub) -> None:
+    from bot.errors import GitHubTreeTruncated
+
+    gateway = make()
+    fake_github.push(REPO, "main", {f"data/photos/red/{i}.png": b"r" for i in range(6)})
+    fake_github.tree_limit = 4
+    with pytest.raises(GitHubTreeTruncated, match="truncated"):
+        gateway.list_folder(REPO, "data/photos", "main")
+
+
 def test_permission_maps_maintain_to_write_and_triage_to_read(make: Make, fake_github: FakeGitHub) -> None:
     gateway = make()
     seen = {user: gateway.permission(REPO, user) for user in ("octo", "ada", "alice", "mo", "tri", "reed")}

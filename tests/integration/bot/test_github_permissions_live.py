@@ -50,7 +50,10 @@ def _zip() -> bytes:
 def test_the_requests_each_call_sends_are_in_its_row() -> None:
     fake = FakeGitHub().start()
     try:
-        fake.add_repo(REPO, files={"README.md": b"hi\n", ".github/workflows/intern.yml": WORKFLOW})
+        fake.add_repo(
+            REPO,
+            files={"README.md": b"hi\n", ".github/workflows/intern.yml": WORKFLOW, "data/photos/red/1.png": b"png"},
+        )
         big = b"x" * (1024 * 1024 + 10)  # over 1 MB: read through the blob API
         gateway = PyGithubGateway(
             StaticTokenProvider(fake.token),
@@ -75,6 +78,8 @@ def test_the_requests_each_call_sends_are_in_its_row() -> None:
         )
         record("read_file", lambda: gateway.read_file(REPO, "big.bin", "b"))
         record("read_file", lambda: gateway.read_file(REPO, "README.md", "b"))
+        assert record("list_folder", lambda: gateway.list_folder(REPO, "data/photos", "main"))
+        record("list_folder", lambda: gateway.list_folder(REPO, "data/photos", base))
         record("permission", lambda: gateway.permission(REPO, "al"))
         record("default_branch", lambda: gateway.default_branch(REPO))
         pull = record("open_pull", lambda: gateway.open_pull(REPO, "b", "main", "t", "b"))
