@@ -6,6 +6,7 @@ comment -> PR (one commit) -> smoke results -> approval -> training results -> m
 
 from __future__ import annotations
 
+import io
 import os
 import random
 import time
@@ -30,6 +31,7 @@ from tests.fakes.hub_server import FakeHub
 from tests.fakes.zips import zip_files
 from tests.integration.bot.live_server import send, serve, settings_for_fakes, wait_for
 from tests.unit.bot import payloads
+from tests.unit.runner.tasks.image_classification.images import photo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -92,10 +94,26 @@ def tagged_csv() -> bytes:
     return ("message,topics\n" + "".join(f'"{text}",{labels}\n' for text, labels in rows)).encode()
 
 
-# Per task: the data file in the repository, the command's arguments, and the figure committed with the results.
+COLOURS = {"red": (200, 40, 40), "green": (40, 170, 60), "blue": (40, 60, 200)}
+
+
+def photo_folder(per_class: int = 10) -> dict[str, bytes]:
+    """data/photos/<colour>/*.png|jpg: tiny noisy images, one dominant colour per class."""
+    files = {}
+    for seed, (name, colour) in enumerate((n, c) for n, c in COLOURS.items() for _ in range(per_class)):
+        buffer = io.BytesIO()
+        fmt = ("PNG", "JPEG")[seed % 2]
+        photo(colour, seed, size=(32, 32)).save(buffer, format=fmt)
+        files[f"data/photos/{name}/{seed}.{'png' if fmt == 'PNG' else 'jpg'}"] = buffer.getvalue()
+    return files
+
+
+# Per task: the data in the repository (a file, or a folder of class folders), the command's arguments, and the figure
+# committed with the results.
 TASKS = {
     "text-classification": ("data/tickets.csv", "text=text label=label", "reports/confusion_matrix.png"),
     "multi-label-classification": ("data/tagged.csv", "", "reports/per_label_f1.png"),
+    "image-classification": ("data/photos", "", "reports/confusion_matrix.png"),
 }
 
 
@@ -123,7 +141,12 @@ def world(
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the fake Hub speaks LFS, not Xet; the runner subprocess inherits it
     fake_github.add_repo(
         REPO,
-        files={"README.md": b"# tickets\n", "data/tickets.csv": tickets_csv(), "data/tagged.csv": tagged_csv()},
+        files={
+            "README.md": b"# tickets\n",
+            "data/tickets.csv": tickets_csv(),
+            "data/tagged.csv": tagged_csv(),
+            **photo_folder(),
+        },
         collaborators={"alice": "admin", "reader": "read"},
     )
     settings = settings_for_fakes(SECRET, fake_github, fake_hub, tmp_path, compute="local", local_timeout_s=300)
