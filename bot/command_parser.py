@@ -45,6 +45,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         (
             "/intern train",
             "/intern train dataset=data/tickets.csv text=instruction label=category model=distilbert-base-uncased",
+            "/intern train dataset=data/photos",
         ),
         TRAIN_KEYS,
     ),

@@ -159,6 +159,16 @@ def test_local_file_plan(tmp_path: Path) -> None:
     assert plan.source == "deterministic" and plan.warnings == []
 
 
+def test_an_image_folder_plans_the_image_tasks_own_backbone(tmp_path: Path) -> None:
+    from runner.tasks.image_classification.portable_backbone import DEFAULT_BACKBONE, SCRATCH_SIZES
+    from tests.unit.runner.tasks.image_classification.images import make_folder
+
+    data = make_folder(tmp_path / "photos", per_class=4, splits=())
+    plan = deterministic_plan("Sort these", str(data), hardware=CPU, hub=None, hub_ok=False)
+    assert plan.task == "image-classification"
+    assert plan.model in {DEFAULT_BACKBONE, *(f"scratch:{size}" for size in SCRATCH_SIZES)}, plan.model
+
+
 def test_missing_local_file_is_a_warning(tmp_path: Path) -> None:
     plan = deterministic_plan("x", str(tmp_path / "nope.csv"), hardware=CPU, hub=None, hub_ok=False)
     assert plan.text_column is None and any("not found" in w for w in plan.warnings)
