@@ -1,5 +1,7 @@
 """Comment text, pure: Jinja2 templates, hidden markers, `<details>` folding, the 65,536-character cap, redaction.
 
+Escaping and number formats come from `runner.render.markdown` (the one Markdown module), as template filters.
+
 Every comment the bot posts carries a hidden marker, so a re-run finds and edits it instead of posting again:
 one sticky comment per run (`run_marker`), and one reply per triggering comment (`reply_marker`).
 """
@@ -12,7 +14,7 @@ from functools import cache
 
 from jinja2 import Environment
 
-from runner.render.markdown import GITHUB_COMMENT_LIMIT, details, escape_md, fence
+from runner.render.markdown import GITHUB_COMMENT_LIMIT, MARKDOWN_FILTERS, details
 from runner.render.templating import template_environment
 
 SAFETY_MARGIN = 512
@@ -20,26 +22,12 @@ REDACTED = "[redacted]"
 TRUNCATION_NOTE = "\n\n… truncated ({cut} characters cut: the full text is in `reports/` on the PR branch)"
 
 
-def inline_code(value: object) -> str:
-    """Show untrusted text as inline code that cannot break out (backticks and newlines neutralised)."""
-    text = str(value).replace("\r", " ").replace("\n", " ")[:200]
-    return "`" + text.replace("`", "ˋ") + "`"
-
-
-def table_cell(value: object) -> str:
-    """Untrusted text inside a table cell (see `runner.render.markdown.escape_md`)."""
-    return escape_md(value, limit=120)
-
-
 @cache
 def _environment() -> Environment:
     from runner.render.reports import abstention_md, candidates_table
 
     filters: dict[str, Callable[..., str]] = {
-        "code": inline_code,
-        "md": escape_md,
-        "cell": table_cell,
-        "fenced": fence,
+        **MARKDOWN_FILTERS,
         "candidates_table": candidates_table,
         "abstention_md": abstention_md,
     }

@@ -84,7 +84,22 @@ def parse_epochs(jsonl: bytes) -> list[EpochRecord]:
 
 
 def render_epochs_md(jsonl: bytes, summary: TrainSummary | None = None, epochs_image: str | None = None) -> str:
-    return render_template("training.md.j2", epochs=parse_epochs(jsonl), summary=summary, epochs_image=epochs_image)
+    epochs = parse_epochs(jsonl)
+    return render_template(
+        "training.md.j2",
+        epochs=epochs,
+        summary=summary,
+        epochs_image=epochs_image,
+        best_epoch=best_epoch_record(epochs, summary),
+    )
+
+
+def best_epoch_record(epochs: list[EpochRecord], summary: TrainSummary | None) -> EpochRecord | None:
+    """The fine-tuning epoch that was kept, with its own scores (the summary's best score is the winner's,
+    which is another candidate when fine-tuning did not win)."""
+    if summary is None or not summary.best_epoch:
+        return None
+    return next((epoch for epoch in epochs if epoch.epoch == summary.best_epoch), None)
 
 
 def _load(reports: dict[str, bytes], name: str, model: type[R]) -> R | None:
