@@ -9,7 +9,7 @@ from bot.context import Ctx
 from bot.errors import CommandError
 from bot.repo_settings import load_repo_settings
 from bot.run_record import RunRecord
-from bot.runs.project_files import build_project, slugify
+from bot.runs.project_files import build_project, issue_objective, slugify
 from bot.runs.status_comment import CheckOutput, Move, advance, check
 from bot.settings import workflow_options
 from bot.states import RunState
@@ -71,7 +71,7 @@ def start_run(
     base_sha = ctx.gateway.branch_sha(repo, default)
     assert base_sha is not None
     run = check(ctx, run, CheckOutput("plan", "in_progress", "Planning", "inspecting the data", head_sha=base_sha))
-    objective = f"{title}\n\n{body}".strip()
+    objective = issue_objective(title, body)
     try:
         project = build_project(
             ctx.gateway,

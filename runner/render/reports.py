@@ -143,8 +143,8 @@ def render_run_md(project_dir: Path, confusion_image_url: str | None = None) -> 
     stress = _optional(reports / "stress.json", StressReport)
     if evaluation is not None:
         parts.append(
-            f"**Test macro F1 {evaluation.macro_f1:.4f}**, accuracy {evaluation.accuracy:.4f} "
-            f"on {evaluation.rows:,} held-out texts. {evaluation.baseline_verdict}\n"
+            f"**Test macro F1 {score(evaluation.macro_f1)}**, accuracy {score(evaluation.accuracy)} "
+            f"on {count(evaluation.rows)} held-out texts. {prose(evaluation.baseline_verdict)}\n"
         )
     if smoke is not None:
         parts.append(render_smoke_md(smoke))

@@ -74,7 +74,7 @@ def test_per_class_table_confusion_and_training_details() -> None:
     assert "| refund | 2 | 3 | 5 |" in card  # confusion matrix row
     assert "| tfidf-logreg" not in card and "baseline \\(tfidf-logreg\\)" in card
     assert "12 min 34 s" in card and "2 CPU cores" in card
-    assert "| learning_rate | 5e-05 |" in card
+    assert "| learning\\_rate | 5e-05 |" in card
     assert "Licence: cdla-sharing-1.0" in card and "Attribution: Bitext Innovations" in card
     assert 'pipeline("text-classification", model="intern-user/ticket-router")' in card
 
