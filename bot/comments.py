@@ -28,12 +28,13 @@ TRUNCATION_NOTE = "\n\n… truncated ({cut} characters cut: the full text is in 
 
 @cache
 def _environment() -> Environment:
-    from runner.render.reports import abstention_md, candidates_table
+    from runner.render.reports import abstention_md, candidates_table, confusion_table
 
     filters: dict[str, Callable[..., str]] = {
         **MARKDOWN_FILTERS,
         "candidates_table": candidates_table,
         "abstention_md": abstention_md,
+        "confusion_table": confusion_table,
     }
     return template_environment("bot", trim_blocks=True, filters=filters)
 

@@ -34,6 +34,7 @@ RESULT_FILES = (
     "stress.json",
     "stress.md",
     "confusion_matrix.png",
+    "confusion_matrix.csv",
     "coverage_curve.png",
     "epochs.png",
     "smoke.json",

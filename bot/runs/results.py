@@ -14,7 +14,7 @@ from bot.comments import render_template
 from runner.schemas import EpochRecord, EvalReport, SmokeReport, StressReport, TrainSummary
 
 R = TypeVar("R", EvalReport, StressReport, TrainSummary)
-REPORT_SUFFIXES = (".json", ".jsonl", ".md", ".png", ".log")
+REPORT_SUFFIXES = (".json", ".jsonl", ".md", ".png", ".log", ".csv")
 MAX_REPORT_BYTES = 5 * 1024 * 1024
 MAX_ZIP_ENTRIES = 200
 MAX_ZIP_TOTAL_BYTES = 25 * 1024 * 1024

@@ -13,6 +13,7 @@ from jinja2 import Environment
 from pydantic import BaseModel
 
 from runner.render.markdown import MARKDOWN_FILTERS, cell, count, duration, percent, prose, score, tail, threshold
+from runner.render.confusion_plot import most_confused, sub_matrix
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -89,15 +90,25 @@ def _render(template: str, **context: object) -> str:
 
 
 def confusion_table(matrix: ConfusionMatrix) -> str:
+    """The matrix as a Markdown table; of the most confused classes only when there are more than MAX_SHOWN
+    (the whole matrix is in reports/confusion_matrix.csv)."""
     if not matrix.matrix:
         return "_empty test split_"
+    keep = most_confused(matrix)
+    note = ""
+    if len(keep) < len(matrix.labels):
+        note = (
+            f"The {len(keep)} most confused of {len(matrix.labels)} classes; every class is in "
+            "`reports/confusion_matrix.csv`.\n\n"
+        )
+        matrix = sub_matrix(matrix, keep)
     header = "| true \\ predicted | " + " | ".join(cell(label) for label in matrix.labels) + " |"
     rule = "|---|" + "---:|" * len(matrix.labels)
     rows = [
         f"| **{cell(label)}** | " + " | ".join(str(v) if v else "·" for v in values) + " |"
         for label, values in zip(matrix.labels, matrix.matrix, strict=True)
     ]
-    return "\n".join([header, rule, *rows])
+    return note + "\n".join([header, rule, *rows])
 
 
 def render_inspect_md(report: InspectReport) -> str:
