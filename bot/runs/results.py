@@ -11,7 +11,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from bot.comments import render_template
-from runner.schemas import EpochRecord, EvalReport, SmokeReport, StressReport, TrainSummary
+from runner.schemas import EpochRecord, EvalReport, Projection, SmokeReport, StressReport, TrainSummary
 
 R = TypeVar("R", EvalReport, StressReport, TrainSummary)
 REPORT_SUFFIXES = (".json", ".jsonl", ".md", ".png", ".log", ".csv")
@@ -112,14 +112,41 @@ def _load(reports: dict[str, bytes], name: str, model: type[R]) -> R | None:
         return None
 
 
-def render_result_sections(reports: dict[str, bytes], image_url: str | None) -> dict[str, str]:
-    """Sections of the sticky comment for final training results: training, evaluation, stress."""
+def projected_and_actual(projection: Projection | None, summary: TrainSummary | None) -> str:
+    """The approved projection beside what the run did, so that the projection's error shows run after run."""
+    if projection is None or summary is None:
+        return ""
+    trained = [c.name for c in summary.candidates if c.status == "trained"]
+    projected = max(0.0, projection.seconds - projection.startup_seconds)
+    worst = (projection.worst_seconds or projection.seconds) - projection.startup_seconds
+    hourly = projection.cost_usd / (projection.seconds / 3600) if projection.seconds else 0.0
+    actual_cost = (summary.seconds + projection.startup_seconds) / 3600 * hourly
+    ratio = summary.seconds / projected if projected else 0.0
+    return render_template(
+        "projection_actual.md.j2",
+        p=projection,
+        projected=projected,
+        worst=worst,
+        trained=trained,
+        summary=summary,
+        actual_cost=actual_cost,
+        ratio=ratio,
+    )
+
+
+def render_result_sections(
+    reports: dict[str, bytes], image_url: str | None, projection: Projection | None = None
+) -> dict[str, str]:
+    """Sections of the sticky comment for final training results: training (with the projection the run was
+    approved on, beside what it took), evaluation, stress."""
     summary = _load(reports, "train.json", TrainSummary)
 
     def image(name: str) -> str | None:  # shown inline: committed to the PR branch beside the confusion matrix
         return image_url.replace("confusion_matrix.png", name) if image_url and name in reports else None
 
-    sections = {"training": render_epochs_md(reports.get("train.jsonl", b""), summary, image("epochs.png"))}
+    training = render_epochs_md(reports.get("train.jsonl", b""), summary, image("epochs.png"))
+    comparison = projected_and_actual(projection, summary)
+    sections = {"training": f"{comparison}\n\n{training}".strip() if comparison else training}
     evaluation = _load(reports, "eval.json", EvalReport)
     if evaluation is not None:
         sections["evaluation"] = render_template(

@@ -12,8 +12,8 @@ from typing import TypeVar
 from jinja2 import Environment
 from pydantic import BaseModel
 
-from runner.render.markdown import MARKDOWN_FILTERS, cell, count, duration, percent, prose, score, tail, threshold
 from runner.render.confusion_plot import most_confused, sub_matrix
+from runner.render.markdown import MARKDOWN_FILTERS, cell, count, duration, percent, prose, score, tail, threshold
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ from runner.config import load_config
 from runner.data.portable import load_splits
 from runner.errors import ProjectError
 from runner.flavours import project_runs
+from runner.projection import Sizes, project
 from runner.render.progress_display import Reporter, SilentReporter
-from runner.schemas import REPORTS_DIR, SmokeReport, write_report
+from runner.schemas import REPORTS_DIR, Projection, SmokeReport, write_report
 from runner.selfheal.diagnose import classify_failure
 
 SMOKE_MARKER = "INTERN_SMOKE "
@@ -42,13 +44,22 @@ def parse_smoke_line(lines: list[str]) -> dict[str, Any] | None:
     return None
 
 
-def full_train_rows(project_dir: Path) -> int:
-    """Rows the full run will train on (0 when the data cannot be read: the smoke log then says why)."""
+def full_sizes(project_dir: Path) -> Sizes:
+    """Rows of each split of the full run (0 when the data cannot be read: the smoke log then says why)."""
     config = load_config(project_dir)
     try:
-        return len(load_splits(config.model_dump(mode="json"), str(project_dir))["train"][0])
+        splits = load_splits(config.model_dump(mode="json"), str(project_dir))
     except Exception:  # the smoke run reports data problems with their real traceback
-        return 0
+        return Sizes(0, 0, 0)
+    return Sizes(*(len(splits[name][0]) for name in ("train", "validation", "test")))
+
+
+def projections(metrics: dict[str, Any], sizes: Sizes, epochs: float) -> list[Projection]:
+    """Per candidate when train.py reported them (runner/projection.py), else from the fine-tuning speed alone."""
+    cores = os.cpu_count() or 1
+    if isinstance(metrics.get("measured"), list):
+        return project(metrics, sizes, cores, f"this machine ({cores} cores, {platform.machine()})")
+    return project_runs(float(metrics["examples_per_s"] or 0), cores, sizes.train, epochs)
 
 
 def run_smoke(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> SmokeReport:
@@ -70,17 +81,16 @@ def run_smoke(project_dir: Path, *, reporter: Reporter | None = None, python: st
         )
     metrics = parse_smoke_line(result.lines)
     if result.returncode == 0 and metrics is not None:
-        rate = float(metrics["examples_per_s"])
-        rows = full_train_rows(project_dir)
+        sizes = full_sizes(project_dir)
         report = SmokeReport(
             ok=True,
             seconds=result.seconds,
             steps=int(metrics["steps"]),
             examples=int(metrics["examples"]),
-            examples_per_s=rate,
-            train_rows_full=rows,
+            examples_per_s=float(metrics["examples_per_s"] or 0),
+            train_rows_full=sizes.train,
             epochs=config.training.epochs,
-            projections=project_runs(rate, os.cpu_count() or 1, rows, config.training.epochs),
+            projections=projections(metrics, sizes, config.training.epochs),
             log_tail=result.log_tail,
         )
     else:

@@ -272,8 +272,8 @@ def linear_candidates(
     features["encoder"] = {name: embed(encoder, splits[name][0]) for name in ("train", "validation")}
     embed_seconds = time.perf_counter() - started
     print(f"encoder: embedded {len(train_texts) + len(val_texts)} texts in {embed_seconds:.1f} s", flush=True)
-    candidates.append(fit({"name": "encoder", "title": encoder_title, "features": ["encoder"], "weight": 1.0},
-                          embed_seconds))
+    candidates.append({**fit({"name": "encoder", "title": encoder_title, "features": ["encoder"], "weight": 1.0},
+                             embed_seconds), "embed_per_s": (len(train_texts) + len(val_texts)) / max(embed_seconds, 1e-9)})
     started = time.perf_counter()
     weight, how = choose_encoder_weight(features, splits, label_names, training["encoder_weights"], seed)
     candidates.append(fit({"name": "encoder+tfidf", "title": f"embeddings (weight {weight:g}) joined with TF-IDF + "
@@ -645,15 +645,28 @@ def write_summary(path: Path, summary: dict) -> None:
     tmp.replace(path)
 
 
-def print_smoke_report(candidates: list[dict], batch_size: int, device: str) -> None:
-    """The one line `intern smoke` reads: the fine-tuning speed projects the full run on every hardware flavour."""
-    fine = candidates[-1]
+def print_smoke_report(candidates: list[dict], cfg: dict, device: str, splits: dict, seconds: float) -> None:
+    """The one line `intern smoke` reads: what each candidate cost on the sample (its time, the encoder's
+    embedding rate, the fine-tuning speed), with the rules that decide what the full run trains, so that the
+    full run is projected from what it will actually do (runner/projection.py)."""
+    fine, training = candidates[-1], cfg["training"]
     print("INTERN_SMOKE " + json.dumps({
-        "steps": fine.get("steps", 0), "examples": fine.get("steps", 0) * batch_size,
+        "steps": fine.get("steps", 0), "examples": fine.get("steps", 0) * training["batch_size"],
         "train_seconds": round(fine.get("train_seconds", 0.0), 3), "examples_per_s": fine["examples_per_s"],
         "eval_macro_f1": max(c["validation"]["macro_f1"] for c in candidates if c["status"] == "trained"),
         "max_length": fine["max_length"], "parameters": fine["parameters"], "device": device,
         "candidates": [c["name"] for c in candidates if c["status"] == "trained"],
+        "sample_rows": {name: len(splits[name][0]) for name in ("train", "validation", "test")},
+        "seconds": round(seconds, 3),
+        "measured": [{"name": c["name"], "status": c["status"], "seconds": c.get("seconds", 0.0),
+                      "perfect": is_perfect(c), "embed_per_s": c.get("embed_per_s"),
+                      "examples_per_s": c.get("examples_per_s"), "smoke_train_seconds": c.get("train_seconds")}
+                     for c in candidates],
+        "fine_tune": {"mode": cfg["model"].get("fine_tune", "auto"), "budget_s": training.get("time_budget_s"),
+                      "default_budget_s": DEFAULT_BUDGET_S, "epoch_overhead": EPOCH_OVERHEAD,
+                      "min_epochs": MIN_AUTO_EPOCHS, "epochs_cap": math.ceil(training["epochs"]),
+                      "scratch": cfg["model"]["name"].startswith("scratch:")},
+        "stop_when_perfect": training.get("stop_when_perfect", True),
     }), flush=True)
 
 
@@ -728,7 +741,7 @@ def main() -> int:
             print(f"candidate {candidate['name']}: validation macro F1 {candidate['validation']['macro_f1']:.4f} "
                   f"({candidate['seconds']:.1f} s)", flush=True)
     if args.smoke:
-        print_smoke_report(candidates, training["batch_size"], device)
+        print_smoke_report(candidates, cfg, device, splits, time.perf_counter() - started)
         return 0
 
     # Step 4: the choice, then the winner's out-of-sample validation scores (`intern evaluate` chooses the abstain
