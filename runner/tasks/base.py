@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from runner.config import DataFormat
+from runner.schemas import InspectReport
 from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from runner.adapters.llm import LLMClient
     from runner.config import InternConfig
     from runner.render.progress_display import Reporter
-    from runner.schemas import EvalReport, InspectReport, StressReport
+    from runner.schemas import EvalReport, StressReport
 
 
 class InspectRequest(BaseModel):
@@ -42,11 +44,11 @@ class InspectRequest(BaseModel):
 class Inspected(BaseModel):
     """An inspection's result: the report (reports/inspect.json) and what scaffolding needs from it."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True)
 
     report: InspectReport
-    fmt: str
-    test_format: str | None = None
+    fmt: DataFormat
+    test_format: DataFormat | None = None
     labels: list[str]
     rows: int
     examples: list[str] = []
@@ -60,8 +62,9 @@ class Task(Protocol):
     title: str  # "multi-label text classification": how reports and cards name it
     input_kind: str  # "text" or "image": what `predict` and the demo take
 
-    def detect(self, source: str) -> DataEvidence:
-        """What the data alone says about this task (cheap: file names, a few rows)."""
+    def detect(self, source: str, label: str | None = None) -> DataEvidence:
+        """What the data alone says about this task (cheap: file names, a few rows); `label` is the label
+        column when the user named one."""
         ...
 
     def inspect(self, request: InspectRequest) -> Inspected:

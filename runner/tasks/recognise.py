@@ -21,7 +21,8 @@ _UNSUPPORTED_PATTERNS: list[tuple[str, str]] = [
         "token-classification",
         r"named[- ]entit|\bner\b|entity (?:extraction|recognition)|\bextract (?:the )?"
         r"(?:person|people|names?|entities|locations?|dates?|organi[sz]ations?)|\bfind (?:the )?(?:person |people )?"
-        r"names\b|part[- ]of[- ]speech|\bpos[- ]tag|token classification|slot[- ]filling|tag (?:each|every) (?:word|token)"
+        r"names\b|part[- ]of[- ]speech|\bpos[- ]tag|token classification|slot[- ]filling"
+        r"|tag (?:each|every) (?:word|token)"
         r"|\bspans? of text",
     ),
     (

@@ -31,7 +31,7 @@ class TextClassification:
     title = "text classification"
     input_kind = "text"
 
-    def detect(self, source: str) -> DataEvidence:
+    def detect(self, source: str, label: str | None = None) -> DataEvidence:
         return DataEvidence()
 
     def inspect(self, request: InspectRequest) -> Inspected:
@@ -93,5 +93,6 @@ class TextClassification:
     def render_prediction(self, prediction: BaseModel) -> str:
         from runner.stages.predict import Prediction
 
-        assert isinstance(prediction, Prediction)
+        if not isinstance(prediction, Prediction):
+            raise TypeError(f"not a text-classification prediction: {type(prediction).__name__}")
         return f"{prediction.label}\t{prediction.score:.4f}\t{prediction.text}"
