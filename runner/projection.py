@@ -11,6 +11,9 @@ trains (`training.stop_when_perfect`, the fine-tuning budget). The projection fo
   epochs that fit the budget, at the measured speed scaled by the flavour's speed;
 - the fixed part of the sample run (loading the data and the encoder), plus the start-up of a hosted job.
 
+The cheapest candidate (TF-IDF) is measured on the full split during the smoke test (`full_scale`): its real
+cost, and whether its validation score is perfect, which is what stops the ladder.
+
 When the ladder may stop early (a candidate already perfect on the sample's validation split), the expected case
 stops there and the worst case trains everything; both are shown to the approver.
 """
@@ -83,7 +86,7 @@ def fine_tune_plan(rules: Mapping[str, Any], rate: float, train_rows: int, gpu: 
 def candidate_seconds(measured: Mapping[str, Any], smoke: Mapping[str, Any], full: Sizes, target: Target) -> float:
     """What one candidate of the smoke report costs in the full run on `target` (0: it will not train)."""
     sample = smoke.get("sample_rows") or {}
-    ratio = full.train / max(1, int(_float(sample.get("train"), 1)))
+    ratio = 1.0 if measured.get("full_scale") else full.train / max(1, int(_float(sample.get("train"), 1)))
     seconds = _float(measured.get("seconds"))
     name = measured.get("name")
     if name == "fine-tune":
@@ -110,7 +113,7 @@ def candidate_seconds(measured: Mapping[str, Any], smoke: Mapping[str, Any], ful
 def project(smoke: Mapping[str, Any], full: Sizes, cores: int, local_hardware: str) -> list[Projection]:
     """Expected and worst-case time and cost of the full run on this machine and on every flavour."""
     measured = [m for m in smoke.get("measured", []) if isinstance(m, Mapping)]
-    fixed = max(0.0, _float(smoke.get("seconds")) - sum(_float(m.get("seconds")) for m in measured))
+    fixed = _float(smoke.get("setup_seconds"))
     stop = bool(smoke.get("stop_when_perfect", True))
     projections = []
     for target in targets(cores, local_hardware):

@@ -463,7 +463,23 @@ def write_summary(path: Path, summary: dict) -> None:
     tmp.replace(path)
 
 
-def print_smoke_report(candidates: list[dict], cfg: dict, device: str, splits: dict, seconds: float) -> None:
+FULL_PROBE_MAX_ROWS = 60_000
+
+
+def full_tfidf_probe(cfg: dict, project: Path, label_names: list[str]) -> dict | None:
+    """The cheapest candidate on the full split (seconds on tens of thousands of rows): its real cost, and
+    whether the full run's ladder stops there (a perfect validation score). None on very large data."""
+    splits = load_data(cfg, project, False)
+    if len(splits["train"][0]) > FULL_PROBE_MAX_ROWS:
+        return None
+    began = time.perf_counter()
+    tfidf = linear_candidates(splits, label_names, None, cfg, True)[0][0]
+    return {"seconds": round(time.perf_counter() - began, 3), "perfect": is_perfect(tfidf),
+            "macro_f1": tfidf["validation"]["macro_f1"]}
+
+
+def print_smoke_report(candidates: list[dict], cfg: dict, device: str, splits: dict, seconds: float,
+                       setup_seconds: float, probe: dict | None) -> None:
     """The one line `intern smoke` reads: what each candidate cost on the sample (its time, the encoder's
     embedding rate, the fine-tuning speed), with the rules that decide what the full run trains, so that the
     full run is projected from what it will actually do (runner/projection.py)."""
@@ -476,9 +492,12 @@ def print_smoke_report(candidates: list[dict], cfg: dict, device: str, splits: d
         "candidates": [c["name"] for c in candidates if c["status"] == "trained"],
         "sample_rows": {name: len(splits[name][0]) for name in ("train", "validation", "test")},
         "seconds": round(seconds, 3),
+        "setup_seconds": round(setup_seconds, 3),
         "measured": [{"name": c["name"], "status": c["status"], "seconds": c.get("seconds", 0.0),
                       "perfect": is_perfect(c), "embed_per_s": c.get("embed_per_s"),
                       "examples_per_s": c.get("examples_per_s"), "smoke_train_seconds": c.get("train_seconds")}
+                     if not (probe and c["name"] == "tfidf") else  # measured on the full split
+                     {"name": "tfidf", "status": "trained", "full_scale": True, **probe}
                      for c in candidates],
         "fine_tune": {"mode": cfg["model"].get("fine_tune", "auto"), "budget_s": training.get("time_budget_s"),
                       "default_budget_s": DEFAULT_BUDGET_S, "epoch_overhead": EPOCH_OVERHEAD,
@@ -546,6 +565,7 @@ def main() -> int:
         where, source = resolve_encoder(name)
         encoder = load_encoder(where, device)
         print(f"model: {name} ({source})", flush=True)
+    setup_seconds = time.perf_counter() - started  # data and encoder: the fixed part of a run
     # A smoke test runs every candidate, to check each path; a full run stops at a perfect validation score.
     stop_when_perfect = training.get("stop_when_perfect", True) and not args.smoke
     candidates, features = linear_candidates(splits, label_names, encoder, cfg, stop_when_perfect)
@@ -559,7 +579,8 @@ def main() -> int:
             print(f"candidate {candidate['name']}: validation macro F1 {candidate['validation']['macro_f1']:.4f} "
                   f"({candidate['seconds']:.1f} s)", flush=True)
     if args.smoke:
-        print_smoke_report(candidates, cfg, device, splits, time.perf_counter() - started)
+        probe = full_tfidf_probe(cfg, project, label_names)
+        print_smoke_report(candidates, cfg, device, splits, time.perf_counter() - started, setup_seconds, probe)
         return 0
 
     # Step 4: the choice, then the winner's out-of-sample validation scores (`intern evaluate` chooses the abstain
