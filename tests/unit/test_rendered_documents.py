@@ -271,3 +271,19 @@ def test_model_card() -> None:
 def test_space_readme() -> None:
     text = render_space_readme("ticket-router-demo", "octo/ticket-router", "apache-2.0", f"Labels: {HOSTILE}")
     assert_clean(text.split("---", 2)[2], top_level=1)
+
+
+def test_every_number_of_the_sticky_comment_comes_from_a_report(tmp_path: Path) -> None:
+    """The results sections of the sticky comment, number by number, against the JSON they were rendered from."""
+    import json
+
+    from tests.number_check import unexplained
+
+    reports = hostile_reports()
+    sections = render_result_sections(reports, None)
+    parsed = [json.loads(reports[name]) for name in ("eval.json", "train.json", "stress.json")]
+    parsed.append([json.loads(line) for line in reports["train.jsonl"].decode().splitlines()])
+    for name, body in sections.items():
+        assert not unexplained(body, parsed, allowed={"0", "1", "2", "3"}), name
+    smoke = hostile_smoke(ok=True)
+    assert not unexplained(render_smoke_md(smoke), [json.loads(smoke.model_dump_json())])

@@ -6,7 +6,9 @@ comment -> PR (one commit) -> smoke results -> approval -> training results -> m
 
 from __future__ import annotations
 
+import json
 import random
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,8 @@ from tests.fakes.github_server import FakeGitHub
 from tests.fakes.hub_server import FakeHub
 from tests.fakes.zips import zip_files
 from tests.integration.bot.live_server import send, serve, settings_for_fakes, wait_for
+from tests.number_check import unexplained
+from tests.render_check import problems
 from tests.unit.bot import payloads
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -80,18 +84,20 @@ def tickets_csv() -> bytes:
     return ("text,label\n" + "".join(f"{text},{label}\n" for text, label in rows)).encode()
 
 
+SMOKE = SmokeReport(
+    ok=True,
+    seconds=6.0,
+    steps=4,
+    examples=12,
+    examples_per_s=40.0,
+    train_rows_full=24,
+    epochs=2,
+    projections=[Projection(flavour="cpu-basic", hardware="2 vCPU", seconds=60, cost_usd=0.0)],
+)
+
+
 def smoke_zip() -> bytes:
-    report = SmokeReport(
-        ok=True,
-        seconds=6.0,
-        steps=4,
-        examples=12,
-        examples_per_s=40.0,
-        train_rows_full=24,
-        epochs=2,
-        projections=[Projection(flavour="cpu-basic", hardware="2 vCPU", seconds=60, cost_usd=0.0)],
-    )
-    return zip_files({"smoke.json": report.model_dump_json()})
+    return zip_files({"smoke.json": SMOKE.model_dump_json()})
 
 
 @pytest.fixture
@@ -149,6 +155,7 @@ def test_comment_to_published_model(
     world: tuple[str, httpx2.Client, Services],
     fake_github: FakeGitHub,
     fake_hub: FakeHub,
+    tmp_path: Path,
 ) -> None:
     base, client, services = world
     started = time.monotonic()
@@ -267,3 +274,33 @@ def test_comment_to_published_model(
     audit = [(e.actor, e.to_state) for e in services.store.audit_log(run.id) if e.to_state]
     assert ("alice", "training") in audit and ("alice", "merged") in audit
     assert time.monotonic() - started < 90
+    check_public_texts(fake_github, tmp_path, pull.number, run.id, results_sha, json.loads(SMOKE.model_dump_json()))
+
+
+def check_public_texts(
+    fake_github: FakeGitHub, workdir: Path, pr: int, run_id: int, results_sha: str, smoke_report: object
+) -> None:
+    """Everything the bot posted, as GitHub renders it: no host path, well-formed Markdown, images at files of
+    the commit they name, and every number of the sticky comment traced to a report."""
+    bodies = [c.body for c in fake_github.comments(REPO)] + [p.body for p in fake_github.pulls(REPO)]
+    bodies += [check.summary or "" for check in fake_github.check_runs(REPO)]
+    for body in bodies:
+        for host_path in (str(workdir), str(workdir.resolve()), tempfile.gettempdir() + "/tmp"):
+            assert host_path not in body, body
+
+    def exists(src: str) -> bool:
+        sha, _, path = src.partition("/blob/")[2].partition("/")
+        return path.removesuffix("?raw=true") in fake_github.files(REPO, sha)
+
+    markers = [f"<!-- intern-bot:run:{run_id} -->", f"<!-- intern-bot:issue-link:{run_id} -->"]
+    markers += [f"<!-- intern-bot:reply:{c.id} -->" for c in fake_github.comments(REPO)]
+    for body in bodies:
+        assert not problems(body, files=exists, markers=markers, mentions=["alice"]), body
+    sticky = next(c.body for c in fake_github.comments(REPO, pr) if f"intern-bot:run:{run_id}" in c.body)
+    files = fake_github.files(REPO, results_sha)
+    reports = [
+        json.loads(content) for path, content in files.items() if path.startswith("reports/") and path.endswith(".json")
+    ]
+    reports += [json.loads(line) for line in files.get("reports/train.jsonl", b"").decode().splitlines() if line]
+    reports.append(smoke_report)
+    assert not unexplained(sticky, reports, allowed={str(run_id), str(pr), "0", "1", "2", "65,536"}), sticky
