@@ -15,7 +15,7 @@ from runner.render.markdown import count, duration, money, percent, score, thres
 
 DURATION = re.compile(r"\d+ h \d{2} min|\d+ min \d{2} s|\d+(?:\.\d)? s\b")
 MONEY = re.compile(r"<?\$[\d,]+\.\d{2}")
-NUMBER = re.compile(r"(?<![\w.#/:-])\d[\d,]*(?:\.\d+)?%?(?![\w/-])")
+NUMBER = re.compile(r"(?<![\w.#/:,-])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?(?![\w/-])")
 NOT_FIGURES = re.compile(
     r"https?://\S+|`[^`]*`|<!--.*?-->|#\d+|\(\d+\.\d+× the projection\)|run #\d+|\bpercentile\b|\d+(?:st|nd|rd|th)\b"
 )

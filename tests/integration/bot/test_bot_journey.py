@@ -15,11 +15,13 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import yaml
 
 from bot.app import create_app
 from bot.compute.actions import ActionsBackend
 from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
+from bot.repo_settings import priced
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
 from bot.router import Services
@@ -297,14 +299,16 @@ def check_public_texts(
     markers = [f"<!-- intern-bot:run:{run_id} -->", f"<!-- intern-bot:issue-link:{run_id} -->"]
     markers += [f"<!-- intern-bot:reply:{c.id} -->" for c in fake_github.comments(REPO)]
     for body in bodies:
-        found += problems(body, files=exists, markers=markers, mentions=["alice"])
+        found += problems(body, files=exists, markers=markers, mentions=["alice", "reader"])
     sticky = next(c.body for c in fake_github.comments(REPO, pr) if f"intern-bot:run:{run_id}" in c.body)
     files = fake_github.files(REPO, results_sha)
     reports = [
         json.loads(data) for path, data in files.items() if path.startswith("reports/") and path.endswith(".json")
     ]
     reports += [json.loads(line) for line in files.get("reports/train.jsonl", b"").decode().splitlines() if line]
-    reports.append(smoke_report)
+    reports.append(smoke_report)  # from the artifact; the bot re-prices its projections, and the plan is intern.yaml
+    reports.append([p.model_dump() for p in priced(smoke_report["projections"])])  # type: ignore[index]
+    reports.append(yaml.safe_load(files["intern.yaml"]))
     found += [
         f"number {n} of the sticky comment in no report"
         for n in unexplained(sticky, reports, allowed={str(run_id), str(pr), "0", "1", "2"})
