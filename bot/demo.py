@@ -253,6 +253,9 @@ def run_demo(out: Path, echo: Callable[[str], None] = print, per_class: int = 40
         def latest() -> Any:
             return services.store.latest_run(REPO, issue)
 
+        def shown() -> Callable[[], bool]:  # the state moves first, then the sticky comment is edited
+            return lambda: f"`{latest().state}`" in _sticky(github, latest().id)
+
         def state_in(*states: str) -> Callable[[], bool]:
             return lambda: (run := latest()) is not None and run.state in states
 
@@ -271,6 +274,7 @@ def run_demo(out: Path, echo: Callable[[str], None] = print, per_class: int = 40
             payload["issue"]["body"] = ISSUE_BODY
             deliver("issue_comment", payload)
             _wait(state_in("smoke_running", "failed"), watcher, "the PR")
+            _wait(shown(), watcher, "the sticky comment")
             run = latest()
             if run.state == "failed":
                 raise RuntimeError(f"planning failed: {services.store.audit_log(run.id)[-1].detail}")
@@ -282,10 +286,12 @@ def run_demo(out: Path, echo: Callable[[str], None] = print, per_class: int = 40
             )
             deliver("workflow_run", payloads.workflow_run(REPO, 501, pull.head_ref, pull.head_sha))
             _wait(state_in("awaiting_approval", "smoke_failed", "failed"), watcher, "the smoke report")
+            _wait(shown(), watcher, "the sticky comment")
 
             echo(f"\n@{REVIEWER} approves PR #{pull.number} on {pull.head_sha[:12]}")
             deliver("pull_request_review", payloads.review(REPO, pull.number, pull.head_ref, pull.head_sha, REVIEWER))
             _wait(state_in("evaluated", "failed"), watcher, "training")
+            _wait(shown(), watcher, "the sticky comment")
             run = latest()
             if run.state != "evaluated":
                 raise RuntimeError(f"training failed: {services.store.audit_log(run.id)[-1].detail}")

@@ -21,9 +21,9 @@ from bot.app import create_app
 from bot.compute.actions import ActionsBackend
 from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
-from bot.repo_settings import priced
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
+from bot.repo_settings import priced
 from bot.router import Services
 from bot.store import Run, Store
 from bot.wiring import make_planner
