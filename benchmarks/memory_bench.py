@@ -25,7 +25,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("train", "evaluate", "stress", "card")
-SHARED = "please help with my order account payment delivery refund issue problem question today again".split()
+SHARED = [
+    "please",
+    "help",
+    "with",
+    "my",
+    "order",
+    "account",
+    "payment",
+    "delivery",
+    "refund",
+    "issue",
+    "problem",
+    "question",
+    "today",
+    "again",
+]
 
 
 def synthetic(path: Path, classes: int, rows: int, seed: int = 0) -> None:

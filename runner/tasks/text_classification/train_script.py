@@ -75,6 +75,9 @@ from runner.data.portable import load_splits, stratified_sample
 
 # --- paste: runner.tasks.common.training ---
 from runner.tasks.common.training import (
+    DEFAULT_BUDGET_S,
+    EPOCH_OVERHEAD,
+    MIN_AUTO_EPOCHS,
     EpochReporter,
     build_model,
     fine_tune_epochs,
