@@ -139,7 +139,7 @@ def test_render_smoke_md_passed() -> None:
     assert "✅ passed" in text
     assert "**123.5 examples/s**" in text
     assert "20,000 training rows" in text
-    assert "| `cpu-basic` | 2 vCPU | 12 min 34 s | <$0.01 |" in text
+    assert "| `cpu-basic` | 2 vCPU | as configured | 12 min 34 s | <$0.01 |" in text
     assert "Log tail" not in text
 
 
