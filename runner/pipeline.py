@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from runner.config import save_config
+from runner.data.load import csv_delimiter
 from runner.errors import ProjectError, StageFailedError
 from runner.models.defaults import ModelChoice, default_model, gpu_available
 from runner.render.progress_display import Reporter, SilentReporter
@@ -164,6 +165,10 @@ def scaffold_project(
         attribution=licence["attribution"],
         task=task,
         data_fields=fields,
+        delimiter=csv_delimiter(options.data, inspected.fmt),
+        test_delimiter=csv_delimiter(options.test, inspected.test_format)
+        if options.test and inspected.test_format
+        else None,
     )
     files = render_project(
         config,

@@ -230,7 +230,9 @@ def run_evaluation(
         calibrated_on="validation",
         labels=classifier.labels,
     )
-    plot_confusion(report.confusion, reports / CONFUSION_PNG, f"Test confusion matrix (macro F1 {report.macro_f1:.4f})")
+    if report.confusion is not None:
+        title = f"Test confusion matrix (macro F1 {report.macro_f1:.4f})"
+        plot_confusion(report.confusion, reports / CONFUSION_PNG, title)
     point = CoveragePoint(
         threshold=chosen.threshold,
         coverage=chosen.validation_coverage,

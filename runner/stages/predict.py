@@ -1,14 +1,13 @@
-"""`intern predict`: label, score, or `unknown` when the model abstains under its calibrated threshold."""
+"""`intern predict` and `intern serve`: label, score, or `unknown` when the model abstains under its calibrated
+threshold. `Predictor` loads the delivered model once and scores any number of texts."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from runner.errors import DataError
-from runner.models.inference import load_classifier
+from runner.models.inference import Classifier, load_classifier
 from runner.stages.stress_cases import UNKNOWN
 
 
@@ -22,41 +21,36 @@ class Prediction(BaseModel):
     abstained: bool
 
 
-def read_inputs(path: Path) -> list[str]:
-    """One text per line (.txt), or a `text` field per line (.jsonl)."""
-    if not path.is_file():
-        raise DataError(f"{path} not found")
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not valid UTF-8: re-save it as UTF-8") from exc
-    if path.suffix == ".jsonl":
-        texts = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                texts.append(str(json.loads(line)["text"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DataError(f'{path}:{number}: expected a JSON object with a "text" field') from exc
-        return texts
-    return lines
+class Predictor:
+    """The delivered model in `model_dir`, loaded once; `predict(texts)` scores them in one batch."""
+
+    def __init__(self, model_dir: Path, threshold: float | None = None) -> None:
+        self.model_dir = model_dir
+        self.classifier: Classifier = load_classifier(model_dir)
+        self.threshold = self.classifier.threshold if threshold is None else threshold
+
+    @property
+    def labels(self) -> list[str]:
+        return self.classifier.labels
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        probabilities = self.classifier.predict_proba(texts)
+        predictions = []
+        for text, row in zip(texts, probabilities, strict=True):
+            top = int(row.argmax())
+            score = float(row[top])
+            abstained = score < self.threshold
+            predictions.append(
+                Prediction(
+                    text=text,
+                    label=UNKNOWN if abstained else self.classifier.labels[top],
+                    score=round(score, 4),
+                    top_label=self.classifier.labels[top],
+                    abstained=abstained,
+                )
+            )
+        return predictions
 
 
 def predict_texts(model_dir: Path, texts: list[str], threshold: float | None = None) -> list[Prediction]:
-    classifier = load_classifier(model_dir)
-    cut = classifier.threshold if threshold is None else threshold
-    probabilities = classifier.predict_proba(texts)
-    predictions = []
-    for text, row in zip(texts, probabilities, strict=True):
-        top = int(row.argmax())
-        score = float(row[top])
-        abstained = score < cut
-        predictions.append(
-            Prediction(
-                text=text,
-                label=UNKNOWN if abstained else classifier.labels[top],
-                score=round(score, 4),
-                top_label=classifier.labels[top],
-                abstained=abstained,
-            )
-        )
-    return predictions
+    return Predictor(model_dir, threshold).predict(texts)

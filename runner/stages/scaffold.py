@@ -52,6 +52,8 @@ def build_config(
     abstain_coverage: float | None = None,
     task: str = DEFAULT_TASK,
     data_fields: dict[str, Any] | None = None,
+    delimiter: str | None = None,
+    test_delimiter: str | None = None,
 ) -> InternConfig:
     """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data.
     `data_fields` adds the task's own data settings (label columns, separator...)."""
@@ -67,6 +69,8 @@ def build_config(
                 "label_column": label_column,
                 "test_source": test_source,
                 "test_format": test_format,
+                "delimiter": delimiter,
+                "test_delimiter": test_delimiter,
                 "licence": licence,
                 "attribution": attribution,
             },
