@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runner.errors import ConfigError
-from runner.tasks.names import DEFAULT_TASK, TaskName
+from runner.task_names import DEFAULT_TASK, TaskName
 
 CONFIG_FILENAME = "intern.yaml"
 CONFIG_SCHEMA_VERSION = 1

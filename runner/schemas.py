@@ -30,6 +30,21 @@ from runner.errors import ProjectError
 SCHEMA_VERSION = 1
 REPORTS_DIR = "reports"
 
+# --- names shared by the runner, the generated workflow and the bot ------------------------------------
+
+MODEL_DIR = "model"
+"""The trained model in a project (train.py writes it; card, publish and results upload read it)."""
+VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
+"""train.py's validation-split probabilities (the evaluate stage calibrates the abstain threshold on them)."""
+WORKFLOW_FILE = "intern.yml"
+"""The generated workflow's file name: GitHub's `workflow_id` when the bot dispatches it."""
+WORKFLOW_PATH = f".github/workflows/{WORKFLOW_FILE}"
+SMOKE_ARTIFACT = "intern-smoke-reports"
+TRAIN_REPORTS_ARTIFACT_PREFIX = "intern-train-reports-"
+"""+ the bot's run id: how a `workflow_run` event finds its run."""
+MODEL_ARTIFACT_PREFIX = "intern-model-"
+PUBLISH_REPORTS_ARTIFACT_PREFIX = "intern-publish-reports-"
+
 
 class Report(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -20,6 +20,7 @@ from runner.render.confusion_plot import plot_confusion
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
+    VALIDATION_SCORES,
     Abstention,
     BaselineResult,
     ClassMetrics,
@@ -156,9 +157,6 @@ def abstention(
         out_of_scope_caught=round(float((oos_conf < threshold).mean()), 4) if out_scope else None,
         curve=curve,
     )
-
-
-VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
 
 
 def validation_probabilities(project_dir: Path, classifier: Classifier, texts: list[str]) -> np.ndarray:

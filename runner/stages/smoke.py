@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,10 @@ def projections(metrics: dict[str, Any], sizes: Sizes, epochs: float) -> list[Pr
     return project_runs(float(metrics["examples_per_s"] or 0), cores, sizes.train, epochs)
 
 
-def run_smoke(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> SmokeReport:
-    """Run the smoke test and write reports/smoke.json (also on failure)."""
+def run_smoke(
+    project_dir: Path, *, env: Mapping[str, str], reporter: Reporter | None = None, python: str = sys.executable
+) -> SmokeReport:
+    """Run the smoke test with the environment `env` and write reports/smoke.json (also on failure)."""
     project_dir = project_dir.resolve()
     check_project(project_dir)
     config = load_config(project_dir)
@@ -78,6 +81,7 @@ def run_smoke(project_dir: Path, *, reporter: Reporter | None = None, python: st
             time_limit_s=config.smoke.time_limit_s,
             on_line=lambda line: ctx.update(line) if line.startswith(("data:", "model:")) else None,
             python=python,
+            env=env,
         )
     metrics = parse_smoke_line(result.lines)
     if result.returncode == 0 and metrics is not None:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runner.task_names import DEFAULT_TASK
 from runner.tasks.errors import UnsupportedTaskError
-from runner.tasks.names import DEFAULT_TASK
 from runner.tasks.recognise import DataEvidence, TaskChoice, recognise_task, unsupported_in
 from runner.tasks.registry import REGISTRY, get_task
 

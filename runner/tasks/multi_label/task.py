@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from runner.errors import UserInputError
 from runner.render.script import assemble_script, portable_block
+from runner.task_names import TaskName
 from runner.tasks.base import Inspected, InspectRequest, Predicts
-from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
 if TYPE_CHECKING:

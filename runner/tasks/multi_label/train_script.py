@@ -49,7 +49,7 @@ from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Printer
 
 # The inverse regularisation strength of the per-label logistic regressions, and class weights that give a rare
 # label's few examples as much say as the many without it.
-LOGISTIC_C = 4.0
+LOGISTIC_C = 1.0
 CLASS_WEIGHT = "balanced"
 # The encoder's weight against TF-IDF is chosen on validation with at most this many training rows per try.
 WEIGHT_SEARCH_ROWS = 4000

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from runner.render.script import assemble_script
+from runner.task_names import TaskName
 from runner.tasks.base import Inspected, InspectRequest, Predicts
-from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ comment -> PR (one commit) -> smoke results -> approval -> training results -> m
 from __future__ import annotations
 
 import json
+import os
 import random
 import tempfile
 import time
@@ -142,6 +143,7 @@ def world(
             "local": LocalBackend(),
             "hf-jobs": HfJobsBackend(lambda: None, fallback=actions),
         },
+        environment=dict(os.environ),
     )
     with serve(create_app(settings, services)) as base, httpx2.Client(timeout=30) as client:
         yield base, client, services
@@ -193,10 +195,10 @@ def test_comment_to_published_model(
         latest = services.store.latest_run(REPO, issue)
         return latest.state if latest else None
 
-    wait_for(lambda: state() in ("smoke_running", "failed"), timeout=60, what="the PR")
+    wait_for(lambda: state() in ("pr_opened", "failed"), timeout=60, what="the PR")
     pull = fake_github.pulls(REPO)[0]
     run = _run(services, issue)
-    assert run.state == "smoke_running" and run.pr_number == pull.number
+    assert run.state == "pr_opened" and run.pr_number == pull.number
     head = fake_github.commit(REPO, pull.head_sha)
     assert head.parents == [pull.base_sha]  # every scaffolded file in ONE commit on top of main
     files = fake_github.files(REPO, pull.head_sha)
