@@ -202,7 +202,9 @@ def test_sticky_comment_in_every_stage(tmp_path: Path) -> None:
             **render_result_sections(reports, base + "confusion_matrix.png?raw=true"),
         },
     ):
-        run = store.update_run(run.id, merge={"sections": stage_sections}, append={"notices": ["Smoke fix pushed"]})
+        run = store.update_run(
+            run.id, merge=RunRecord(sections=stage_sections), append=RunRecord(notices=["Smoke fix pushed"])
+        )
         body = render_run_comment(run) + "\n\n" + marker
         assert_clean(body, files=files, markers=[marker], mentions=["alice"], top_level=2)
     assert "### Smoke test: ✅ passed" in render_run_comment(run)
