@@ -38,7 +38,7 @@ SECRET = "demo-webhook-secret-0123456789abcdef"
 ISSUE_TITLE = "Classify support tickets"
 ISSUE_BODY = "Route each incoming ticket to the team that handles it (account, delivery, refund...)."
 SAMPLE = Path("examples/bitext-sample/tickets.csv")
-TIMEOUT_S = 240.0
+TIMEOUT_S = float(os.environ.get("INTERN_DEMO_TIMEOUT_S", "240"))
 
 
 def source_root() -> Path:
@@ -205,6 +205,7 @@ def _services(settings: Any, github: Any) -> Any:
         store=Store(settings.database_url),
         gateway_for=gateway_for,
         backends={"actions": ActionsBackend(), "local": LocalBackend()},
+        environment=dict(os.environ),  # the local stages get its allowlisted part (HF_HUB_DISABLE_XET, PYTHONPATH)
     )
 
 
@@ -273,7 +274,7 @@ def run_demo(out: Path, echo: Callable[[str], None] = print, per_class: int = 40
             payload = payloads.issue_comment(REPO, issue, command, USER, comment_id=comment_id, title=ISSUE_TITLE)
             payload["issue"]["body"] = ISSUE_BODY
             deliver("issue_comment", payload)
-            _wait(state_in("smoke_running", "failed"), watcher, "the PR")
+            _wait(state_in("pr_opened", "smoke_running", "failed"), watcher, "the PR")
             _wait(shown(), watcher, "the sticky comment")
             run = latest()
             if run.state == "failed":
