@@ -1,5 +1,6 @@
-"""`intern-bot serve` (uvicorn), `intern-bot manifest` (the GitHub App manifest, as JSON) and `intern-bot setup`
-(create the App from the manifest and write its credentials to `.env`)."""
+"""`intern-bot serve` (uvicorn), `intern-bot manifest` (the GitHub App manifest, as JSON), `intern-bot setup`
+(create the App from the manifest and write its credentials to `.env`), `intern-bot replay` (send a signed
+payload to a running bot) and `intern-bot demo` (the whole journey against the fake GitHub and Hub)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,62 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def replay(
+    event: Annotated[str, typer.Argument(help="the X-GitHub-Event: issue_comment, pull_request_review, ...")],
+    payload: Annotated[Path, typer.Argument(help="the webhook payload, a JSON file (sent byte for byte)")],
+    url: Annotated[
+        str | None, typer.Option(help="the bot's webhook URL (default: http://INTERN_HOST:INTERN_PORT/webhook)")
+    ] = None,
+    secret: Annotated[
+        str | None, typer.Option(help="the webhook secret (default: INTERN_WEBHOOK_SECRET, .env included)")
+    ] = None,
+    delivery: Annotated[str | None, typer.Option(help="X-GitHub-Delivery id (default: a new UUID)")] = None,
+) -> None:
+    """Send PAYLOAD to a running bot, signed with the webhook secret, as GitHub would (like `probot receive`)."""
+    from bot.replay import read_payload, send_body
+    from bot.settings import load_settings
+
+    try:
+        body = read_payload(payload)
+        if url is None or secret is None:
+            settings = load_settings()
+            url = url or f"http://{settings.host}:{settings.port}/webhook"
+            if secret is None and settings.webhook_secret is not None:
+                secret = settings.webhook_secret.get_secret_value()
+        if not secret:
+            raise ConfigurationError("no webhook secret: pass --secret or set INTERN_WEBHOOK_SECRET")
+        status, text = send_body(url, secret, event, body, delivery)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot reach {url}: {exc}; is `intern-bot serve` running?", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{event} -> {url}: HTTP {status} {text[:200]}")
+    if status >= 300:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="folder for the rendered HTML of every comment")] = Path("intern-demo"),
+    rows_per_class: Annotated[int, typer.Option(help="ticket rows per category in the demo repository")] = 40,
+) -> None:
+    """The whole journey (issue, PR, smoke, approval, training, publish) against a fake GitHub and Hub, offline."""
+    from bot.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    try:
+        run_demo(out, echo=typer.echo, per_class=rows_per_class)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except (RuntimeError, TimeoutError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

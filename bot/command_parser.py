@@ -11,7 +11,8 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from bot.comments import inline_code, render_template
+from bot.comments import render_template
+from runner.render.markdown import inline_code
 
 PREFIX = "/intern"
 MAX_COMMANDS_PER_BODY = 5

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.comments import redact
+from bot.comments import hide_paths, redact
 from bot.events import Actor
 from bot.gateway import GitHubGateway
 from bot.queue import enqueue
@@ -62,7 +62,9 @@ class Ctx:
         return self.gateway.permission(repo, login) in WRITE_PERMISSIONS
 
     def redact(self, text: str) -> str:
-        return redact(text, self.settings.secret_values())
+        """`text` without the bot's secrets, and without the paths of its working folder (a log tail names
+        them): nothing of the bot's host in a public comment."""
+        return hide_paths(redact(text, self.settings.secret_values()), [self.settings.workdir])
 
     def post(self, repo: str, number: int, marker: str, body: str, run: Run | None = None) -> int:
         """Create or edit the comment carrying `marker`; secrets are redacted first.

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.errors import BudgetExceededError, CommandError
 from bot.gateway import GitHubGateway
 from runner.flavours import FLAVOURS, STARTUP_SECONDS
+from runner.projection import LOCAL_FLAVOUR
 
 REPO_SETTINGS_PATH = ".github/intern.yml"
 DEFAULT_FLAVOUR = "cpu-basic"
@@ -44,30 +45,58 @@ class Projection(BaseModel):
     hardware: str = ""
     seconds: float
     cost_usd: float
+    worst_seconds: float | None = None
+    worst_cost_usd: float | None = None
+    trains: list[str] = Field(default_factory=list)
+    worst_trains: list[str] = Field(default_factory=list)
+    startup_seconds: float = 0.0
 
 
 PRICES = {item.name: item for item in FLAVOURS}
+CANDIDATE_NAMES = ("tfidf", "encoder", "encoder+tfidf", "fine-tune")
 
 
 def priced(claimed: Iterable[Mapping[str, Any]]) -> list[Projection]:
     """The smoke test's projections as the bot trusts them (pure).
 
-    `reports/smoke.json` is written by the PR's code, so only its measured time is taken: a flavour not in the
-    bot's table (`runner.flavours`) is dropped, the hardware and the cost come from the table (cost = hours x
-    the bot's price), and a time that is not a finite number of seconds is dropped (a time under the fixed
-    start-up cost is raised to it)."""
+    `reports/smoke.json` is written by the PR's code, so only its measured times (expected and worst case) and
+    the candidate names it expects to train are taken: a flavour not in the bot's table (`runner.flavours`) is
+    dropped, except `local-cpu` (the `local` backend: this machine, free), the hardware and the cost come from
+    the table (cost = hours x the bot's price), and a time that is not a finite number of seconds is dropped (a
+    time under the fixed start-up cost of a hosted flavour is raised to it)."""
     trusted: dict[str, Projection] = {}
     for item in claimed:
-        name, seconds = item.get("flavour"), item.get("seconds")
-        if not isinstance(name, str) or name not in PRICES or name in trusted:
+        name, seconds = item.get("flavour"), _seconds(item.get("seconds"))
+        if not isinstance(name, str) or name not in (*PRICES, LOCAL_FLAVOUR) or name in trusted or seconds is None:
             continue
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds):
-            continue
-        seconds = max(float(seconds), STARTUP_SECONDS)
-        table = PRICES[name]
-        cost = round(seconds / 3600 * table.usd_per_hour, 4)
-        trusted[name] = Projection(flavour=name, hardware=table.hardware, seconds=seconds, cost_usd=cost)
+        local = name == LOCAL_FLAVOUR
+        floor = 0.0 if local else STARTUP_SECONDS
+        price = 0.0 if local else PRICES[name].usd_per_hour
+        seconds = max(seconds, floor)
+        worst = max(_seconds(item.get("worst_seconds")) or seconds, seconds)
+        trusted[name] = Projection(
+            flavour=name,
+            hardware="the bot's machine" if local else PRICES[name].hardware,
+            seconds=seconds,
+            cost_usd=round(seconds / 3600 * price, 4),
+            worst_seconds=worst,
+            worst_cost_usd=round(worst / 3600 * price, 4),
+            trains=_names(item.get("trains")),
+            worst_trains=_names(item.get("worst_trains")),
+            startup_seconds=floor,
+        )
     return list(trusted.values())
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _names(value: Any) -> list[str]:
+    """Candidate names from the PR's report: only the ones train.py has."""
+    return [name for name in value if name in CANDIDATE_NAMES] if isinstance(value, list) else []
 
 
 def spend_limit_s(flavour: str, max_cost: float, max_hours: float) -> int:
@@ -121,7 +150,11 @@ def choose_flavour(
 ) -> Projection:
     """The fastest projected flavour within both caps (the preferred one if it fits), else BudgetExceededError."""
     candidates = [p for p in projections if allowed is None or p.flavour in allowed]
-    fitting = [p for p in candidates if p.cost_usd <= max_cost and p.seconds <= max_hours * 3600]
+    fitting = [  # the worst case must fit: the candidate ladder may not stop early
+        p
+        for p in candidates
+        if (p.worst_cost_usd or p.cost_usd) <= max_cost and (p.worst_seconds or p.seconds) <= max_hours * 3600
+    ]
     if not fitting:
         if not candidates:
             raise BudgetExceededError(

@@ -173,8 +173,13 @@ class InspectReport(Report):
 class Projection(Report):
     flavour: str
     hardware: str
-    seconds: float
+    seconds: float = Field(description="expected: the candidate ladder stops where the smoke sample says it will")
     cost_usd: float
+    worst_seconds: float | None = Field(default=None, description="every candidate trained (None: as expected)")
+    worst_cost_usd: float | None = None
+    trains: list[str] = Field(default_factory=list, description="the candidates expected to train")
+    worst_trains: list[str] = Field(default_factory=list, description="the candidates trained in the worst case")
+    startup_seconds: float = Field(default=0.0, description="of `seconds`: a hosted job's start-up")
 
 
 class FixAttempt(Report):

@@ -25,6 +25,7 @@ from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run, utcnow
 from runner.render.markdown import details, log_block
+from runner.schemas import Projection as SmokeProjection
 
 SMOKE_REQUEST_PATH = "reports/smoke-request.md"
 
@@ -79,13 +80,22 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
 def _flavour(ctx: Ctx, run: Run) -> Projection:
     repo_settings = load_repo_settings(ctx.gateway, run.repo)
     max_cost, max_hours = caps(ctx.settings.max_run_cost_usd, ctx.settings.max_run_hours, repo_settings)
-    projections = priced(p.model_dump() for p in run.data.projections)  # the PR's smoke.json: re-priced by the bot
+    projections = [  # the PR's smoke.json: re-priced by the bot; hosted flavours only (`local` ignores it)
+        p for p in priced(p.model_dump() for p in run.data.projections) if p.flavour in PRICES
+    ]
     if not projections:
         default = repo_settings.default_flavour or DEFAULT_FLAVOUR
         if default not in PRICES:
             raise BudgetExceededError(f"`default_flavour: {default}` is not a hardware flavour this bot knows")
         return Projection(flavour=default, seconds=0, cost_usd=0)
     return choose_flavour(projections, max_cost, max_hours, repo_settings.flavours, repo_settings.default_flavour)
+
+
+def approved_projection(run: Run) -> SmokeProjection | None:
+    """The projection (re-priced by the bot) for the flavour the run was dispatched on."""
+    trusted = priced(p.model_dump() for p in run.data.projections)
+    found = next((p for p in trusted if p.flavour == (run.flavour or "")), None)
+    return SmokeProjection.model_validate(found.model_dump()) if found else None
 
 
 def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Run:
@@ -156,7 +166,7 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
         run,
         move=Move(RunState.EVALUATED, "training results ingested", head_sha=sha),
         record=RunRecord(trained_sha=run.approved_sha),
-        sections=results.render_result_sections(reports, image),
+        sections=results.render_result_sections(reports, image, approved_projection(run)),
         checks=(CheckOutput("train", "completed", "Training finished", results.one_line_summary(reports), "success"),),
         next_step="review the results; merging the PR publishes the model and the demo.",
     )

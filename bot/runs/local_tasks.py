@@ -47,6 +47,7 @@ RESULT_FILES = (
     "stress.json",
     "stress.md",
     "confusion_matrix.png",
+    "confusion_matrix.csv",
     "coverage_curve.png",
     "epochs.png",
     "per_label_f1.png",

@@ -203,6 +203,15 @@ def check_arguments(args: dict[str, str]) -> None:
             raise CommandError(f"`epochs={args['epochs']}` must be a number above 0 and at most {MAX_EPOCHS:g}")
 
 
+def issue_objective(title: str, body: str) -> str:
+    """The objective an issue states: its title as a sentence, then its text ("Classify support tickets.
+    Route each ticket..."), never the two run together."""
+    title, body = " ".join(title.split()), body.strip()
+    if title and body and not title.endswith((".", "!", "?", ":")):
+        title += "."
+    return f"{title}\n\n{body}".strip()
+
+
 def planner_objective(objective: str, args: dict[str, str]) -> str:
     """The issue text without any `key=value` of its own (only the command's arguments are overrides)."""
     words = [word for word in objective.split() if "=" not in word]
@@ -285,7 +294,7 @@ def build_project(
     )
     return Project(
         files={path: text.encode("utf-8") for path, text in rendered.items()},
-        plan_md=render_plan_md(plan),
+        plan_md=render_plan_md(plan.model_copy(update={"dataset": dataset})),  # the repo path, not the temp copy
         inspect_md=render_inspect_md(report),
         dataset_paths=fetched.repo_paths,
         model=model,

@@ -11,10 +11,10 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from bot.comments import render_template
-from runner.schemas import EpochRecord, EvalReport, SmokeReport, StressReport, TrainSummary
+from runner.schemas import EpochRecord, EvalReport, Projection, SmokeReport, StressReport, TrainSummary
 
 R = TypeVar("R", EvalReport, StressReport, TrainSummary)
-REPORT_SUFFIXES = (".json", ".jsonl", ".md", ".png", ".log")
+REPORT_SUFFIXES = (".json", ".jsonl", ".md", ".png", ".log", ".csv")
 MAX_REPORT_BYTES = 5 * 1024 * 1024
 MAX_ZIP_ENTRIES = 200
 MAX_ZIP_TOTAL_BYTES = 25 * 1024 * 1024
@@ -84,7 +84,22 @@ def parse_epochs(jsonl: bytes) -> list[EpochRecord]:
 
 
 def render_epochs_md(jsonl: bytes, summary: TrainSummary | None = None, epochs_image: str | None = None) -> str:
-    return render_template("training.md.j2", epochs=parse_epochs(jsonl), summary=summary, epochs_image=epochs_image)
+    epochs = parse_epochs(jsonl)
+    return render_template(
+        "training.md.j2",
+        epochs=epochs,
+        summary=summary,
+        epochs_image=epochs_image,
+        best_epoch=best_epoch_record(epochs, summary),
+    )
+
+
+def best_epoch_record(epochs: list[EpochRecord], summary: TrainSummary | None) -> EpochRecord | None:
+    """The fine-tuning epoch that was kept, with its own scores (the summary's best score is the winner's,
+    which is another candidate when fine-tuning did not win)."""
+    if summary is None or not summary.best_epoch:
+        return None
+    return next((epoch for epoch in epochs if epoch.epoch == summary.best_epoch), None)
 
 
 def _load(reports: dict[str, bytes], name: str, model: type[R]) -> R | None:
@@ -97,14 +112,41 @@ def _load(reports: dict[str, bytes], name: str, model: type[R]) -> R | None:
         return None
 
 
-def render_result_sections(reports: dict[str, bytes], image_url: str | None) -> dict[str, str]:
-    """Sections of the sticky comment for final training results: training, evaluation, stress."""
+def projected_and_actual(projection: Projection | None, summary: TrainSummary | None) -> str:
+    """The approved projection beside what the run did, so that the projection's error shows run after run."""
+    if projection is None or summary is None:
+        return ""
+    trained = [c.name for c in summary.candidates if c.status == "trained"]
+    projected = max(0.0, projection.seconds - projection.startup_seconds)
+    worst = (projection.worst_seconds or projection.seconds) - projection.startup_seconds
+    hourly = projection.cost_usd / (projection.seconds / 3600) if projection.seconds else 0.0
+    actual_cost = (summary.seconds + projection.startup_seconds) / 3600 * hourly
+    ratio = summary.seconds / projected if projected else 0.0
+    return render_template(
+        "projection_actual.md.j2",
+        p=projection,
+        projected=projected,
+        worst=worst,
+        trained=trained,
+        summary=summary,
+        actual_cost=actual_cost,
+        ratio=ratio,
+    )
+
+
+def render_result_sections(
+    reports: dict[str, bytes], image_url: str | None, projection: Projection | None = None
+) -> dict[str, str]:
+    """Sections of the sticky comment for final training results: training (with the projection the run was
+    approved on, beside what it took), evaluation, stress."""
     summary = _load(reports, "train.json", TrainSummary)
 
     def image(name: str) -> str | None:  # shown inline: committed to the PR branch beside the confusion matrix
         return image_url.replace("confusion_matrix.png", name) if image_url and name in reports else None
 
-    sections = {"training": render_epochs_md(reports.get("train.jsonl", b""), summary, image("epochs.png"))}
+    training = render_epochs_md(reports.get("train.jsonl", b""), summary, image("epochs.png"))
+    comparison = projected_and_actual(projection, summary)
+    sections = {"training": f"{comparison}\n\n{training}".strip() if comparison else training}
     evaluation = _load(reports, "eval.json", EvalReport)
     if evaluation is not None:
         sections["evaluation"] = render_template(

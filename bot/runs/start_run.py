@@ -20,7 +20,7 @@ from bot.errors import CommandError
 from bot.gateway import PullInfo
 from bot.repo_settings import load_repo_settings
 from bot.run_record import RunRecord
-from bot.runs.project_files import Project, build_project, slugify
+from bot.runs.project_files import Project, build_project, issue_objective, slugify
 from bot.runs.status_comment import CheckOutput, Move, advance, check
 from bot.settings import workflow_options
 from bot.states import RunState
@@ -126,7 +126,7 @@ def plan_project(ctx: Ctx, request: Request, args: Mapping[str, str], base: Base
         ctx.gateway,
         request.repo,
         base.branch,
-        f"{request.title}\n\n{request.body}".strip(),
+        issue_objective(request.title, request.body),
         dict(args),
         planner=ctx.services.planner,
         workflow_options=workflow_options(ctx.settings),

@@ -16,10 +16,16 @@ def pyplot() -> Any:
     return plt
 
 
+MAX_PIXELS = 2000
+"""The longest side of any PNG the reports hold: readable when GitHub shows it in a comment, cheap to draw."""
+
+
 def save_figure(fig: Any, path: Path, dpi: int = 110) -> Path:
-    """Write `fig` to `path` through a temporary file in the same folder, then close it."""
+    """Write `fig` to `path` through a temporary file in the same folder, then close it; the resolution is
+    lowered when needed so that the PNG's longer side is at most MAX_PIXELS."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.png")
+    dpi = min(dpi, int(MAX_PIXELS / max(fig.get_size_inches())))
     fig.savefig(tmp, dpi=dpi)
     pyplot().close(fig)
     tmp.replace(path)

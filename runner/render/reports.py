@@ -12,7 +12,8 @@ from typing import TypeVar
 from jinja2 import Environment
 from pydantic import BaseModel
 
-from runner.render.markdown import cell, duration, escape_md, fence, inline_code, tail
+from runner.render.confusion_plot import most_confused, sub_matrix
+from runner.render.markdown import MARKDOWN_FILTERS, cell, count, duration, percent, prose, score, tail, threshold
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -35,10 +36,6 @@ MAX_LABEL_ROWS = 30
 truncate_log = tail  # the template filter's name: the end of a log, to be put in a block with `fenced`
 
 
-def _score(value: float | None) -> str:
-    return f"{value:.4f}" if value is not None else ""
-
-
 def candidates_table(candidates: list[CandidateResult]) -> str:
     """Every candidate side by side: validation (which chose the winner) and test (scored after the choice)."""
     if not candidates:
@@ -51,8 +48,8 @@ def candidates_table(candidates: list[CandidateResult]) -> str:
         name = f"**{cell(c.name)}** (delivered)" if c.winner else cell(c.name)
         note = cell(c.title if c.status == "trained" else c.reason)
         rows.append(
-            f"| {name} | {_score(c.validation_macro_f1)} | {_score(c.validation_accuracy)} | "
-            f"{_score(c.test_macro_f1)} | {_score(c.test_accuracy)} | {duration(c.seconds)} | {note} |"
+            f"| {name} | {score(c.validation_macro_f1)} | {score(c.validation_accuracy)} | "
+            f"{score(c.test_macro_f1)} | {score(c.test_accuracy)} | {duration(c.seconds)} | {note} |"
         )
     return "\n".join(rows) + "\n"
 
@@ -62,15 +59,16 @@ def abstention_md(abstention: Abstention | None) -> str:
     if abstention is None:
         return ""
     text = (
-        f"The model answers `unknown` below a top-class probability of **{abstention.threshold:.4f}**: "
-        f"{abstention.reason}. On validation it then answers {abstention.validation_coverage:.1%} of texts, "
-        f"{abstention.validation_answered_accuracy:.1%} of them right. On the in-scope test texts it answers "
-        f"{abstention.test_answered:.1%}, and {abstention.test_answered_right:.1%} are answered and right."
+        f"The model answers `unknown` below a top-class probability of **{threshold(abstention.threshold)}**: "
+        f"{prose(abstention.reason)}. On validation it then answers {percent(abstention.validation_coverage)} of "
+        f"texts, {percent(abstention.validation_answered_accuracy)} of them right. On the in-scope test texts it "
+        f"answers {percent(abstention.test_answered)}, and {percent(abstention.test_answered_right)} are answered "
+        "and right."
     )
     if abstention.out_of_scope_caught is not None:
         text += (
-            f" Out-of-scope test texts (labels never seen in training, {abstention.out_of_scope_rows:,} rows): "
-            f"**{abstention.out_of_scope_caught:.1%} caught** (answered `unknown`)."
+            f" Out-of-scope test texts (labels never seen in training, {count(abstention.out_of_scope_rows)} rows): "
+            f"**{percent(abstention.out_of_scope_caught)} caught** (answered `unknown`)."
         )
     return text + "\n"
 
@@ -79,14 +77,10 @@ def abstention_md(abstention: Abstention | None) -> str:
 def _environment() -> Environment:
     return template_environment(
         filters={
-            "duration": duration,
-            "cell": cell,
+            **MARKDOWN_FILTERS,
             "truncate_log": truncate_log,
             "candidates_table": candidates_table,
             "abstention_md": abstention_md,
-            "md": escape_md,
-            "code": inline_code,
-            "fenced": fence,
         }
     )
 
@@ -96,15 +90,25 @@ def _render(template: str, **context: object) -> str:
 
 
 def confusion_table(matrix: ConfusionMatrix) -> str:
+    """The matrix as a Markdown table; of the most confused classes only when there are more than MAX_SHOWN
+    (the whole matrix is in reports/confusion_matrix.csv)."""
     if not matrix.matrix:
         return "_empty test split_"
+    keep = most_confused(matrix)
+    note = ""
+    if len(keep) < len(matrix.labels):
+        note = (
+            f"The {len(keep)} most confused of {len(matrix.labels)} classes; every class is in "
+            "`reports/confusion_matrix.csv`.\n\n"
+        )
+        matrix = sub_matrix(matrix, keep)
     header = "| true \\ predicted | " + " | ".join(cell(label) for label in matrix.labels) + " |"
     rule = "|---|" + "---:|" * len(matrix.labels)
     rows = [
         f"| **{cell(label)}** | " + " | ".join(str(v) if v else "·" for v in values) + " |"
         for label, values in zip(matrix.labels, matrix.matrix, strict=True)
     ]
-    return "\n".join([header, rule, *rows])
+    return note + "\n".join([header, rule, *rows])
 
 
 def render_inspect_md(report: InspectReport) -> str:
@@ -155,8 +159,8 @@ def render_run_md(project_dir: Path, confusion_image_url: str | None = None) -> 
     stress = _optional(reports / "stress.json", StressReport)
     if evaluation is not None:
         parts.append(
-            f"**Test macro F1 {evaluation.macro_f1:.4f}**, accuracy {evaluation.accuracy:.4f} "
-            f"on {evaluation.rows:,} held-out texts. {evaluation.baseline_verdict}\n"
+            f"**Test macro F1 {score(evaluation.macro_f1)}**, accuracy {score(evaluation.accuracy)} "
+            f"on {count(evaluation.rows)} held-out texts. {prose(evaluation.baseline_verdict)}\n"
         )
     if smoke is not None:
         parts.append(render_smoke_md(smoke))

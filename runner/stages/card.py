@@ -21,6 +21,7 @@ from jinja2 import Environment
 from runner.config import InternConfig, load_config
 from runner.errors import ProjectError
 from runner.models.inference import read_model_info, read_threshold
+from runner.render.markdown import MARKDOWN_FILTERS, duration, escape_md, inline_code, table
 from runner.render.reports import abstention_md, candidates_table
 from runner.render.templating import template_environment
 from runner.schemas import (
@@ -44,18 +45,7 @@ AppRenderer = Callable[[str, str, str, list[str]], str]
 
 
 def _environment() -> Environment:
-    return template_environment(filters={"cell": _cell})
-
-
-def _cell(text: object) -> str:
-    """A value made safe for one markdown table cell."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")[:200]
-
-
-def md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    return template_environment(filters=MARKDOWN_FILTERS)
 
 
 HUB_LICENCE_IDS = {
@@ -91,12 +81,6 @@ def hub_model_id(name: str) -> str | None:
     return name
 
 
-def format_duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else (f"{minutes} min {secs:02d} s" if minutes else f"{secs} s")
-
-
 def derive_limitations(
     config: InternConfig,
     inspect: InspectReport | None,
@@ -108,15 +92,17 @@ def derive_limitations(
     if evaluate is not None and evaluate.per_class:
         worst = min(evaluate.per_class, key=lambda c: c.f1)
         items.append(
-            f"Weakest class: `{worst.label}` (F1 {worst.f1:.2f}, precision {worst.precision:.2f}, recall "
+            f"Weakest class: {inline_code(worst.label)} (F1 {worst.f1:.2f}, precision {worst.precision:.2f}, recall "
             f"{worst.recall:.2f} on {worst.support} test rows); expect most of the errors there."
         )
         small = [c.label for c in evaluate.per_class if c.support < 20]
         if small:
-            items.append(f"Fewer than 20 test rows for {', '.join(small)}: their per-class scores are noisy.")
+            items.append(
+                f"Fewer than 20 test rows for {escape_md(', '.join(small))}: their per-class scores are noisy."
+            )
         if evaluate.baseline is not None and evaluate.baseline.macro_f1 >= evaluate.macro_f1 - 0.01:
             items.append(
-                f"A {evaluate.baseline.name} baseline reaches macro F1 "
+                f"A {escape_md(evaluate.baseline.name)} baseline reaches macro F1 "
                 f"{evaluate.baseline.macro_f1:.3f} against "
                 f"{evaluate.macro_f1:.3f} here: the transformer adds little over a bag-of-words model "
                 "on this data."
@@ -182,7 +168,7 @@ def derive_limitations(
                 f"{inspect.conflicting_groups} texts appear with more than one label in the data: some label noise."
             )
     items.append(
-        f"Trained on one dataset ({dataset_label(config)}); texts from another domain, channel or "
+        f"Trained on one dataset ({escape_md(dataset_label(config))}); texts from another domain, channel or "
         "language may be "
         "labelled with unwarranted confidence. Keep a human in the loop for decisions that matter."
     )
@@ -230,7 +216,7 @@ def build_card_data(
 
 def model_summary(config: InternConfig, base_text: str, winner: str | None, features: list[str]) -> str:
     """The card's first sentence: what kind of model was delivered, from what."""
-    data = dataset_label(config)
+    data = escape_md(dataset_label(config))
     if winner == "tfidf":
         return (
             f"A TF-IDF + linear SVM text classifier for {len(config.labels)} labels on {data}, chosen by ML Intern "
@@ -243,7 +229,7 @@ def model_summary(config: InternConfig, base_text: str, winner: str | None, feat
             f"embeddings of {base_text}{joined}, chosen by ML Intern as the best candidate on validation."
         )
     if config.model.is_scratch:
-        return f"A small BERT trained from scratch ({config.model.name}) on {data} by ML Intern."
+        return f"A small BERT trained from scratch ({inline_code(config.model.name)}) on {data} by ML Intern."
     return f"A text classifier for {len(config.labels)} labels, fine-tuned from {base_text} on {data} by ML Intern."
 
 
@@ -264,7 +250,7 @@ def render_model_card(
 
     model_name = (repo_id or config.hub.repo_id or "text-classifier").split("/")[-1]
     base = hub_model_id(config.model.name)
-    base_text = f"[{base}](https://huggingface.co/{base})" if base else f"`{config.model.name}`"
+    base_text = f"[{base}](https://huggingface.co/{base})" if base else inline_code(config.model.name)
     if threshold is None and stress is not None:
         threshold = stress.threshold
     results_table = confusion_table = ""
@@ -277,10 +263,10 @@ def render_model_card(
             + ([f"{evaluate.baseline.macro_f1:.4f}"] if evaluate.baseline else []),
             ["weighted F1", f"{evaluate.weighted_f1:.4f}"] + (["-"] if evaluate.baseline else []),
         ]
-        results_table = md_table(header, rows)
+        results_table = table(header, rows)
         matrix = evaluate.confusion
         if matrix is not None:
-            confusion_table = md_table(
+            confusion_table = table(
                 ["true / predicted", *matrix.labels],
                 [[label, *(str(v) for v in row)] for label, row in zip(matrix.labels, matrix.matrix, strict=False)],
             )
@@ -314,9 +300,11 @@ def render_model_card(
             features=" + ".join(features) or "none",
             candidates_table=candidates_table(train.candidates) if train else "",
             abstention_text=abstention_md(evaluate.abstention) if evaluate else "",
-            usage_example=f"Example text about {config.labels[0]}".replace('"', "'"),
+            usage_example=" ".join(f"Example text about {config.labels[0]}".split())
+            .replace('"', "'")
+            .replace("`", "'"),
             base_model_text=base_text,
-            duration=format_duration(train.seconds) if train else "",
+            duration=duration(train.seconds) if train else "",
             hyperparameters=sorted((train.hyperparameters if train else {}).items()),
             data_source=dataset_label(config),
             data_licence=config.data.licence or "not stated: check the dataset's terms before redistributing",
@@ -325,6 +313,12 @@ def render_model_card(
         )
     )
     return str(ModelCard(re.sub(r"\n{3,}", "\n\n", text)))
+
+
+def usage_example(label: str) -> str:
+    """A sample input for the card's code snippet: one line, no quote or backtick that could end the string or
+    the fenced block (the label is untrusted)."""
+    return " ".join(f"Example text about {label}".split()).replace('"', "'").replace("`", "'")
 
 
 def _optional_report(path: Path, model: type[Any]) -> Any:

@@ -16,7 +16,7 @@ from runner.data.profile import leakage_share
 from runner.models import baseline
 from runner.models.abstain import answered_share, choose_threshold, coverage_curve, plot_coverage_curve
 from runner.models.inference import Classifier, load_classifier, update_model_info
-from runner.render.figures import pyplot, save_figure
+from runner.render.confusion_plot import plot_confusion
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
@@ -68,33 +68,6 @@ def compute_metrics(
         per_class,
         ConfusionMatrix(labels=labels, matrix=matrix),
     )
-
-
-def plot_confusion(matrix: ConfusionMatrix, path: Path, title: str) -> Path:
-    """Row-normalised confusion matrix as a PNG, counts written in the cells."""
-    plt = pyplot()
-    import numpy as np
-
-    counts = np.array(matrix.matrix, dtype=float)
-    rows = counts.sum(axis=1, keepdims=True)
-    shares = np.divide(counts, rows, out=np.zeros_like(counts), where=rows > 0)
-    size = max(5.0, 0.55 * len(matrix.labels) + 2)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
-    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(matrix.labels)), matrix.labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(matrix.labels)), matrix.labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-    if len(matrix.labels) <= 30:
-        for i in range(len(matrix.labels)):
-            for j in range(len(matrix.labels)):
-                if counts[i, j]:
-                    colour = "white" if shares[i, j] > 0.5 else "black"
-                    ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", color=colour, fontsize=8)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
-    fig.tight_layout()
-    return save_figure(fig, path)
 
 
 def evaluate_predictions(

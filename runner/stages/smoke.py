@@ -6,8 +6,10 @@ diagnosis catalogue and the log tail, so the bot and the self-debugging loop can
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import platform
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,8 +20,9 @@ from runner.config import load_config
 from runner.data.portable import load_splits
 from runner.errors import ProjectError
 from runner.flavours import project_runs
+from runner.projection import Sizes, project
 from runner.render.progress_display import Reporter, SilentReporter
-from runner.schemas import REPORTS_DIR, SmokeReport, write_report
+from runner.schemas import REPORTS_DIR, Projection, SmokeReport, write_report
 from runner.selfheal.diagnose import classify_failure
 
 SMOKE_MARKER = "INTERN_SMOKE "
@@ -43,13 +46,22 @@ def parse_smoke_line(lines: list[str]) -> dict[str, Any] | None:
     return None
 
 
-def full_train_rows(project_dir: Path) -> int:
-    """Rows the full run will train on (0 when the data cannot be read: the smoke log then says why)."""
+def full_sizes(project_dir: Path) -> Sizes:
+    """Rows of each split of the full run (0 when the data cannot be read: the smoke log then says why)."""
     config = load_config(project_dir)
     try:
-        return len(load_splits(config.model_dump(mode="json"), str(project_dir))["train"][0])
+        splits = load_splits(config.model_dump(mode="json"), str(project_dir))
     except Exception:  # the smoke run reports data problems with their real traceback
-        return 0
+        return Sizes(0, 0, 0)
+    return Sizes(*(len(splits[name][0]) for name in ("train", "validation", "test")))
+
+
+def projections(metrics: dict[str, Any], sizes: Sizes, epochs: float) -> list[Projection]:
+    """Per candidate when train.py reported them (runner/projection.py), else from the fine-tuning speed alone."""
+    cores = os.cpu_count() or 1
+    if isinstance(metrics.get("measured"), list):
+        return project(metrics, sizes, cores, f"this machine ({cores} cores, {platform.machine()})")
+    return project_runs(float(metrics["examples_per_s"] or 0), cores, sizes.train, epochs)
 
 
 def run_smoke(
@@ -74,18 +86,19 @@ def run_smoke(
         )
     metrics = parse_smoke_line(result.lines)
     if result.returncode == 0 and metrics is not None:
-        rate = float(metrics["examples_per_s"])
-        # The task's train.py says how many rows the full run trains on when it knows (it read the data its way).
-        rows = int(metrics.get("train_rows_full") or 0) or full_train_rows(project_dir)
+        sizes = full_sizes(project_dir)
+        reported = int(metrics.get("train_rows_full") or 0)
+        if reported:  # the task's train.py read its data its own way (label lists, images): its count is the one
+            sizes = dataclasses.replace(sizes, train=reported)
         report = SmokeReport(
             ok=True,
             seconds=result.seconds,
             steps=int(metrics["steps"]),
             examples=int(metrics["examples"]),
-            examples_per_s=rate,
-            train_rows_full=rows,
+            examples_per_s=float(metrics["examples_per_s"] or 0),
+            train_rows_full=sizes.train,
             epochs=config.training.epochs,
-            projections=project_runs(rate, os.cpu_count() or 1, rows, config.training.epochs),
+            projections=projections(metrics, sizes, config.training.epochs),
             log_tail=result.log_tail,
         )
     else:

@@ -60,8 +60,8 @@ def new_app_page(fake: FakeGitHub, path: str, query: dict[str, str], form: bytes
     redirect = manifest.get("redirect_url") if isinstance(manifest, dict) else None
     if problem is None and not isinstance(redirect, str):
         problem = "redirect_url is required for the manifest flow"
-    if problem is not None:
-        return 422, {"Content-Type": "text/plain"}, problem.encode()
+    if problem is not None or not isinstance(redirect, str):
+        return 422, {"Content-Type": "text/plain"}, (problem or "redirect_url is required").encode()
     code = secrets.token_hex(10)
     with fake.lock:
         fake.manifest_codes[code] = (manifest, matched["org"], time.time() + CODE_LIFETIME_S)

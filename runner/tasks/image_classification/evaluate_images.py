@@ -13,6 +13,7 @@ import numpy as np
 from runner.config import load_config
 from runner.models.abstain import coverage_curve
 from runner.models.inference import update_model_info
+from runner.render.confusion_plot import plot_confusion
 from runner.render.figures import pyplot, save_figure
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
@@ -33,7 +34,6 @@ from runner.stages.evaluate import (
     abstention,
     baseline_from_candidates,
     compute_metrics,
-    plot_confusion,
 )
 from runner.tasks.image_classification.inspect_images import NEAR_BITS, ImageFacts, examine
 from runner.tasks.image_classification.portable_data import UnreadableImage, load_image_splits, open_image

@@ -75,6 +75,9 @@ from runner.data.portable import load_splits, stratified_sample
 
 # --- paste: runner.tasks.common.training ---
 from runner.tasks.common.training import (
+    DEFAULT_BUDGET_S,
+    EPOCH_OVERHEAD,
+    MIN_AUTO_EPOCHS,
     EpochReporter,
     build_model,
     fine_tune_epochs,
@@ -247,8 +250,8 @@ def linear_candidates(
     features["encoder"] = {name: embed(encoder, splits[name][0]) for name in ("train", "validation")}
     embed_seconds = time.perf_counter() - started
     print(f"encoder: embedded {len(train_texts) + len(val_texts)} texts in {embed_seconds:.1f} s", flush=True)
-    candidates.append(fit({"name": "encoder", "title": encoder_title, "features": ["encoder"], "weight": 1.0},
-                          embed_seconds))
+    candidates.append({**fit({"name": "encoder", "title": encoder_title, "features": ["encoder"], "weight": 1.0},
+                             embed_seconds), "embed_per_s": (len(train_texts) + len(val_texts)) / max(embed_seconds, 1e-9)})
     started = time.perf_counter()
     weight, how = choose_encoder_weight(features, splits, label_names, training["encoder_weights"], seed)
     candidates.append(fit({"name": "encoder+tfidf", "title": f"embeddings (weight {weight:g}) joined with TF-IDF + "
@@ -463,15 +466,47 @@ def write_summary(path: Path, summary: dict) -> None:
     tmp.replace(path)
 
 
-def print_smoke_report(candidates: list[dict], batch_size: int, device: str) -> None:
-    """The one line `intern smoke` reads: the fine-tuning speed projects the full run on every hardware flavour."""
-    fine = candidates[-1]
+FULL_PROBE_MAX_ROWS = 60_000
+
+
+def full_tfidf_probe(cfg: dict, project: Path, label_names: list[str]) -> dict | None:
+    """The cheapest candidate on the full split (seconds on tens of thousands of rows): its real cost, and
+    whether the full run's ladder stops there (a perfect validation score). None on very large data."""
+    splits = load_data(cfg, project, False)
+    if len(splits["train"][0]) > FULL_PROBE_MAX_ROWS:
+        return None
+    began = time.perf_counter()
+    tfidf = linear_candidates(splits, label_names, None, cfg, True)[0][0]
+    return {"seconds": round(time.perf_counter() - began, 3), "perfect": is_perfect(tfidf),
+            "macro_f1": tfidf["validation"]["macro_f1"]}
+
+
+def print_smoke_report(candidates: list[dict], cfg: dict, device: str, splits: dict, seconds: float,
+                       setup_seconds: float, probe: dict | None) -> None:
+    """The one line `intern smoke` reads: what each candidate cost on the sample (its time, the encoder's
+    embedding rate, the fine-tuning speed), with the rules that decide what the full run trains, so that the
+    full run is projected from what it will actually do (runner/projection.py)."""
+    fine, training = candidates[-1], cfg["training"]
     print("INTERN_SMOKE " + json.dumps({
-        "steps": fine.get("steps", 0), "examples": fine.get("steps", 0) * batch_size,
+        "steps": fine.get("steps", 0), "examples": fine.get("steps", 0) * training["batch_size"],
         "train_seconds": round(fine.get("train_seconds", 0.0), 3), "examples_per_s": fine["examples_per_s"],
         "eval_macro_f1": max(c["validation"]["macro_f1"] for c in candidates if c["status"] == "trained"),
         "max_length": fine["max_length"], "parameters": fine["parameters"], "device": device,
         "candidates": [c["name"] for c in candidates if c["status"] == "trained"],
+        "sample_rows": {name: len(splits[name][0]) for name in ("train", "validation", "test")},
+        "seconds": round(seconds, 3),
+        "setup_seconds": round(setup_seconds, 3),
+        "measured": [{"name": c["name"], "status": c["status"], "seconds": c.get("seconds", 0.0),
+                      "perfect": is_perfect(c), "embed_per_s": c.get("embed_per_s"),
+                      "examples_per_s": c.get("examples_per_s"), "smoke_train_seconds": c.get("train_seconds")}
+                     if not (probe and c["name"] == "tfidf") else  # measured on the full split
+                     {"name": "tfidf", "status": "trained", "full_scale": True, **probe}
+                     for c in candidates],
+        "fine_tune": {"mode": cfg["model"].get("fine_tune", "auto"), "budget_s": training.get("time_budget_s"),
+                      "default_budget_s": DEFAULT_BUDGET_S, "epoch_overhead": EPOCH_OVERHEAD,
+                      "min_epochs": MIN_AUTO_EPOCHS, "epochs_cap": math.ceil(training["epochs"]),
+                      "scratch": cfg["model"]["name"].startswith("scratch:")},
+        "stop_when_perfect": training.get("stop_when_perfect", True),
     }), flush=True)
 
 
@@ -533,6 +568,7 @@ def main() -> int:
         where, source = resolve_encoder(name)
         encoder = load_encoder(where, device)
         print(f"model: {name} ({source})", flush=True)
+    setup_seconds = time.perf_counter() - started  # data and encoder: the fixed part of a run
     # A smoke test runs every candidate, to check each path; a full run stops at a perfect validation score.
     stop_when_perfect = training.get("stop_when_perfect", True) and not args.smoke
     candidates, features = linear_candidates(splits, label_names, encoder, cfg, stop_when_perfect)
@@ -546,7 +582,8 @@ def main() -> int:
             print(f"candidate {candidate['name']}: validation macro F1 {candidate['validation']['macro_f1']:.4f} "
                   f"({candidate['seconds']:.1f} s)", flush=True)
     if args.smoke:
-        print_smoke_report(candidates, training["batch_size"], device)
+        probe = full_tfidf_probe(cfg, project, label_names)
+        print_smoke_report(candidates, cfg, device, splits, time.perf_counter() - started, setup_seconds, probe)
         return 0
 
     # Step 4: the choice, then the winner's out-of-sample validation scores (`intern evaluate` chooses the abstain

@@ -7,14 +7,17 @@ comment -> PR (one commit) -> smoke results -> approval -> training results -> m
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
+import yaml
 
 from bot.app import create_app
 from bot.compute.actions import ActionsBackend
@@ -22,6 +25,7 @@ from bot.compute.hf_jobs import HfJobsBackend
 from bot.compute.local import LocalBackend
 from bot.github import ClientOptions, PyGithubGateway
 from bot.github_auth import StaticTokenProvider
+from bot.repo_settings import priced
 from bot.router import Services
 from bot.store import Run, Store
 from bot.wiring import make_planner
@@ -30,6 +34,8 @@ from tests.fakes.github_server import FakeGitHub
 from tests.fakes.hub_server import FakeHub
 from tests.fakes.zips import zip_files
 from tests.integration.bot.live_server import send, serve, settings_for_fakes, wait_for
+from tests.number_check import unexplained
+from tests.render_check import problems
 from tests.unit.bot import payloads
 from tests.unit.runner.tasks.image_classification.images import photo
 
@@ -115,20 +121,20 @@ TASKS = {
     "multi-label-classification": ("data/tagged.csv", "", "reports/per_label_f1.png"),
     "image-classification": ("data/photos", "", "reports/confusion_matrix.png"),
 }
+SMOKE = SmokeReport(
+    ok=True,
+    seconds=6.0,
+    steps=4,
+    examples=12,
+    examples_per_s=40.0,
+    train_rows_full=24,
+    epochs=2,
+    projections=[Projection(flavour="cpu-basic", hardware="2 vCPU", seconds=60, cost_usd=0.0)],
+)
 
 
 def smoke_zip() -> bytes:
-    report = SmokeReport(
-        ok=True,
-        seconds=6.0,
-        steps=4,
-        examples=12,
-        examples_per_s=40.0,
-        train_rows_full=24,
-        epochs=2,
-        projections=[Projection(flavour="cpu-basic", hardware="2 vCPU", seconds=60, cost_usd=0.0)],
-    )
-    return zip_files({"smoke.json": report.model_dump_json()})
+    return zip_files({"smoke.json": SMOKE.model_dump_json()})
 
 
 @pytest.fixture
@@ -194,6 +200,7 @@ def test_comment_to_published_model(
     fake_github: FakeGitHub,
     fake_hub: FakeHub,
     task: str,
+    tmp_path: Path,
 ) -> None:
     """The same journey for every task: nothing in it but the data and its figure differs."""
     dataset, columns, figure = TASKS[task]
@@ -314,4 +321,42 @@ def test_comment_to_published_model(
     assert {"ML Intern: plan", "ML Intern: smoke", "ML Intern: train"} <= names
     audit = [(e.actor, e.to_state) for e in services.store.audit_log(run.id) if e.to_state]
     assert ("alice", "training") in audit and ("alice", "merged") in audit
+    check_public_texts(fake_github, tmp_path, pull.number, run.id, results_sha, json.loads(SMOKE.model_dump_json()))
     assert time.monotonic() - started < 90
+
+
+def check_public_texts(
+    fake_github: FakeGitHub, workdir: Path, pr: int, run_id: int, results_sha: str, smoke_report: object
+) -> None:
+    """Everything the bot posted, as GitHub renders it: no host path, well-formed Markdown, images at files of
+    the commit they name, and every number of the sticky comment traced to a report."""
+    bodies = [c.body for c in fake_github.comments(REPO)] + [p.body for p in fake_github.pulls(REPO)]
+    bodies += [str(check.output.get("summary") or "") for check in fake_github.check_runs(REPO)]
+    found: list[str] = []
+    for body in bodies:
+        for host_path in (str(workdir), str(workdir.resolve()), tempfile.gettempdir() + "/tmp"):
+            if host_path in body:
+                found.append(f"host path {host_path} in {body[:200]!r}")
+
+    def exists(src: str) -> bool:
+        sha, _, path = src.partition("/blob/")[2].partition("/")
+        return path.removesuffix("?raw=true") in fake_github.files(REPO, sha)
+
+    markers = [f"<!-- intern-bot:run:{run_id} -->", f"<!-- intern-bot:issue-link:{run_id} -->"]
+    markers += [f"<!-- intern-bot:reply:{c.id} -->" for c in fake_github.comments(REPO)]
+    for body in bodies:
+        found += problems(body, files=exists, markers=markers, mentions=["alice", "reader"])
+    sticky = next(c.body for c in fake_github.comments(REPO, pr) if f"intern-bot:run:{run_id}" in c.body)
+    files = fake_github.files(REPO, results_sha)
+    reports = [
+        json.loads(data) for path, data in files.items() if path.startswith("reports/") and path.endswith(".json")
+    ]
+    reports += [json.loads(line) for line in files.get("reports/train.jsonl", b"").decode().splitlines() if line]
+    reports.append(smoke_report)  # from the artifact; the bot re-prices its projections, and the plan is intern.yaml
+    reports.append([p.model_dump() for p in priced(smoke_report["projections"])])  # type: ignore[index]
+    reports.append(yaml.safe_load(files["intern.yaml"]))
+    found += [
+        f"number {n} of the sticky comment in no report"
+        for n in unexplained(sticky, reports, allowed={str(run_id), str(pr), "0", "1", "2"})
+    ]
+    assert not found, "\n".join(found) + "\n\n" + sticky

@@ -4,12 +4,12 @@ from bot.comments import (
     GITHUB_COMMENT_LIMIT,
     REDACTED,
     Section,
-    inline_code,
     redact,
     render_sections,
     reply_marker,
     run_marker,
 )
+from runner.render.markdown import inline_code
 
 
 def test_markers_are_hidden_and_distinct() -> None:
@@ -53,5 +53,5 @@ def test_redact_replaces_every_secret() -> None:
 
 
 def test_inline_code_cannot_break_out() -> None:
-    assert inline_code("a`b\nc") == "`aˋb c`"
+    assert inline_code("a`b\nc") == "``a`b c``"
     assert len(inline_code("z" * 1000)) == 202

@@ -87,7 +87,7 @@ def test_status_shows_the_audit_log(services: Services, gateway: FakeGateway) ->
     text = _comments(gateway, run.pr_number or 0)
     assert f"**Run #{run.id}** is `awaiting_approval`" in text
     assert "smoke_running → awaiting_approval" in text
-    assert "@seed" in text
+    assert "@\u200bseed" in text  # named, not pinged again by every /intern status
 
 
 def test_cancel_by_writer(services: Services, gateway: FakeGateway) -> None:

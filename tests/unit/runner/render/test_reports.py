@@ -139,7 +139,7 @@ def test_render_smoke_md_passed() -> None:
     assert "✅ passed" in text
     assert "**123.5 examples/s**" in text
     assert "20,000 training rows" in text
-    assert "| `cpu-basic` | 2 vCPU | 12 min 34 s | 0.00 |" in text
+    assert "| `cpu-basic` | 2 vCPU | as configured | 12 min 34 s | <$0.01 |" in text
     assert "Log tail" not in text
 
 
@@ -154,12 +154,12 @@ def test_render_smoke_md_failed_with_attempts() -> None:
         attempts=[FixAttempt(attempt=1, error_class="missing_column", fix="renamed | column", ok_after=True)],
     )
     text = render_smoke_md(report)
-    assert "❌ failed (missing_column)" in text
+    assert "❌ failed (missing\\_column)" in text
     assert "**What happened:** column `txt` not found" in text
     assert "**Suggested fix:** use `text`" in text
     assert "KeyError: 'txt'" in text
     assert "````text\nTraceback\n```\nKeyError: 'txt'\n````" in text  # a fence the log cannot close
-    assert "| 1 | missing_column | renamed \\| column | yes |" in text
+    assert "| 1 | missing\\_column | renamed \\| column | yes |" in text
 
 
 def test_render_train_md() -> None:
@@ -168,14 +168,14 @@ def test_render_train_md() -> None:
         EpochRecord(epoch=2, train_loss=0.3, eval_loss=0.4, accuracy=0.9, macro_f1=0.88, seconds=9.96),
     ]
     text = render_train_md(sample.train_summary(), epochs)
-    assert "Delivered: **encoder+tfidf**: best validation macro F1 (0.9100)" in text
+    assert "Delivered: **encoder+tfidf**: best validation macro F1 \\(0.9100\\)" in text
     assert "| **encoder+tfidf** (delivered) | 0.9100 | 0.9100 | 0.8000 | 0.8000 | 3.5 s |" in text
     assert "| fine-tune |  |  |  |  | 2.0 s | skipped: over the 60 s budget |" in text
     assert "12 min 34 s" in text
-    assert "| 1.0 |  | 0.5000 | 0.8000 | 0.7500 | 10.0 |" in text
-    assert "| 2.0 | 0.3000 | 0.4000 | 0.9000 | 0.8800 | 10.0 |" in text
+    assert "| 1 |  | 0.5000 | 0.8000 | 0.7500 | 10.0 s |" in text
+    assert "| 2 | 0.3000 | 0.4000 | 0.9000 | 0.8800 | 10.0 s |" in text
     no_summary = render_train_md(None, epochs)
-    assert "Delivered" not in no_summary and "| 2.0 |" in no_summary
+    assert "Delivered" not in no_summary and "| 2 |" in no_summary
 
 
 def test_render_eval_md() -> None:
@@ -185,7 +185,7 @@ def test_render_eval_md() -> None:
     assert sample.eval_report().baseline_verdict in text
     assert "| refund | 0.5500 | 0.5500 | 0.5500 | 10 |" in text
     assert "| **refund** | 2 | 3 | 5 |" in text
-    assert "0 of 30 test texts (0.00%)" in text
+    assert "0 of 30 test texts (0.0%)" in text
 
 
 def test_render_eval_md_without_baseline() -> None:
@@ -198,7 +198,7 @@ def test_render_stress_md_escapes_pipes_in_cases() -> None:
     text = render_stress_md(sample.stress_report(unknown=0.1))
     assert "Abstain threshold **0.5500**" in text
     assert "| unknown | 20 | abstain rate | **10.0%** |" in text
-    assert "| negation \\| example | unknown | billing | 0.900 |" in text
+    assert "| negation \\| example | unknown | billing | 0.9000 |" in text
     assert text.count("<details>") == 4
 
 

@@ -12,10 +12,10 @@ import yaml
 
 from runner.config import save_config
 from runner.errors import ProjectError
+from runner.render.markdown import duration
 from runner.schemas import write_report
 from runner.stages.card import (
     derive_limitations,
-    format_duration,
     hub_model_id,
     render_model_card,
     render_space_files,
@@ -70,12 +70,12 @@ def test_model_index_round_trips_through_huggingface_hub() -> None:
 
 def test_per_class_table_confusion_and_training_details() -> None:
     card = full_card()
-    assert "| billing | 0.950 | 0.950 | 0.950 | 10 |" in card
-    assert "| refund | 0.550 | 0.550 | 0.550 | 10 |" in card
+    assert "| billing | 0.9500 | 0.9500 | 0.9500 | 10 |" in card
+    assert "| refund | 0.5500 | 0.5500 | 0.5500 | 10 |" in card
     assert "| refund | 2 | 3 | 5 |" in card  # confusion matrix row
-    assert "| tfidf-logreg" not in card and "baseline (tfidf-logreg)" in card
+    assert "| tfidf-logreg" not in card and "baseline \\(tfidf-logreg\\)" in card
     assert "12 min 34 s" in card and "2 CPU cores" in card
-    assert "| learning_rate | 5e-05 |" in card
+    assert "| learning\\_rate | 5e-05 |" in card
     assert "Licence: cdla-sharing-1.0" in card and "Attribution: Bitext Innovations" in card
     assert 'pipeline("text-classification", model="intern-user/ticket-router")' in card
 
@@ -166,6 +166,6 @@ def test_hub_model_id(name: str, expected: str | None) -> None:
     assert hub_model_id(name) == expected
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(5.4, "5 s"), (754, "12 min 34 s"), (7260, "2 h 01 min")])
-def test_format_duration(seconds: float, text: str) -> None:
-    assert format_duration(seconds) == text
+@pytest.mark.parametrize(("seconds", "text"), [(5.4, "5.4 s"), (754, "12 min 34 s"), (7260, "2 h 01 min")])
+def test_the_card_prints_durations_with_the_one_rule(seconds: float, text: str) -> None:
+    assert duration(seconds) == text

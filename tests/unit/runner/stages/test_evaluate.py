@@ -70,7 +70,28 @@ def test_plot_confusion_writes_a_png(tmp_path: Path) -> None:
     data = path.read_bytes()
     assert data[:8] == PNG_SIGNATURE
     assert len(data) > 1000
-    assert [p.name for p in path.parent.iterdir()] == ["confusion_matrix.png"]  # no temp file left
+    assert sorted(p.name for p in path.parent.iterdir()) == ["confusion_matrix.csv", "confusion_matrix.png"]
+
+
+def test_a_150_class_confusion_matrix_is_a_readable_picture_and_a_full_csv(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from runner.render.confusion_plot import MAX_SHOWN
+
+    labels = [f"class_{i:03d}" for i in range(150)]
+    matrix = [[10 if i == j else 0 for j in range(150)] for i in range(150)]
+    for i in range(0, 150, 5):  # every 5th class is often mistaken for the next one
+        matrix[i][(i + 1) % 150] = 4
+    path = plot_confusion(ConfusionMatrix(labels=labels, matrix=matrix), tmp_path / "confusion_matrix.png", "T")
+    with Image.open(path) as image:
+        assert max(image.size) <= 2000
+    rows = (tmp_path / "confusion_matrix.csv").read_text().splitlines()
+    assert len(rows) == 151 and rows[1].split(",")[:3] == ["class_000", "10", "4"]
+    from runner.render.reports import confusion_table
+
+    table = confusion_table(ConfusionMatrix(labels=labels, matrix=matrix))
+    assert f"The {MAX_SHOWN} most confused of 150 classes" in table
+    assert "class\\_000" in table and "class\\_002" not in table  # class_002 is never confused
 
 
 @pytest.mark.parametrize(
