@@ -44,11 +44,11 @@ def peak_child_gb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024  # kB on Linux
 
 
-def run_one(name: str, folder: Path, out: Path) -> dict[str, object]:
+def run_one(name: str, folder: Path, out: Path, extra: tuple[str, ...] = ()) -> dict[str, object]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "CI": "1"}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "runner.cli", "run", str(folder), "--out", str(out)],
+        [sys.executable, "-m", "runner.cli", "run", str(folder), "--out", str(out), *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -94,10 +94,15 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", choices=sorted(SETS))
     parser.add_argument("--keep", help="keep the run folders here")
     parser.add_argument("--synthetic", type=int, help="measure peak RAM on this many synthetic small images")
+    parser.add_argument("--quick", action="store_true", help="60 synthetic images, a scratch CNN: figures not judged")
     args = parser.parse_args()
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="image-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     failures = 0
+    if args.quick:
+        folder = synthetic_set(base / "quick", 60, classes=3)
+        print(json.dumps(run_one("quick", folder, base / "quick-run", ("--model", "scratch:tiny"))), flush=True)
+        return 0
     if args.synthetic:
         folder = synthetic_set(base / f"synthetic-{args.synthetic}", args.synthetic)
         result = run_one(f"synthetic-{args.synthetic}", folder, base / "synthetic-run")

@@ -120,7 +120,7 @@ def detect_columns(frame: pd.DataFrame, text: str | None = None, label: str | No
             if _name_rank(text, TEXT_NAMES) is not None
             else ("it holds the longest free text")
         )
-        reasons.append(f"text={text!r} ({why}, {candidates[0].mean_words:.1f} words on average)")
+        reasons.append(f"text={text!r} ({why})")  # the lengths are in the report, once
     else:
         reasons.append(f"text={text!r} (given)")
     if label is None:

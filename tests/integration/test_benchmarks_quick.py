@@ -22,6 +22,8 @@ def test_every_benchmark_is_listed() -> None:
     assert BENCHMARKS == [
         "durability_bench.py",
         "finetune_lr.py",
+        "image_bench.py",
+        "memory_bench.py",
         "models_bench.py",
         "multilabel_bench.py",
         "predict_bench.py",

@@ -110,7 +110,10 @@ def _text_column(frame: pd.DataFrame, given: str | None, exclude: set[str]) -> t
     if not stats:
         raise ColumnError(f"no text column found among {', '.join(columns)}: pass --text with the text column")
     best = max(stats, key=lambda s: s.mean_words + (100 if s.name.lower() in TEXT_NAMES else 0))
-    return best.name, f"text={best.name!r} ({best.mean_words:.1f} words on average)"
+    why = (
+        "its name is a usual text column name" if best.name.lower() in TEXT_NAMES else "it holds the longest free text"
+    )
+    return best.name, f"text={best.name!r} ({why})"
 
 
 def detect_multilabel_columns(
