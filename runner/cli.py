@@ -190,7 +190,7 @@ def stress(project: DirArg) -> None:
 
     report = run_stress(project, reporter=_reporter(), llm=_settings().llm_client())
     for family in report.families:
-        typer.echo(f"{family.family}: {family.metric} {family.score:.1%} over {family.n} cases")
+        typer.echo(f"{family.summary} ({family.n} cases)")
 
 
 @app.command()

@@ -58,6 +58,7 @@ class RunOptions(BaseModel):
     test: str | None = None
     workflow: bool = True
     abstain_coverage: float | None = None
+    unknown_texts: str | None = None  # a file of texts known to be out of scope
 
 
 class StatusBook:
@@ -131,6 +132,7 @@ def scaffold_project(
         else None,
         test_format=inspected.test_format,
         abstain_coverage=options.abstain_coverage,
+        unknown_texts=relative_source(options.unknown_texts, "csv", out) if options.unknown_texts else None,
         **_licence_of(options.data),
     )
     files = render_project(

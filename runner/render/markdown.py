@@ -18,6 +18,7 @@ Still to switch (owned by the models work): `runner/stages/card.py` keeps its ow
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import TypeVar
@@ -107,3 +108,11 @@ def log_block(text: str, limit: int = LOG_TAIL_CHARS, info: str = "text") -> str
 def read_optional_report(path: Path, model: type[M]) -> M | None:
     """The report at `path` validated into `model`; None when the file does not exist (stage not run)."""
     return read_report(path, model) if path.is_file() else None
+
+
+def format_threshold(threshold: float) -> str:
+    """A threshold with the decimals that matter: two significant digits of its distance to 1 (0.9990, 0.967,
+    0.50), so that a cut close to 1 never reads as "1.00"."""
+    gap = 1.0 - threshold
+    decimals = 2 if gap <= 0 or gap >= 0.1 else max(2, math.ceil(-math.log10(gap)) + 1)
+    return f"{threshold:.{min(decimals, 6)}f}"

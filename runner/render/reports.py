@@ -12,7 +12,7 @@ from typing import TypeVar
 from jinja2 import Environment
 from pydantic import BaseModel
 
-from runner.render.markdown import cell, duration, escape_md, fence, inline_code, tail
+from runner.render.markdown import cell, duration, escape_md, fence, format_threshold, inline_code, tail
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -58,14 +58,14 @@ def candidates_table(candidates: list[CandidateResult]) -> str:
 
 
 def abstention_md(abstention: Abstention | None) -> str:
-    """The chosen operating point in two sentences (and the out-of-scope catch rate when the test split has any)."""
+    """How the operating point was chosen, in one sentence with its figures, then what it gives on test."""
     if abstention is None:
         return ""
+    also = f" or when its top label is `{abstention.abstain_label}`" if abstention.abstain_label else ""
     text = (
-        f"The model answers `unknown` below a top-class probability of **{abstention.threshold:.4f}**: "
-        f"{abstention.reason}. On validation it then answers {abstention.validation_coverage:.1%} of texts, "
-        f"{abstention.validation_answered_accuracy:.1%} of them right. On the in-scope test texts it answers "
-        f"{abstention.test_answered:.1%}, and {abstention.test_answered_right:.1%} are answered and right."
+        f"The model answers `unknown` below a top-class probability of **{format_threshold(abstention.threshold)}**"
+        f"{also}, {abstention.reason}. On the in-scope test texts it answers {abstention.test_answered:.1%}, and "
+        f"{abstention.test_answered_right:.1%} are answered and right."
     )
     if abstention.out_of_scope_caught is not None:
         text += (
@@ -84,6 +84,7 @@ def _environment() -> Environment:
             "truncate_log": truncate_log,
             "candidates_table": candidates_table,
             "abstention_md": abstention_md,
+            "threshold": format_threshold,
             "md": escape_md,
             "code": inline_code,
             "fenced": fence,

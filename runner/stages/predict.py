@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from runner.errors import DataError
-from runner.models.inference import load_classifier
-from runner.stages.stress_cases import UNKNOWN
+from runner.models.inference import load_classifier, read_model_info
+from runner.models.portable_model import UNKNOWN, answer
 
 
 class Prediction(BaseModel):
@@ -42,21 +42,16 @@ def read_inputs(path: Path) -> list[str]:
 
 
 def predict_texts(model_dir: Path, texts: list[str], threshold: float | None = None) -> list[Prediction]:
+    """Each text's answer as the demo gives it (runner/models/portable_model.answer)."""
     classifier = load_classifier(model_dir)
-    cut = classifier.threshold if threshold is None else threshold
+    info = read_model_info(model_dir)
+    if threshold is not None:
+        info["threshold"] = threshold
     probabilities = classifier.predict_proba(texts)
     predictions = []
     for text, row in zip(texts, probabilities, strict=True):
-        top = int(row.argmax())
-        score = float(row[top])
-        abstained = score < cut
+        label, top_label, score = answer(classifier.labels, row, info)
         predictions.append(
-            Prediction(
-                text=text,
-                label=UNKNOWN if abstained else classifier.labels[top],
-                score=round(score, 4),
-                top_label=classifier.labels[top],
-                abstained=abstained,
-            )
+            Prediction(text=text, label=label, score=round(score, 4), top_label=top_label, abstained=label == UNKNOWN)
         )
     return predictions
