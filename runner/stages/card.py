@@ -156,11 +156,13 @@ def stress_limitations(stress: StressReport) -> list[str]:
     for family in stress.families:
         summary = family.summary or f"{family.family}: {family.right:.0%} right"
         if family.family == "unknown":
-            verdict = (
-                "it often gives a confident label to text that belongs to no class"
-                if family.right < 0.8
-                else f"at a threshold of {format_threshold(stress.threshold)}, the rest still get a label"
-            )
+            cut = format_threshold(stress.threshold)
+            if family.right < 0.8:
+                verdict = "it often gives a confident label to text that belongs to no class"
+            elif family.wrong > 0:
+                verdict = f"at a threshold of {cut}, the rest still get a label"
+            else:
+                verdict = f"at a threshold of {cut}, none of them got a label"
         elif family.family == "ambiguity":
             verdict = "a text that mentions two classes gets one label only (either counts as right)"
         elif family.wrong >= 0.1:
