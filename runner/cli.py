@@ -27,7 +27,25 @@ app = typer.Typer(
 DataArg = Annotated[str, typer.Argument(help="a .csv/.tsv/.json/.jsonl/.parquet file or a Hub dataset id")]
 DirArg = Annotated[Path, typer.Argument(help="a project directory written by `intern scaffold` or `intern run`")]
 TextOpt = Annotated[str | None, typer.Option("--text", help="text column (detected when omitted)")]
-LabelOpt = Annotated[str | None, typer.Option("--label", help="label column (detected when omitted)")]
+LabelsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label",
+        help="label column (detected when omitted); repeat it for multi-label data as one 0/1 column per label",
+    ),
+]
+TaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--task",
+        help="text-classification, multi-label-classification or image-classification (chosen from the objective "
+        "and the data when omitted)",
+    ),
+]
+LabelSepOpt = Annotated[
+    str | None,
+    typer.Option("--label-sep", help="multi-label data: the separator joining labels in the label column"),
+]
 TestOpt = Annotated[str | None, typer.Option("--test", help="a file to use as the test split instead of carving one")]
 ModelOpt = Annotated[
     str | None, typer.Option("--model", help="encoder: Hub id, local HF model dir, or scratch:tiny|small|base")
@@ -38,7 +56,16 @@ CoverageOpt = Annotated[
         "--abstain-coverage",
         min=0.01,
         max=1.0,
-        help="share of validation texts the model keeps answering; it abstains below that confidence (default 0.95)",
+        help="a fixed share of validation texts the model keeps answering; it abstains below that confidence "
+        "(default: the operating point is chosen for the data)",
+    ),
+]
+UnknownTextsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--unknown-texts",
+        help="a file of texts known to be out of scope (.txt one per line, or .jsonl with `text`): they help choose "
+        "where the model answers `unknown`",
     ),
 ]
 
@@ -61,12 +88,15 @@ def _default_out(data: str) -> Path:
 def run(
     data: DataArg,
     text: TextOpt = None,
-    label: LabelOpt = None,
+    label: LabelsOpt = None,
     model: ModelOpt = None,
+    task: TaskOpt = None,
+    label_sep: LabelSepOpt = None,
     objective: Annotated[str | None, typer.Option(help="what the model is for (goes in the card)")] = None,
     out: Annotated[Path | None, typer.Option(help="project directory (default: runs/<dataset name>)")] = None,
     test: TestOpt = None,
     abstain_coverage: CoverageOpt = None,
+    unknown_texts: UnknownTextsOpt = None,
 ) -> None:
     """The whole loop: inspect, scaffold, smoke, train, evaluate, stress, card, demo."""
     from runner.pipeline import RunOptions, run_pipeline
@@ -77,11 +107,14 @@ def run(
         data=data,
         out=target,
         text=text,
-        label=label,
+        labels=label or [],
         model=model,
         objective=objective,
         test=test,
         abstain_coverage=abstain_coverage,
+        unknown_texts=str(unknown_texts) if unknown_texts else None,
+        task=task,
+        label_sep=label_sep,
     )
     run_pipeline(options, reporter, settings=_settings())
     reporter.line(f"\ndone: {target}/reports/report.md, model in {target}/model, demo: python {target}/app.py")
@@ -92,16 +125,29 @@ def run(
 def inspect(
     data: DataArg,
     text: TextOpt = None,
-    label: LabelOpt = None,
+    label: LabelsOpt = None,
     test: TestOpt = None,
+    task: TaskOpt = None,
+    label_sep: LabelSepOpt = None,
+    objective: Annotated[str | None, typer.Option(help="what the model is for (helps choose the task)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the JSON report instead of markdown")] = False,
 ) -> None:
     """Data report only: balance, lengths, duplicates, conflicts, leakage of a naive split."""
+    from runner.pipeline import RunOptions, inspect_data
     from runner.render.reports import render_inspect_md
-    from runner.stages.inspect import inspect_source
 
+    options = RunOptions(
+        data=data,
+        out=Path("."),
+        text=text,
+        labels=label or [],
+        test=test,
+        task=task,
+        label_sep=label_sep,
+        objective=objective,
+    )
     with _reporter().stage("inspect", data):
-        result = inspect_source(data, text=text, label=label, test_source=test)
+        _, result = inspect_data(options)
     typer.echo(result.report.model_dump_json(indent=2) if json_out else render_inspect_md(result.report))
 
 
@@ -110,35 +156,39 @@ def scaffold(
     data: DataArg,
     out: Annotated[Path, typer.Option(help="project directory to write")],
     text: TextOpt = None,
-    label: LabelOpt = None,
+    label: LabelsOpt = None,
     model: ModelOpt = None,
     objective: Annotated[str | None, typer.Option(help="what the model is for")] = None,
     test: TestOpt = None,
     workflow: Annotated[bool, typer.Option(help="also write .github/workflows/intern.yml")] = True,
+    task: TaskOpt = None,
+    label_sep: LabelSepOpt = None,
 ) -> None:
     """Write the project files (intern.yaml, train.py, app.py, requirements.txt, reports/inspect.*)."""
-    from runner.pipeline import RunOptions, choose_model, prepare_out_dir, scaffold_project
-    from runner.stages.inspect import inspect_source
+    from runner.pipeline import RunOptions, choose_model, inspect_data, prepare_out_dir, scaffold_project
 
     reporter = _reporter()
     prepare_out_dir(out)
-    with reporter.stage("inspect", data):
-        inspected = inspect_source(data, text=text, label=label, test_source=test)
-    settings = _settings()
-    chosen = choose_model(model, settings)
-    reporter.line(f"columns: {inspected.report.column_reason}")
-    reporter.line(f"model: {chosen.name} ({chosen.reason})")
     options = RunOptions(
         data=data,
         out=out,
         text=text,
-        label=label,
+        labels=label or [],
         model=model,
         objective=objective,
         test=test,
         workflow=workflow,
+        task=task,
+        label_sep=label_sep,
     )
-    scaffold_project(options, inspected, chosen, settings.workflow)
+    with reporter.stage("inspect", data):
+        choice, inspected = inspect_data(options)
+    reporter.line(f"task: {choice.task} ({choice.reason})")
+    settings = _settings()
+    chosen = choose_model(model, settings)
+    reporter.line(f"columns: {inspected.report.column_reason}")
+    reporter.line(f"model: {chosen.name} ({chosen.reason})")
+    scaffold_project(options, inspected, chosen, settings.workflow, choice.task)
     reporter.line(f"wrote {out}: run `intern smoke {out}` next")
 
 
@@ -174,31 +224,34 @@ def train(project: DirArg) -> None:
 
 
 @app.command()
-def evaluate(project: DirArg, abstain_coverage: CoverageOpt = None) -> None:
-    """Test-split metrics, confusion matrix, baseline, leakage check, and the abstain threshold chosen on validation
+def evaluate(project: DirArg, abstain_coverage: CoverageOpt = None, unknown_texts: UnknownTextsOpt = None) -> None:
+    """Test-split metrics, confusion matrix, baseline, leakage check, and the abstain threshold chosen for the data
     (stored in model/intern.json); writes reports/eval.*, confusion_matrix.png and coverage_curve.png."""
-    from runner.stages.evaluate import run_evaluation
+    from runner.tasks.choose import task_of_config
 
-    report = run_evaluation(project, reporter=_reporter(), coverage=abstain_coverage)
+    options: dict[str, object] = {"coverage": abstain_coverage} if abstain_coverage is not None else {}
+    if unknown_texts is not None:
+        options["unknown_texts"] = str(unknown_texts.resolve())
+    report = task_of_config(project).evaluate(project, _reporter(), options)
     typer.echo(f"test macro F1 {report.macro_f1:.4f}, accuracy {report.accuracy:.4f}. {report.baseline_verdict}")
 
 
 @app.command()
 def stress(project: DirArg) -> None:
     """Negation, ambiguity, unknown and typo stress tests, at the abstain threshold `intern evaluate` chose."""
-    from runner.stages.stress import run_stress
+    from runner.tasks.choose import task_of_config
 
-    report = run_stress(project, reporter=_reporter(), llm=_settings().llm_client())
+    report = task_of_config(project).stress(project, _reporter(), _settings().llm_client())
     for family in report.families:
-        typer.echo(f"{family.summary} ({family.n} cases)")
+        typer.echo(f"{family.summary or f'{family.family}: {family.right:.1%} right'} ({family.n} cases)")
 
 
 @app.command()
 def card(project: DirArg, repo_id: Annotated[str | None, typer.Option(help="repo id for the card")] = None) -> None:
     """Write model/README.md (model card with model-index results)."""
-    from runner.stages.card import write_card
+    from runner.tasks.choose import task_of_config
 
-    typer.echo(f"wrote {write_card(project, repo_id)}")
+    typer.echo(f"wrote {task_of_config(project).write_card(project, repo_id)}")
 
 
 @app.command()
@@ -231,16 +284,15 @@ def predict(
 ) -> None:
     """Label and score for each text; `unknown` when the model abstains."""
     from runner.errors import UserInputError
-    from runner.stages.predict import predict_texts, read_inputs
+    from runner.stages.predict import read_inputs
+    from runner.tasks.choose import task_of_model
 
     if (text is None) == (input_file is None):
         raise UserInputError("give either a TEXT argument or --input FILE")
     texts = [text] if text is not None else read_inputs(input_file)  # type: ignore[arg-type]
-    for prediction in predict_texts(model_dir, texts):
-        if json_out:
-            typer.echo(prediction.model_dump_json())
-        else:
-            typer.echo(f"{prediction.label}\t{prediction.score:.4f}\t{prediction.text}")
+    task = task_of_model(model_dir)
+    for prediction in task.predict(model_dir, texts):
+        typer.echo(prediction.model_dump_json() if json_out else task.render_prediction(prediction))
 
 
 @app.command()

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runner.errors import ConfigError
+from runner.tasks.names import DEFAULT_TASK, TaskName
 
 CONFIG_FILENAME = "intern.yaml"
 CONFIG_SCHEMA_VERSION = 1
@@ -29,7 +30,13 @@ class DataConfig(_Strict):
     source: str = Field(description="local file path (relative to the project dir) or a Hub dataset id")
     format: DataFormat
     text_column: str
-    label_column: str
+    label_column: str = Field(description="the label column; for several 0/1 label columns, the first of label_columns")
+    label_columns: list[str] = Field(
+        default=[], description="multi-label data as one 0/1 column per label (empty: one label column)"
+    )
+    label_sep: str | None = Field(
+        default=None, description="multi-label data as labels joined by this separator in label_column"
+    )
     test_source: str | None = Field(default=None, description="optional given test split (same format rules)")
     test_format: DataFormat | None = None
     hub_split: str = "train"
@@ -118,6 +125,7 @@ class HubConfig(_Strict):
 
 class InternConfig(_Strict):
     schema_version: int = CONFIG_SCHEMA_VERSION
+    task: TaskName = Field(default=DEFAULT_TASK, description="the Hub's task name: what train.py trains")
     objective: str | None = None
     data: DataConfig
     labels: list[str] = Field(min_length=2)

@@ -20,8 +20,12 @@ from runner.models.defaults import ModelChoice, default_model, gpu_available
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.render.workflow import WorkflowOptions
 from runner.schemas import REPORTS_DIR, RunStatus, StageStatus, write_report, write_text_atomic
-from runner.stages.inspect import InspectResult, inspect_source
 from runner.stages.scaffold import build_config, relative_source, render_project, write_project
+from runner.tasks.base import Inspected, InspectRequest
+from runner.tasks.choose import choose_task
+from runner.tasks.names import DEFAULT_TASK
+from runner.tasks.recognise import TaskChoice
+from runner.tasks.registry import get_task
 
 if TYPE_CHECKING:
     from runner.settings import RunnerSettings
@@ -59,6 +63,13 @@ class RunOptions(BaseModel):
     workflow: bool = True
     abstain_coverage: float | None = None
     unknown_texts: str | None = None  # a file of texts known to be out of scope
+    task: str | None = None
+    labels: list[str] = []
+    label_sep: str | None = None
+
+    def label_hints(self) -> list[str]:
+        """Every label column named: several `--label` for one 0/1 column per label, else the one."""
+        return list(self.labels) or ([self.label] if self.label else [])
 
 
 class StatusBook:
@@ -111,18 +122,40 @@ def choose_model(given: str | None, settings: RunnerSettings) -> ModelChoice:
     return default_model(settings.hub_ok(), gpu_available())
 
 
+def inspect_data(options: RunOptions) -> tuple[TaskChoice, Inspected]:
+    """Choose the task (see runner/tasks/choose.py) and inspect the data as that task reads it."""
+    hints = options.label_hints()
+    choice = choose_task(options.data, options.objective, options.task, hints, options.label_sep)
+    request = InspectRequest(
+        source=options.data,
+        text=options.text,
+        label=hints[0] if len(hints) == 1 else None,
+        labels=hints if len(hints) > 1 else [],
+        label_sep=options.label_sep,
+        test_source=options.test,
+    )
+    return choice, get_task(choice.task).inspect(request)
+
+
 def scaffold_project(
     options: RunOptions,
-    inspected: InspectResult,
+    inspected: Inspected,
     model: ModelChoice,
     workflow_options: WorkflowOptions | None = None,
+    task: str = DEFAULT_TASK,
 ) -> Path:
+    if options.unknown_texts:  # a missing or unreadable file is the user's to fix, before anything runs
+        from runner.stages.predict import read_inputs
+
+        read_inputs(Path(options.unknown_texts))
     out = options.out
+    fields = get_task(task).config_fields(inspected)
+    licence = _licence_of(options.data)
     config = build_config(
         source=relative_source(options.data, inspected.fmt, out),
         fmt=inspected.fmt,
-        text_column=inspected.report.text_column,
-        label_column=inspected.report.label_column,
+        text_column=fields.pop("text_column"),
+        label_column=fields.pop("label_column"),
         labels=inspected.labels,
         model=model.name,
         rows=inspected.report.split.train,
@@ -133,7 +166,10 @@ def scaffold_project(
         test_format=inspected.test_format,
         abstain_coverage=options.abstain_coverage,
         unknown_texts=relative_source(options.unknown_texts, "csv", out) if options.unknown_texts else None,
-        **_licence_of(options.data),
+        licence=licence["licence"],
+        attribution=licence["attribution"],
+        task=task,
+        data_fields=fields,
     )
     files = render_project(
         config,
@@ -167,10 +203,7 @@ def _licence_of(data: str) -> dict[str, str | None]:
 def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, settings: RunnerSettings) -> RunStatus:
     """Inspect, scaffold, smoke, train, evaluate, stress, card; raises on the first failing stage."""
     from runner.render.reports import render_run_md
-    from runner.stages.card import write_card
-    from runner.stages.evaluate import run_evaluation
     from runner.stages.smoke import run_smoke
-    from runner.stages.stress import run_stress
     from runner.stages.train import run_training
 
     reporter = reporter or SilentReporter()
@@ -180,11 +213,12 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
     book = StatusBook(out)
     book.save()
 
-    def inspect() -> InspectResult:
+    def inspect() -> tuple[TaskChoice, Inspected]:
         with reporter.stage("inspect", options.data):
-            return inspect_source(options.data, text=options.text, label=options.label, test_source=options.test)
+            return inspect_data(options)
 
-    inspected = book.run("inspect", inspect)
+    choice, inspected = book.run("inspect", inspect)
+    reporter.line(f"task: {choice.task} ({choice.reason})")
     reporter.line(f"columns: {inspected.report.column_reason}")
     for warning in inspected.report.warnings:
         reporter.line(f"warning: {warning}")
@@ -192,7 +226,9 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
     reporter.line(f"model: {model.name} ({model.reason})")
     book.run(
         "scaffold",
-        lambda: scaffold_project(options.model_copy(update={"out": out}), inspected, model, settings.workflow),
+        lambda: scaffold_project(
+            options.model_copy(update={"out": out}), inspected, model, settings.workflow, choice.task
+        ),
     )
 
     def smoke() -> None:
@@ -206,9 +242,10 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
 
     book.run("smoke", smoke)
     book.run("train", lambda: run_training(out, reporter=reporter))
-    book.run("evaluate", lambda: run_evaluation(out, reporter=reporter))
-    book.run("stress", lambda: run_stress(out, reporter=reporter, llm=settings.llm_client()))
-    book.run("card", lambda: write_card(out))
+    task = get_task(choice.task)
+    book.run("evaluate", lambda: task.evaluate(out, reporter, {}))
+    book.run("stress", lambda: task.stress(out, reporter, settings.llm_client()))
+    book.run("card", lambda: task.write_card(out, None))
     status = book.save(complete=True)
     write_text_atomic(out / REPORTS_DIR / "report.md", render_run_md(out))
     return status

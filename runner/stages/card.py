@@ -279,6 +279,7 @@ def render_model_card(
     # encoder in encoder/): no library loads the folder as a whole, the card's snippet does.
     library = "transformers" if kind == "transformer" else "sklearn"
     card_data = build_card_data(config, evaluate, model_name, library)
+    limitations = derive_limitations(config, inspect, evaluate, stress)
     text = (
         _environment()
         .get_template("model_card.md.j2")
@@ -296,7 +297,8 @@ def render_model_card(
             results_table=results_table,
             confusion_table=confusion_table,
             confusion_image=confusion_image,
-            limitations=derive_limitations(config, inspect, evaluate, stress),
+            limitations=limitations,
+            weakest_named=any(item.startswith("Weakest class") for item in limitations),
             threshold=threshold,
             abstain_label=info.get("abstain_label"),
             allowed_types=sorted(SKOPS_ALLOWED_TYPES),

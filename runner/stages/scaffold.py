@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment
 
 from runner.config import DataFormat, InternConfig, save_config
-from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
 from runner.models.portable_model import portable_model_source
 from runner.render.pysource import parse_python
 from runner.render.templating import template_environment
 from runner.render.workflow import WorkflowOptions, render_workflow
 from runner.schemas import InspectReport, write_text_atomic
+from runner.tasks.names import DEFAULT_TASK
 
 GITIGNORE = ".intern/\n__pycache__/\n"
 
@@ -50,12 +51,17 @@ def build_config(
     attribution: str | None = None,
     abstain_coverage: float | None = None,
     unknown_texts: str | None = None,
+    task: str = DEFAULT_TASK,
+    data_fields: dict[str, Any] | None = None,
 ) -> InternConfig:
-    """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data."""
+    """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data.
+    `data_fields` adds the task's own data settings (label columns, separator...)."""
     return InternConfig.model_validate(
         {
+            "task": task,
             "objective": objective,
             "data": {
+                **(data_fields or {}),
                 "source": source,
                 "format": fmt,
                 "text_column": text_column,
@@ -81,13 +87,10 @@ def build_config(
 
 
 def render_train_script(config: InternConfig) -> str:
-    text = (
-        _environment()
-        .get_template("train.py.j2")
-        .render(objective=config.objective, portable=portable_source(), portable_model=portable_model_source())
-    )
-    parse_python(text, "train.py")  # a template bug must never reach a user's PR
-    return text
+    """The task's training script (runner/tasks/<task>/train_script.py with its shared blocks pasted in)."""
+    from runner.tasks.registry import get_task
+
+    return get_task(config.task).render_files(config, None, [])["train.py"]
 
 
 def render_app(model_ref: str, title: str, description: str = "", examples: list[str] | None = None) -> str:
@@ -121,18 +124,10 @@ def render_project(
 ) -> dict[str, str]:
     """Every file of the project, by relative path. `reports/inspect.*` only when an inspection is given."""
     from runner.render.reports import render_inspect_md
+    from runner.tasks.registry import get_task
 
-    title = (config.objective or f"{config.data.label_column} classifier").strip()[:60]
-    description = (
-        f"Predicts `{config.data.label_column}` ({len(config.labels)} classes) from text. Trained by ML Intern."
-    )
-    files = {
-        "intern.yaml": config.to_yaml(),
-        "train.py": render_train_script(config),
-        "app.py": render_app("./model", title, description, examples),
-        "requirements.txt": render_requirements(),
-        ".gitignore": GITIGNORE,
-    }
+    files = {"intern.yaml": config.to_yaml(), **get_task(config.task).render_files(config, None, examples or [])}
+    files[".gitignore"] = GITIGNORE
     if inspect is not None:
         files["reports/inspect.json"] = inspect.model_dump_json(indent=2) + "\n"
         files["reports/inspect.md"] = render_inspect_md(inspect)

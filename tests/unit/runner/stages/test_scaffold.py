@@ -12,6 +12,7 @@ from runner.config import InternConfig, load_config
 from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
 from runner.models.portable_model import portable_model_source
+from runner.render.script import assemble_script
 from runner.stages.scaffold import (
     build_config,
     comment_line,
@@ -67,7 +68,8 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
     script = render_train_script(config())
     assert portable_source() in script
     assert portable_model_source() in script
-    assert script.splitlines()[1] == "# Objective: route support tickets"
+    assert script.splitlines()[0] == "#!/usr/bin/env python"
+    assert "route support tickets" not in script  # the objective lives in intern.yaml only
     tree = ast.parse(script)
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
     assert {"main", "load_splits", "build_model", "make_compute_metrics", "to_dataset"} <= functions
@@ -76,9 +78,10 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
     assert "labels=every_class" in script and "ClassLabel(names=label_names)" in script
 
 
-def test_train_script_without_objective() -> None:
+def test_train_script_is_the_task_module_with_its_shared_blocks_pasted() -> None:
     script = render_train_script(config(objective=None))
-    assert script.splitlines()[1] == "# Objective: (none given)"
+    assert script == assemble_script("runner.tasks.text_classification.train_script")
+    assert "# --- paste:" not in script and "# --- end paste ---" not in script
 
 
 @pytest.mark.parametrize(
@@ -93,10 +96,9 @@ def test_untrusted_objective_stays_a_comment(objective: str) -> None:
     """Issue text (anyone can write it) never becomes code in train.py or app.py: one `#` line, and the script
     still compiles to the same functions."""
     script = render_train_script(config(objective=objective))
-    first_lines = script.splitlines()[:3]
-    assert first_lines[1].startswith("# Objective: ") and first_lines[2].startswith('"""Train a text classifier')
+    assert script.splitlines()[1].startswith('"""Train a text classifier')
     compile(script, "train.py", "exec")
-    assert "os.system" not in script.split("\n", 2)[2]
+    assert "os.system" not in script and "route tickets" not in script
     app = render_app("./model", objective, "desc")
     compile(app, "app.py", "exec")
     assert (

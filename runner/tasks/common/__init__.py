@@ -1,0 +1,1 @@
+"""Pieces the tasks share (pasted verbatim into their generated scripts)."""

@@ -1,0 +1,1 @@
+"""Multi-label text classification: any number of labels per text, including none."""

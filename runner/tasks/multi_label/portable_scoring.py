@@ -1,0 +1,149 @@
+"""Multi-label scores, decisions and per-label thresholds: shared verbatim by the runner, train.py and app.py.
+
+A multi-label model gives every label its own probability; a label is predicted when its probability reaches that
+label's threshold, tuned on validation to the best F1 for the label. A label with too few validation positives to
+tune on gets the one threshold that gives the best micro F1 over all labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from runner.models.portable_model import (  # train.py and app.py have them pasted above this block
+    ENCODER_DIR,
+    FEATURES_FILE,
+    HEAD_FILE,
+    embed,
+    join_features,
+    load_encoder,
+    read_model_info,
+    safe_skops_load,
+)
+
+# --- BEGIN PORTABLE MULTI-LABEL SCORING (copied into train.py and app.py; edit portable_scoring.py) ---
+MIN_TUNING_POSITIVES = 5  # fewer positives on validation than this: the label gets the shared threshold
+
+
+def label_matrix(label_sets: list[list[str]], labels: list[str]) -> np.ndarray:
+    """0/1 matrix, one row per text, one column per label (labels outside `labels` are ignored)."""
+    column = {label: j for j, label in enumerate(labels)}
+    matrix = np.zeros((len(label_sets), len(labels)), dtype=np.int8)
+    for i, row in enumerate(label_sets):
+        for label in row:
+            if label in column:
+                matrix[i, column[label]] = 1
+    return matrix
+
+
+def best_threshold(scores: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """The cut on `scores` with the best F1 against 0/1 `truth`, and that F1: every distinct cut is tried at once
+    (sorted scores, cumulative true positives); the threshold sits halfway between two neighbouring scores."""
+    scores, truth = np.asarray(scores, dtype=np.float64).ravel(), np.asarray(truth).ravel()
+    positives = int(truth.sum())
+    if positives == 0 or len(scores) == 0:
+        return 1.0, 0.0
+    order = np.argsort(-scores, kind="stable")
+    ranked, hits = scores[order], truth[order]
+    tp = np.cumsum(hits)
+    k = np.arange(1, len(ranked) + 1)
+    f1 = 2 * tp / (k + positives)
+    last_of_tie = np.r_[ranked[1:] < ranked[:-1], True]  # a cut can only fall between two different scores
+    f1 = np.where(last_of_tie, f1, -1.0)
+    best = int(np.argmax(f1))
+    below = ranked[best + 1] if best + 1 < len(ranked) else 0.0
+    return float((ranked[best] + below) / 2), float(f1[best])
+
+
+def tune_thresholds(
+    scores: np.ndarray, truth: np.ndarray, min_positives: int = MIN_TUNING_POSITIVES
+) -> tuple[list[float], list[str]]:
+    """One threshold per label (column), and how each was set: `tuned` on its own validation F1, or `shared`."""
+    shared, _ = best_threshold(scores, truth)
+    thresholds, how = [], []
+    for j in range(scores.shape[1]):
+        if int(truth[:, j].sum()) >= min_positives:
+            threshold, _ = best_threshold(scores[:, j], truth[:, j])
+            thresholds.append(round(threshold, 6))
+            how.append("tuned")
+        else:
+            thresholds.append(round(shared, 6))
+            how.append("shared")
+    return thresholds, how
+
+
+def decide(scores: np.ndarray, thresholds: list[float]) -> np.ndarray:
+    """0/1 decisions: a label is predicted when its score reaches its threshold."""
+    return (np.asarray(scores) >= np.asarray(thresholds, dtype=np.float64)[None, :]).astype(np.int8)
+
+
+class MultiLabelLinearModel:
+    """One logistic regression per label over frozen sentence embeddings, TF-IDF features, or both joined."""
+
+    def __init__(self, model_dir: Path, info: dict, device: str = "cpu") -> None:
+
+        model_dir = Path(model_dir)
+        self.labels = [str(label) for label in info["labels"]]
+        self.thresholds = [float(t) for t in info["thresholds"]]
+        self.features = list(info["features"])
+        self.encoder_weight = float(info.get("encoder_weight", 1.0))
+        self.head = safe_skops_load(model_dir / HEAD_FILE)
+        self.tfidf = None
+        if "tfidf" in self.features:
+            self.tfidf = safe_skops_load(model_dir / FEATURES_FILE)
+        self.encoder = load_encoder(str(model_dir / ENCODER_DIR), device) if "encoder" in self.features else None
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Each label's probability (rows need not sum to 1)."""
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        blocks = []
+        if self.tfidf is not None:
+            blocks.append(self.tfidf.transform(texts))
+        if self.encoder is not None:
+            blocks.append(embed(self.encoder, texts) * self.encoder_weight)
+        return np.asarray(self.head.predict_proba(join_features(blocks)), dtype=np.float32)
+
+
+class MultiLabelTransformerModel:
+    """A fine-tuned Hugging Face classifier with a sigmoid per label (problem_type multi_label_classification)."""
+
+    def __init__(self, model_dir: Path, info: dict, device: str = "cpu") -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.torch = torch
+        self.model = AutoModelForSequenceClassification.from_pretrained(str(model_dir)).to(device).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+        self.device = device
+        self.labels = [str(label) for label in info["labels"]]
+        self.thresholds = [float(t) for t in info["thresholds"]]
+        self.max_length = int(min(getattr(self.tokenizer, "model_max_length", 512) or 512, 512))
+
+    def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self.torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                batch = self.tokenizer(
+                    [texts[i] for i in rows],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                ).to(self.device)
+                out[rows] = self.torch.sigmoid(self.model(**batch).logits.float()).cpu().numpy()
+        return out
+
+
+def load_multilabel_model(model_dir: Path, device: str = "cpu"):
+    """The delivered multi-label model: `labels`, `thresholds` and `predict_proba(texts)` (one score per label)."""
+    info = read_model_info(model_dir)
+    if info.get("kind") == "linear":
+        return MultiLabelLinearModel(model_dir, info, device)
+    return MultiLabelTransformerModel(model_dir, info, device)
+
+
+# --- END PORTABLE MULTI-LABEL SCORING ---
