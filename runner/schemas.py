@@ -151,6 +151,21 @@ class CandidateResult(Report):
     seconds: float = 0.0
 
 
+class RemedyResult(Report):
+    """A remedy the stress tests called for, tried as one more candidate (train.py, step 4b)."""
+
+    name: str = Field(description="'augment': training on perturbed copies")
+    families: list[str] = Field(description="the weak families it addresses (top label wrong on > 2% of checks)")
+    candidate: str | None = None
+    kept: bool
+    reason: str
+    check_cases: int = Field(default=0, description="perturbed validation texts, from a random stream of their own")
+    wrong_before: dict[str, float] = Field(default={}, description="per family, share of check cases answered wrong")
+    wrong_after: dict[str, float] = {}
+    validation_macro_f1_before: float | None = None
+    validation_macro_f1_after: float | None = None
+
+
 class TrainSummary(Report):
     schema_version: int = SCHEMA_VERSION
     model: str
@@ -170,6 +185,7 @@ class TrainSummary(Report):
     train_rows: int
     validation_rows: int
     hyperparameters: dict[str, float | int | str | None]
+    remedies: list[RemedyResult] = Field(default=[], description="remedies from the stress tests, before and after")
 
 
 # --- evaluate ------------------------------------------------------------------------------------------

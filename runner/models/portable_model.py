@@ -147,13 +147,17 @@ def decision_scores(head, features) -> np.ndarray:
     return decision
 
 
-def class_probabilities(head, features, labels: list[str], temperature: float) -> np.ndarray:
-    """Softmax of the margins times `temperature` (fitted on validation), columns in `labels` order; a class the
-    head never saw gets probability 0."""
-    decision = decision_scores(head, features) * temperature
-    decision = decision - decision.max(axis=1, keepdims=True)
-    exp = np.exp(decision)
-    probabilities = exp / exp.sum(axis=1, keepdims=True)
+def class_probabilities(head, features, labels: list[str], temperature: float = 1.0) -> np.ndarray:
+    """A calibrated head's probabilities (scikit-learn's CalibratedClassifierCV, fitted on validation), or for a bare
+    head the softmax of its margins times `temperature`; columns in `labels` order, a class the head never saw
+    gets probability 0."""
+    if hasattr(head, "predict_proba"):
+        probabilities = np.asarray(head.predict_proba(features), dtype=np.float64)
+    else:
+        decision = decision_scores(head, features) * temperature
+        decision = decision - decision.max(axis=1, keepdims=True)
+        exp = np.exp(decision)
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
     out = np.zeros((probabilities.shape[0], len(labels)), dtype=np.float32)
     column = {label: i for i, label in enumerate(labels)}
     for j, label in enumerate(head.classes_):

@@ -22,6 +22,7 @@ from runner.schemas import (
     EpochRecord,
     EvalReport,
     InspectReport,
+    RemedyResult,
     RunStatus,
     SmokeReport,
     StressReport,
@@ -75,6 +76,37 @@ def abstention_md(abstention: Abstention | None) -> str:
     return text + "\n"
 
 
+def remedies_md(remedies: list[RemedyResult]) -> str:
+    """The remedies the stress tests called for: one before/after table, and a plain sentence when none helped."""
+    if not remedies:
+        return ""
+    lines = []
+    for remedy in remedies:
+        if not remedy.families:
+            lines.append(f"Remedy `{remedy.name}`: {remedy.reason}.")
+            continue
+        lines.append(
+            f"Remedy `{remedy.name}` (training on perturbed copies) for {', '.join(remedy.families)}, checked on "
+            f"{remedy.check_cases} perturbed validation texts from another random stream: {remedy.reason}."
+        )
+        rows = ["| check | before | after |", "|---|---:|---:|"]
+        for family in remedy.wrong_before:
+            after = remedy.wrong_after.get(family)
+            rows.append(
+                f"| {family}: top label wrong | {remedy.wrong_before[family]:.1%} | "
+                f"{f'{after:.1%}' if after is not None else 'n/a'} |"
+            )
+        if remedy.validation_macro_f1_after is not None and remedy.validation_macro_f1_before is not None:
+            rows.append(
+                f"| validation macro F1 | {remedy.validation_macro_f1_before:.4f} | "
+                f"{remedy.validation_macro_f1_after:.4f} |"
+            )
+        lines.append("\n".join(rows))
+    if not any(remedy.kept for remedy in remedies):
+        lines.append("No remedy was kept: the delivered model is the one chosen before.")
+    return "\n\n".join(lines) + "\n"
+
+
 @cache
 def _environment() -> Environment:
     return template_environment(
@@ -84,6 +116,7 @@ def _environment() -> Environment:
             "truncate_log": truncate_log,
             "candidates_table": candidates_table,
             "abstention_md": abstention_md,
+            "remedies_md": remedies_md,
             "threshold": format_threshold,
             "md": escape_md,
             "code": inline_code,

@@ -21,7 +21,7 @@ from runner.errors import ProjectError
 from runner.models.inference import read_model_info, read_threshold
 from runner.models.portable_model import SKOPS_ALLOWED_TYPES
 from runner.render.markdown import format_threshold
-from runner.render.reports import abstention_md, candidates_table
+from runner.render.reports import abstention_md, candidates_table, remedies_md
 from runner.render.templating import template_environment
 from runner.schemas import (
     REPORTS_DIR,
@@ -305,6 +305,7 @@ def render_model_card(
             kind=kind,
             features=" + ".join(features) or "none",
             candidates_table=candidates_table(train.candidates) if train else "",
+            remedies_text=remedies_md(train.remedies) if train else "",
             abstention_text=abstention_md(evaluate.abstention) if evaluate else "",
             usage_example=f"Example text about {config.labels[0]}".replace('"', "'"),
             base_model_text=base_text,

@@ -11,11 +11,11 @@ Families:
 from __future__ import annotations
 
 import random
-import re
-import string
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from pydantic import BaseModel, ConfigDict
+
+from runner.tasks.text_classification.perturb import NEGATIONS, add_typos, class_keywords, gibberish
 
 UNKNOWN = "unknown"
 OFF_TOPIC = (
@@ -74,9 +74,6 @@ CALIBRATION_OFF_TOPIC = (
     "The library is closed on public holidays.",
     "What are the colours of the rainbow?",
 )
-NEGATIONS = ("This is not about {kw}.", "I am not asking about {kw}.", "Nothing to do with {kw}.")
-_WORD = re.compile(r"[a-z]{4,}")
-_KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
 
 
 class Case(BaseModel):
@@ -85,60 +82,6 @@ class Case(BaseModel):
     family: str
     text: str
     expected: str = "a label, 'unknown', or 'a|b'"
-
-
-def class_keywords(texts: list[str], labels: list[str], label_set: list[str]) -> dict[str, str]:
-    """The word most specific to each class (frequent in it, rare elsewhere), from the training texts."""
-    per_class: dict[str, Counter[str]] = defaultdict(Counter)
-    overall: Counter[str] = Counter()
-    for text, label in zip(texts, labels, strict=True):
-        words = set(_WORD.findall(text.lower()))
-        per_class[label].update(words)
-        overall.update(words)
-    keywords = {}
-    for label in label_set:
-        counts = per_class.get(label)
-        if not counts:
-            continue
-        total = sum(1 for lab in labels if lab == label)
-        best = max(
-            counts,
-            key=lambda word: (counts[word] / total) * (counts[word] / overall[word]),
-        )
-        keywords[label] = best
-    return keywords
-
-
-def add_typos(text: str, rng: random.Random, rate: float = 0.25) -> str:
-    """Swap, drop, double or replace one character in about `rate` of the words of 3+ letters."""
-    words = text.split(" ")
-    for index, word in enumerate(words):
-        if len(word) < 3 or rng.random() > rate:
-            continue
-        position = rng.randrange(1, len(word) - 1)
-        action = rng.choice(("swap", "drop", "double", "replace"))
-        if action == "swap":
-            word = word[: position - 1] + word[position] + word[position - 1] + word[position + 1 :]
-        elif action == "drop":
-            word = word[:position] + word[position + 1 :]
-        elif action == "double":
-            word = word[:position] + word[position] + word[position:]
-        else:
-            word = word[:position] + rng.choice(_KEYBOARD) + word[position + 1 :]
-        words[index] = word
-    return " ".join(words)
-
-
-def gibberish(rng: random.Random) -> str:
-    kind = rng.randrange(3)
-    if kind == 0:
-        return " ".join(
-            "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9)))
-            for _ in range(rng.randint(2, 7))
-        )
-    if kind == 1:
-        return "".join(rng.choice(_KEYBOARD[:10]) for _ in range(rng.randint(8, 20)))
-    return "".join(rng.choice(string.punctuation + string.digits) for _ in range(rng.randint(5, 15)))
 
 
 def known_out_of_scope(seed: int, count: int = 80) -> list[str]:
@@ -184,3 +127,17 @@ def build_cases(
         text = OFF_TOPIC[i % len(OFF_TOPIC)] if i % 2 else gibberish(rng)
         cases.append(Case(family="unknown", text=text, expected=UNKNOWN))
     return cases
+
+
+__all__ = [
+    "CALIBRATION_OFF_TOPIC",
+    "NEGATIONS",
+    "OFF_TOPIC",
+    "UNKNOWN",
+    "Case",
+    "add_typos",
+    "build_cases",
+    "class_keywords",
+    "gibberish",
+    "known_out_of_scope",
+]
