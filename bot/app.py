@@ -7,9 +7,11 @@ tables, re-queues jobs a killed bot left running, and starts the worker threads.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -44,12 +46,25 @@ async def read_body_capped(request: Request, limit: int) -> bytes:
 class _RedactingRecord(logging.LogRecord):
     secrets: tuple[str, ...] = ()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Formatters print `exc_text` when it is set instead of formatting `exc_info` again: a traceback, whose
+        # exception message may hold a secret, is formatted and redacted here once. The stack too.
+        if self.exc_info and self.exc_info[0] is not None:
+            self.exc_text = self._redact("".join(traceback.format_exception(*self.exc_info)).rstrip("\n"))
+        if self.stack_info:
+            self.stack_info = self._redact(self.stack_info)
+
+    def _redact(self, text: str) -> str:
+        return redact(text, list(self.secrets))
+
     def getMessage(self) -> str:
-        return redact(super().getMessage(), list(self.secrets))
+        return self._redact(super().getMessage())
 
 
 def install_log_redaction(secrets: list[str]) -> None:
-    """Every log record's message, from any logger, has the bot's secret values replaced."""
+    """Every log record, from any logger, has the bot's secret values replaced: its message, its traceback and
+    its stack."""
     _RedactingRecord.secrets = tuple(secret for secret in secrets if secret)
     logging.setLogRecordFactory(_RedactingRecord)
 
@@ -90,6 +105,7 @@ def create_app(settings: Settings, services: Services | None = None, store: Stor
                     # one worker prunes; the others need not
                     maintenance=partial(prune, the_store, settings.retention_days) if index == 0 else None,
                     maintenance_every_s=settings.prune_every_s,
+                    redact=partial(redact, secrets=settings.secret_values()),
                 )
                 worker.start()
                 workers.append(worker)

@@ -35,7 +35,14 @@ def setup(
     api_url: Annotated[str, typer.Option(help="GitHub's API (GHES: https://HOST/api/v3)")] = "https://api.github.com",
     env_file: Annotated[Path, typer.Option(help="where the credentials go (0600)")] = Path(".env"),
     key_file: Annotated[
-        Path | None, typer.Option(help="write the private key to this file (0600) instead of into the .env")
+        Path | None, typer.Option(help="where the private key goes (0600; default: github-app.pem next to the .env)")
+    ] = None,
+    key_path: Annotated[
+        str | None,
+        typer.Option(
+            help="the key's path where the bot runs, written to .env (default: the key file's absolute path; "
+            "in Docker, where you mount it, e.g. /run/secrets/github-app.pem)"
+        ),
     ] = None,
     port: Annotated[int, typer.Option(help="local port of the set-up page (0: any free port)")] = 0,
     timeout: Annotated[float, typer.Option(help="seconds to wait for GitHub's redirect")] = 900.0,
@@ -47,7 +54,7 @@ def setup(
 
     from bot.setup_flow import SetupError, SetupOptions, SetupServer, refuse_to_overwrite
 
-    options = SetupOptions(url, name, org, github_url, api_url, env_file, key_file, force)
+    options = SetupOptions(url, name, org, github_url, api_url, env_file, key_file, force, key_path)
     try:
         refuse_to_overwrite(options)
         server = SetupServer(options, port=port).start()
@@ -64,7 +71,10 @@ def setup(
     if credentials is None:
         typer.echo(f"error: {server.error or 'no redirect from GitHub in time; run setup again'}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Created {credentials.slug} (id {credentials.id}); credentials in {env_file}.")
+    typer.echo(
+        f"Created {credentials.slug} (id {credentials.id}); credentials in {env_file}, "
+        f"private key in {options.key_path()} (.env points to {options.key_path_for_env()})."
+    )
     typer.echo(f"Install it on your repositories: {credentials.html_url}/installations/new")
 
 

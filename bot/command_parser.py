@@ -32,13 +32,13 @@ class CommandSpec:
 
 
 WRITERS = "users with write or admin permission"
-TRAIN_KEYS = frozenset({"dataset", "text", "label", "model", "epochs", "compute"})
+TRAIN_KEYS = frozenset({"dataset", "text", "label", "label_sep", "task", "model", "epochs", "compute"})
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help", "/intern help", "Show this list of commands.", "anyone", "an issue or PR", ("/intern help",)),
     CommandSpec(
         "train",
-        "/intern train [dataset=D] [text=C] [label=C] [model=M] [epochs=N] [compute=C]",
+        "/intern train [dataset=D] [text=C] [label=C] [label_sep=S] [task=T] [model=M] [epochs=N] [compute=C]",
         "Plan, inspect the data and open a PR with the training project; smoke-test it in Actions.",
         WRITERS,
         "an issue",

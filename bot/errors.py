@@ -96,6 +96,10 @@ class GitHubNotFound(GitHubError):
     """404/410: the object does not exist, or the App's installation cannot see it."""
 
 
+class GitHubFileTooLarge(GitHubError):
+    """A file is bigger than the caller's byte cap: refused before its content is downloaded."""
+
+
 class GitHubForbidden(GitHubError):
     """401/403: bad credentials, or the App lacks a permission on the repository."""
 

@@ -129,6 +129,7 @@ class IssueCommentEvent(_Event):
 class PullRequestEvent(_Event):
     kind: Literal["pull_request"] = "pull_request"
     pull_request: PullRequest
+    before: str | None = None  # `synchronize`: the head before the push (its `after` is the PR's head SHA)
 
 
 class PullRequestReviewEvent(_Event):

@@ -68,8 +68,9 @@ class GitHubGateway(Protocol):
         """Head commit of a branch, None when the branch does not exist."""
         ...
 
-    def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
-        """File content at `ref`, None when the file does not exist there."""
+    def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
+        """File content at `ref`, None when the file does not exist there; GitHubFileTooLarge when it is over
+        `max_bytes` (checked on the size GitHub reports, before the content of a big file is fetched)."""
         ...
 
     def commit_files(self, repo: str, branch: str, base_sha: str, files: dict[str, bytes], message: str) -> str:
@@ -82,7 +83,14 @@ class GitHubGateway(Protocol):
     def get_pull(self, repo: str, number: int) -> PullInfo: ...
 
     def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
-        """The pull request's commits (those on its head and not on its base), oldest first."""
+        """The pull request's commits (those on its head and not on its base), oldest first. GitHub lists at
+        most 250 and attributes them by e-mail address: never use this to decide who wrote the code."""
+        ...
+
+    def last_push_approval_required(self, repo: str, branch: str) -> bool:
+        """Whether a ruleset on `branch` has GitHub's "require approval of the most recent reviewable push"
+        (`pull_request` rule, `require_last_push_approval`). Rulesets are readable with `metadata: read`;
+        classic branch protection needs `administration: read`, which the App does not ask for."""
         ...
 
     def upsert_comment(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 from github import Auth, Github, GithubException, GithubRetry, InputGitTreeElement
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.errors import GitHubError, GitHubNotFound, error_for_status, response_header
+from bot.errors import GitHubError, GitHubFileTooLarge, GitHubNotFound, error_for_status, response_header
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 if TYPE_CHECKING:
@@ -190,13 +190,15 @@ class PyGithubGateway:
         except GitHubNotFound:
             return None
 
-    def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
+    def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
         try:
             with self._calling(f"reading {path} at {ref} in {repo}"):
                 handle = self._repo(repo)
                 content = handle.get_contents(path, ref=ref)
                 if isinstance(content, list) or content.type != "file":
                     return None
+                if max_bytes is not None and content.size > max_bytes:
+                    raise GitHubFileTooLarge(f"{path} in {repo} is {content.size} bytes, over the {max_bytes}-byte cap")
                 if content.encoding == "base64":
                     return cast(bytes, content.decoded_content)
                 blob = handle.get_git_blob(content.sha)  # files over 1 MB come without inline content
@@ -244,6 +246,12 @@ class PyGithubGateway:
                 )
                 for commit in self._repo(repo).get_pull(number).get_commits()
             ]
+
+    def last_push_approval_required(self, repo: str, branch: str) -> bool:
+        with self._calling(f"reading the rules of branch {branch!r} in {repo}"):
+            url = f"{self._repo(repo).url}/rules/branches/{urllib.parse.quote(branch, safe='')}"
+            _headers, data = self._client.requester.requestJsonAndCheck("GET", url, parameters={"per_page": 100})
+        return requires_last_push_approval(data)
 
     def upsert_comment(
         self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
@@ -352,6 +360,20 @@ def _download_unauthenticated(url: str, what: str, timeout_s: float, max_bytes: 
         raise error_for_status(exc.code, f"{what}: the archive storage answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise GitHubError(f"{what}: could not fetch the archive ({type(exc).__name__})") from None
+
+
+def requires_last_push_approval(rules: Any) -> bool:
+    """Whether GitHub's "rules for a branch" answer holds a `pull_request` rule with `require_last_push_approval`
+    (pure)."""
+    if not isinstance(rules, list):
+        return False
+    return any(
+        isinstance(rule, dict)
+        and rule.get("type") == "pull_request"
+        and isinstance(rule.get("parameters"), dict)
+        and rule["parameters"].get("require_last_push_approval") is True
+        for rule in rules
+    )
 
 
 def _pull_info(pull: Any) -> PullInfo:

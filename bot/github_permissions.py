@@ -59,6 +59,7 @@ GATEWAY_CALLS: Mapping[str, tuple[Operation, ...]] = {
     "pull_commits": _ops(
         "pull_requests", "read", ("GET", "/pulls/{pull_number}"), ("GET", "/pulls/{pull_number}/commits")
     ),
+    "last_push_approval_required": _ops("metadata", "read", ("GET", "/rules/branches/{branch}")),
     "upsert_comment": _ops(
         "issues",
         "write",

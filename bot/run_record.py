@@ -27,6 +27,19 @@ class RunRecord(BaseModel):
     space_url: str | None = None
     files: list[str] = Field(default_factory=list, description="paths the bot committed (plus a repo dataset)")
     bot_shas: list[str] = Field(default_factory=list, description="commits the bot pushed (not a human's push)")
+    pushers: list[str] = Field(
+        default_factory=list,
+        description="who pushed code to the PR (`synchronize` senders, lower case) since the last approval that "
+        "launched training: none of them may approve it",
+    )
+    pushed_shas: list[str] = Field(default_factory=list, description="heads that humans pushed")
+    unseen_heads: list[str] = Field(
+        default_factory=list,
+        description="a push's `before` that no event has shown: someone pushed it, and the bot does not know who",
+    )
+    last_push_by: str | None = Field(
+        default=None, description="who made the most recent push, or asked the bot for it (`/intern smoke`)"
+    )
     sections: dict[str, str] = Field(default_factory=dict, description="sticky comment sections by name")
     notices: list[str] = Field(default_factory=list)
     next_step: str | None = None
@@ -36,6 +49,8 @@ class RunRecord(BaseModel):
     external_job_id: str | None = Field(default=None, description="the compute job training this run")
     hf_job: dict[str, Any] | None = Field(default=None, description="what the Hugging Face Job watcher needs")
     train_workflow_run_id: int | None = None
+    trained_sha: str | None = Field(default=None, description="the approved commit whose training results came in")
+    merged_head_sha: str | None = Field(default=None, description="the PR's head when it was merged")
     comments: dict[str, int] = Field(default_factory=dict, description="'<number> <marker>' -> the comment's id")
     train_dispatched_at: float | None = Field(default=None, description="when the bot dispatched training (epoch s)")
     publish_dispatched_at: float | None = Field(default=None, description="when the bot dispatched publishing")

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         default=None,
         description="token the hf-jobs upload step uses (default HF_TOKEN): a fine-grained one, write on intern-runs",
     )
+    hf_jobs_image: str = Field(
+        default="python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7",
+        pattern=r"^[^\s@]+@sha256:[0-9a-f]{64}$",
+        description="the hf-jobs container image, pinned by digest (name@sha256:...)",
+    )
+    hf_jobs_requirements: Path | None = Field(
+        default=None,
+        description="hash-pinned requirements (pip-compile --generate-hashes) the hf-jobs job installs, --no-deps",
+    )
     hf_endpoint: str = "https://huggingface.co"
     hf_offline: bool = Field(
         default=False,
@@ -118,8 +127,20 @@ class Settings(BaseSettings):
     inspect_max_rows: int = Field(
         default=50_000, ge=100, description="a Hub dataset is inspected from a streamed sample of this many rows"
     )
+    max_dataset_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="largest dataset the bot reads to plan a run: a repo file, a Parquet file's uncompressed "
+        "data, a Hub sample",
+    )
     max_artifact_bytes: int = Field(
         default=50 * 1024 * 1024, ge=1024, description="largest workflow artifact (zip) the bot downloads"
+    )
+    max_bot_commits: int = Field(
+        default=30,
+        ge=2,
+        le=200,
+        description="commits the bot pushes to one PR at most (smoke re-runs, fixes); results commits not counted",
     )
     long_workers: int = Field(
         default=1, ge=0, description="worker threads for long tasks (local training), apart from the webhook workers"
@@ -159,6 +180,9 @@ class Settings(BaseSettings):
         if installation_id is not None and installation_id in self.compute_by_installation:
             return list(self.compute_by_installation[installation_id])
         return list(self.compute_allowed)
+
+    def enabled_anywhere(self, name: ComputeName) -> bool:
+        return name in self.compute_allowed or any(name in v for v in self.compute_by_installation.values())
 
     def local_enabled_anywhere(self) -> bool:
         return "local" in self.compute_allowed or any("local" in v for v in self.compute_by_installation.values())
@@ -219,10 +243,25 @@ def require_serving(settings: Settings) -> Settings:
             "cannot start the bot: missing " + ", ".join(missing) + " (set them in the environment or in .env)"
         )
     settings.private_key_pem()  # a key path that cannot be read fails now, not at the first webhook
+    from bot.private_files import make_private
+
+    for path in (Path(".env"), settings.github_private_key_path):  # secrets only the bot may read
+        if path is not None:
+            make_private(path)
     if settings.local_enabled_anywhere():
         from bot.compute.sandbox import resolve_sandbox
 
         resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)  # no sandbox, no local backend
+    if settings.enabled_anywhere("hf-jobs"):
+        from bot.compute.hf_jobs_config import job_token, read_lock
+        from bot.errors import ComputeError
+
+        try:
+            job_token(settings.hf_jobs_token, settings.hf_token)  # a separate, narrow token: never the main one
+        except ComputeError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if settings.hf_jobs_requirements is not None:
+            read_lock(settings.hf_jobs_requirements)
     return settings
 
 

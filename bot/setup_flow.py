@@ -6,8 +6,10 @@
        ◄─ 302 http://127.0.0.1:PORT/callback?code=C&state=S
     setup ── state checked (constant time, used once) ── POST {api}/app-manifests/C/conversions (no auth)
           ◄─ 201 {id, slug, pem, webhook_secret, client_id, client_secret, html_url, ...}
-          └─ writes .env (0600): INTERN_GITHUB_APP_ID, INTERN_GITHUB_APP_SLUG, INTERN_WEBHOOK_SECRET,
-             INTERN_GITHUB_PRIVATE_KEY_PATH (the key in its own 0600 file) or INTERN_GITHUB_PRIVATE_KEY
+          └─ writes the key to its own file (0600, github-app.pem next to .env unless --key-file) and .env
+             (0600): INTERN_GITHUB_APP_ID, INTERN_GITHUB_APP_SLUG, INTERN_WEBHOOK_SECRET and
+             INTERN_GITHUB_PRIVATE_KEY_PATH, one bare KEY=value per line, so that `docker run --env-file .env`
+             passes exactly what python-dotenv reads (no quotes, no multi-line values)
 
 The local server listens on 127.0.0.1 only and stops after the first good callback. An existing `.env` is
 never overwritten without `force`. The code is exchanged once; GitHub lets it live one hour.
@@ -20,6 +22,7 @@ import html
 import json
 import logging
 import os
+import re
 import secrets
 import threading
 import urllib.error
@@ -68,8 +71,16 @@ class SetupOptions:
     github_url: str = DEFAULT_GITHUB_URL
     api_url: str = DEFAULT_API_URL
     env_file: Path = Path(".env")
-    key_file: Path | None = None  # None: the key goes into .env itself (INTERN_GITHUB_PRIVATE_KEY)
+    key_file: Path | None = None  # None: KEY_FILE_NAME next to the .env
     force: bool = False
+    key_path_in_env: str | None = None  # the key's path where the bot runs (Docker: its mount); None: key_file's
+
+    def key_path(self) -> Path:
+        """Where the private key is written (0600): never into .env, which must stay one line per variable."""
+        return self.key_file if self.key_file is not None else self.env_file.parent / KEY_FILE_NAME
+
+    def key_path_for_env(self) -> str:
+        return self.key_path_in_env or str(self.key_path().resolve())
 
 
 def new_app_url(github_url: str, org: str | None, state: str) -> str:
@@ -97,9 +108,19 @@ def form_page(action: str, manifest: dict[str, Any]) -> str:
     )
 
 
-def _env_value(value: str) -> str:
-    """A double-quoted .env value (python-dotenv turns `\\n` back into a newline)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+KEY_FILE_NAME = "github-app.pem"
+_UNSAFE_ENV = re.compile(r"""[\s"'`#$\\]""")
+
+
+def _env_value(name: str, value: str) -> str:
+    """A .env value written bare, so that `docker run --env-file` (which takes everything after `=` literally)
+    and python-dotenv (which strips quotes, comments and expands `${...}`) read the same string."""
+    if not value or _UNSAFE_ENV.search(value):
+        raise SetupError(
+            f"{name} holds a character that .env readers disagree on (a space, a quote, '#', '$' or '\\'): "
+            f"set a simpler value{' (e.g. `openssl rand -hex 32`)' if 'SECRET' in name else ''}"
+        )
+    return f"{name}={value}"
 
 
 def env_text(credentials: AppCredentials, options: SetupOptions) -> str:
@@ -111,17 +132,15 @@ def env_text(credentials: AppCredentials, options: SetupOptions) -> str:
             "INTERN_WEBHOOK_SECRET"
         )
     lines = [
-        "# written by `intern-bot setup`: the GitHub App's credentials; keep this file private",
-        f"INTERN_GITHUB_APP_ID={credentials.id}",
-        f"INTERN_GITHUB_APP_SLUG={credentials.slug}",
-        f"INTERN_WEBHOOK_SECRET={_env_value(credentials.webhook_secret)}",
+        "# written by `intern-bot setup`: the GitHub App's credentials; keep this file private.",
+        "# One bare KEY=value per line: `docker run --env-file` and python-dotenv read it alike.",
+        _env_value("INTERN_GITHUB_APP_ID", str(credentials.id)),
+        _env_value("INTERN_GITHUB_APP_SLUG", credentials.slug),
+        _env_value("INTERN_WEBHOOK_SECRET", credentials.webhook_secret),
+        _env_value("INTERN_GITHUB_PRIVATE_KEY_PATH", options.key_path_for_env()),
     ]
-    if options.key_file is not None:
-        lines.append(f"INTERN_GITHUB_PRIVATE_KEY_PATH={_env_value(str(options.key_file.resolve()))}")
-    else:
-        lines.append(f"INTERN_GITHUB_PRIVATE_KEY={_env_value(credentials.pem)}")
     if options.api_url.rstrip("/") != DEFAULT_API_URL:
-        lines.append(f"INTERN_GITHUB_API_URL={_env_value(options.api_url.rstrip('/'))}")
+        lines.append(_env_value("INTERN_GITHUB_API_URL", options.api_url.rstrip("/")))
     return "\n".join(lines) + "\n"
 
 
@@ -129,8 +148,8 @@ def refuse_to_overwrite(options: SetupOptions) -> None:
     """Fail before anything is created when the files exist and `force` is off."""
     if options.force:
         return
-    for path in (options.env_file, options.key_file):
-        if path is not None and path.exists():
+    for path in (options.env_file, options.key_path()):
+        if path.exists():
             raise SetupError(f"{path} exists; move it away or pass --force to overwrite it")
 
 
@@ -236,8 +255,7 @@ class SetupServer:
 
     def _save(self, credentials: AppCredentials) -> None:
         text = env_text(credentials, self.options)
-        if self.options.key_file is not None:
-            write_private(self.options.key_file, credentials.pem, self.options.force)
+        write_private(self.options.key_path(), credentials.pem, self.options.force)
         write_private(self.options.env_file, text, self.options.force)
         log.info("GitHub App %s (id %s) created; credentials written", credentials.slug, credentials.id)
 

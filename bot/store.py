@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from bot.private_files import private_sqlite
 from bot.run_record import RunRecord, checked_keys
 from bot.states import ACTIVE_STATES, RunState, check_transition
 
@@ -154,6 +155,7 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        private_sqlite(url)  # 0600, before SQLite creates it with the process umask (issue #17, M1)
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

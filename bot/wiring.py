@@ -39,7 +39,7 @@ def make_backends(settings: Settings, hub_client: Callable[[], Any] | None = Non
     actions = ActionsBackend()
     return {
         "actions": actions,
-        "hf-jobs": HfJobsBackend(hub_client or default_hub_client, fallback=actions),
+        "hf-jobs": HfJobsBackend(hub_client or default_hub_client, fallback=actions, image=settings.hf_jobs_image),
         "local": LocalBackend(),
     }
 

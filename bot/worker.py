@@ -47,6 +47,7 @@ class Worker:
         lane: queue.Lane | None = None,
         maintenance: Maintenance | None = None,
         maintenance_every_s: float = 3600.0,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.lane = lane
         self.store = store
@@ -57,6 +58,7 @@ class Worker:
         self.max_attempts = max_attempts
         self.maintenance = maintenance
         self.maintenance_every_s = maintenance_every_s
+        self.redact = redact  # what is stored in `jobs.error`: the traceback, with the bot's secrets replaced
         self._maintained_at: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -76,7 +78,7 @@ class Worker:
                 self.store,
                 job.id,
                 self.worker_id,
-                "".join(traceback.format_exception(exc)),
+                self.redact("".join(traceback.format_exception(exc))),
                 max_attempts=self.max_attempts,
             )
             log.exception("job failed", extra={"job_id": job.id, "delivery_id": job.delivery_id, "state": state})

@@ -50,6 +50,7 @@ TestOpt = Annotated[str | None, typer.Option("--test", help="a file to use as th
 ModelOpt = Annotated[
     str | None, typer.Option("--model", help="encoder: Hub id, local HF model dir, or scratch:tiny|small|base")
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print the result as JSON on stdout (status lines go to stderr)")]
 CoverageOpt = Annotated[
     float | None,
     typer.Option(
@@ -79,6 +80,17 @@ def _reporter() -> ConsoleReporter:
     return ConsoleReporter(plain=plain_mode(ci=bool(os.environ.get("CI"))))
 
 
+def _delimiter_notes(reporter: ConsoleReporter, *sources: str | None) -> None:
+    """Say why a CSV is read with a `;`, `|` or tab separator (sniffed), on stderr."""
+    from runner.data.load import csv_delimiter_note
+
+    for source in sources:
+        if source and Path(source).suffix.lower() == ".csv":
+            note = csv_delimiter_note(source, "csv")
+            if note:
+                reporter.line(f"note: {note}")
+
+
 def _default_out(data: str) -> Path:
     stem = Path(data).stem if Path(data).suffix else data.replace("/", "__")
     return Path("runs") / stem
@@ -97,11 +109,13 @@ def run(
     test: TestOpt = None,
     abstain_coverage: CoverageOpt = None,
     unknown_texts: UnknownTextsOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """The whole loop: inspect, scaffold, smoke, train, evaluate, stress, card, demo."""
     from runner.pipeline import RunOptions, run_pipeline
 
     reporter = _reporter()
+    _delimiter_notes(reporter, data, test)
     target = out or _default_out(data)
     options = RunOptions(
         data=data,
@@ -119,6 +133,10 @@ def run(
     run_pipeline(options, reporter, settings=_settings())
     reporter.line(f"\ndone: {target}/reports/report.md, model in {target}/model, demo: python {target}/app.py")
     reporter.line(f'try it: intern predict {target}/model "your text here"')
+    if json_out:
+        from runner.render.run_summary import run_summary
+
+        typer.echo(json.dumps(run_summary(target), indent=2))
 
 
 @app.command()
@@ -130,7 +148,7 @@ def inspect(
     task: TaskOpt = None,
     label_sep: LabelSepOpt = None,
     objective: Annotated[str | None, typer.Option(help="what the model is for (helps choose the task)")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the JSON report instead of markdown")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Data report only: balance, lengths, duplicates, conflicts, leakage of a naive split."""
     from runner.pipeline import RunOptions, inspect_data
@@ -146,7 +164,9 @@ def inspect(
         label_sep=label_sep,
         objective=objective,
     )
-    with _reporter().stage("inspect", data):
+    reporter = _reporter()
+    _delimiter_notes(reporter, data, test)
+    with reporter.stage("inspect", data):
         _, result = inspect_data(options)
     typer.echo(result.report.model_dump_json(indent=2) if json_out else render_inspect_md(result.report))
 
@@ -168,6 +188,7 @@ def scaffold(
     from runner.pipeline import RunOptions, choose_model, inspect_data, prepare_out_dir, scaffold_project
 
     reporter = _reporter()
+    _delimiter_notes(reporter, data, test)
     prepare_out_dir(out)
     options = RunOptions(
         data=data,
@@ -190,12 +211,22 @@ def scaffold(
     reporter.line(f"model: {chosen.name} ({chosen.reason})")
     scaffold_project(options, inspected, chosen, settings.workflow, choice.task)
     reporter.line(f"wrote {out}: run `intern smoke {out}` next")
+    from runner.config import load_config
+    from runner.stages.scaffold_checks import scaffold_warnings
+
+    config = load_config(out).data
+    sources = [(config.source, str(config.format))]
+    if config.test_source:
+        sources.append((config.test_source, str(config.test_format or config.format)))
+    for warning in scaffold_warnings(sources, settings.workflow, wrote_workflow=workflow):
+        typer.secho(f"WARNING: {warning}", fg=typer.colors.YELLOW, bold=True, err=True)
 
 
 @app.command()
 def smoke(
     project: DirArg,
     fix: Annotated[bool, typer.Option("--fix", help="diagnose failures and apply known fixes (3 attempts)")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Run train.py on a tiny stratified sample; writes reports/smoke.json. Exit 1 when it fails."""
     from runner.render.reports import render_smoke_md
@@ -209,22 +240,30 @@ def smoke(
         from runner.stages.smoke import run_smoke
 
         report = run_smoke(project, reporter=reporter)
-    reporter.line(render_smoke_md(report))
+    typer.echo(report.model_dump_json(indent=2) if json_out else render_smoke_md(report))
     if not report.ok:
         raise typer.Exit(1)
 
 
 @app.command()
-def train(project: DirArg) -> None:
+def train(project: DirArg, json_out: JsonOpt = False) -> None:
     """Full training with the project's train.py; writes model/ and reports/train.json(l)."""
     from runner.stages.train import run_training
 
     summary = run_training(project, reporter=_reporter())
+    if json_out:
+        typer.echo(summary.model_dump_json(indent=2))
+        return
     typer.echo(f"delivered {summary.winner or summary.model}: validation macro F1 {summary.best_macro_f1:.4f}")
 
 
 @app.command()
-def evaluate(project: DirArg, abstain_coverage: CoverageOpt = None, unknown_texts: UnknownTextsOpt = None) -> None:
+def evaluate(
+    project: DirArg,
+    abstain_coverage: CoverageOpt = None,
+    unknown_texts: UnknownTextsOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Test-split metrics, confusion matrix, baseline, leakage check, and the abstain threshold chosen for the data
     (stored in model/intern.json); writes reports/eval.*, confusion_matrix.png and coverage_curve.png."""
     from runner.tasks.choose import task_of_config
@@ -233,15 +272,21 @@ def evaluate(project: DirArg, abstain_coverage: CoverageOpt = None, unknown_text
     if unknown_texts is not None:
         options["unknown_texts"] = str(unknown_texts.resolve())
     report = task_of_config(project).evaluate(project, _reporter(), options)
+    if json_out:
+        typer.echo(report.model_dump_json(indent=2))
+        return
     typer.echo(f"test macro F1 {report.macro_f1:.4f}, accuracy {report.accuracy:.4f}. {report.baseline_verdict}")
 
 
 @app.command()
-def stress(project: DirArg) -> None:
+def stress(project: DirArg, json_out: JsonOpt = False) -> None:
     """Negation, ambiguity, unknown and typo stress tests, at the abstain threshold `intern evaluate` chose."""
     from runner.tasks.choose import task_of_config
 
     report = task_of_config(project).stress(project, _reporter(), _settings().llm_client())
+    if json_out:
+        typer.echo(report.model_dump_json(indent=2))
+        return
     for family in report.families:
         typer.echo(f"{family.summary or f'{family.family}: {family.right:.1%} right'} ({family.n} cases)")
 
@@ -279,20 +324,47 @@ def report(
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="a trained model directory (PROJECT/model)")],
     text: Annotated[str | None, typer.Argument(help="the text to classify")] = None,
-    input_file: Annotated[Path | None, typer.Option("--input", help="one text per line (.txt) or .jsonl")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+    input_file: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            help="a table (.csv, .tsv, .jsonl, .json, .parquet: one row per text), a .txt file (one text per line), "
+            "or - for stdin",
+        ),
+    ] = None,
+    text_column: Annotated[
+        str | None, typer.Option("--text-column", help="the column holding the texts (detected when omitted)")
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option("--format", help="read --input as lines, csv, tsv, jsonl, json or parquet (default: suffix)"),
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="one JSON object per line, with the input row's other columns")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="texts scored at once")] = 256,
 ) -> None:
-    """Label and score for each text; `unknown` when the model abstains."""
+    """Label and score for each text; `unknown` when the model abstains. Results on stdout, notes on stderr."""
     from runner.errors import UserInputError
-    from runner.stages.predict import read_inputs
-    from runner.tasks.choose import task_of_model
+    from runner.stages.predict_command import predict_command
 
     if (text is None) == (input_file is None):
-        raise UserInputError("give either a TEXT argument or --input FILE")
-    texts = [text] if text is not None else read_inputs(input_file)  # type: ignore[arg-type]
-    task = task_of_model(model_dir)
-    for prediction in task.predict(model_dir, texts):
-        typer.echo(prediction.model_dump_json() if json_out else task.render_prediction(prediction))
+        raise UserInputError("give either a TEXT argument or --input FILE (- for stdin)")
+    for line in predict_command(model_dir, text, input_file, text_column, input_format, json_out, batch_size):
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    model_dir: Annotated[Path, typer.Argument(help="a trained model directory (PROJECT/model)")],
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port to listen on")] = 8080,
+    max_batch: Annotated[int, typer.Option(min=1, help="most texts in one request")] = 1024,
+) -> None:
+    """Serve the model over HTTP: POST /predict (one text or a batch, as `predict --json`), GET /healthz, /docs."""
+    from runner.serving.server import serve_model
+
+    serve_model(model_dir, host, port, max_batch, log=lambda message: typer.echo(message, err=True))
 
 
 @app.command()
@@ -337,7 +409,7 @@ def upload_results(
 def plan(
     objective: Annotated[str, typer.Argument(help="what you want, in words (key=value overrides allowed)")],
     data: Annotated[str | None, typer.Option(help="a dataset file or Hub id; searched on the Hub when omitted")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Turn an objective into a typed plan: dataset, columns, model, metrics, hyperparameters, compute."""
     from runner.planning import plan_command, render_plan_md
@@ -371,9 +443,15 @@ def main() -> None:
         code = app(standalone_mode=False)
     except InternError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        if "--json" in sys.argv[1:]:  # a script reading stdout still gets JSON
+            typer.echo(json.dumps({"ok": False, "error": str(exc), "exit_code": exc.exit_code}))
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except BrokenPipeError:  # the reader went away (`intern predict ... | head`): nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)

@@ -40,6 +40,8 @@ class DataConfig(_Strict):
     test_source: str | None = Field(default=None, description="optional given test split (same format rules)")
     test_format: DataFormat | None = None
     hub_split: str = "train"
+    delimiter: str | None = Field(default=None, description="a CSV's field separator when not a comma (sniffed)")
+    test_delimiter: str | None = Field(default=None, description="the same for test_source")
     licence: str | None = None
     attribution: str | None = None
 

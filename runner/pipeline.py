@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from runner.config import save_config
+from runner.data.load import csv_delimiter
 from runner.errors import ProjectError, StageFailedError
 from runner.models.defaults import ModelChoice, default_model, gpu_available
 from runner.render.progress_display import Reporter, SilentReporter
@@ -145,9 +146,9 @@ def scaffold_project(
     task: str = DEFAULT_TASK,
 ) -> Path:
     if options.unknown_texts:  # a missing or unreadable file is the user's to fix, before anything runs
-        from runner.stages.predict import read_inputs
+        from runner.stages.evaluate import read_unknown_texts
 
-        read_inputs(Path(options.unknown_texts))
+        read_unknown_texts(Path(options.unknown_texts))
     out = options.out
     fields = get_task(task).config_fields(inspected)
     licence = _licence_of(options.data)
@@ -170,6 +171,10 @@ def scaffold_project(
         attribution=licence["attribution"],
         task=task,
         data_fields=fields,
+        delimiter=csv_delimiter(options.data, inspected.fmt),
+        test_delimiter=csv_delimiter(options.test, inspected.test_format)
+        if options.test and inspected.test_format
+        else None,
     )
     files = render_project(
         config,

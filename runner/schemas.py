@@ -65,8 +65,27 @@ class SplitSizes(Report):
     test: int
 
 
+class LabelPair(Report):
+    labels: list[str]
+    count: int
+
+
+class MultiLabelProfile(Report):
+    """What only multi-label data has: labels per row, rows with none, the labels that go together, rare labels."""
+
+    label_shape: str = Field(description="list, joined or binary (one 0/1 column per label)")
+    label_columns: list[str]
+    label_sep: str | None = None
+    labels_per_row_mean: float
+    labels_per_row: dict[str, int] = Field(description="rows by number of labels ('0', '1', '2', ...)")
+    no_label_rows: int = Field(description="rows with no label: valid, none applies")
+    top_pairs: list[LabelPair] = []
+    rare_labels: list[LabelCount] = Field(default=[], description="labels with too few rows to learn or evaluate")
+
+
 class InspectReport(Report):
     schema_version: int = SCHEMA_VERSION
+    task: str = "text-classification"
     source: str
     rows: int
     columns: list[str]
@@ -89,6 +108,7 @@ class InspectReport(Report):
     split_leakage: float = Field(description="the same share for the group-aware split actually used (0.0)")
     given_test: bool = False
     warnings: list[str] = []
+    multi_label: MultiLabelProfile | None = None
 
 
 # --- smoke ---------------------------------------------------------------------------------------------
@@ -145,8 +165,10 @@ class CandidateResult(Report):
     reason: str = ""
     winner: bool = False
     validation_accuracy: float | None = None
+    validation_micro_f1: float | None = None
     validation_macro_f1: float | None = None
     test_accuracy: float | None = Field(default=None, description="scored after the choice, for the report only")
+    test_micro_f1: float | None = None
     test_macro_f1: float | None = None
     seconds: float = 0.0
 
@@ -168,6 +190,7 @@ class RemedyResult(Report):
 
 class TrainSummary(Report):
     schema_version: int = SCHEMA_VERSION
+    task: str = "text-classification"
     model: str
     encoder_source: str | None = Field(default=None, description="where the encoder's weights came from")
     winner: str | None = Field(default=None, description="the delivered candidate, chosen on validation")
@@ -197,6 +220,19 @@ class ClassMetrics(Report):
     recall: float
     f1: float
     support: int
+    threshold: float | None = Field(default=None, description="multi-label: the label's decision threshold")
+    threshold_source: str | None = Field(default=None, description="multi-label: tuned (on validation) or shared")
+
+
+class MultiLabelMetrics(Report):
+    """The multi-label figures beside macro and micro F1 (at the top of EvalReport)."""
+
+    samples_f1: float
+    subset_accuracy: float = Field(description="share of test texts with every label right")
+    hamming_loss: float = Field(description="share of (text, label) decisions that are wrong")
+    labels_per_text_true: float
+    labels_per_text_predicted: float
+    no_label_predicted: float = Field(description="share of test texts given no label")
 
 
 class ConfusionMatrix(Report):
@@ -246,6 +282,7 @@ class Abstention(Report):
 
 class EvalReport(Report):
     schema_version: int = SCHEMA_VERSION
+    task: str = "text-classification"
     split: Literal["test"] = "test"
     rows: int
     out_of_scope_rows: int = Field(default=0, description="test rows whose label is no class: the model must abstain")
@@ -255,9 +292,11 @@ class EvalReport(Report):
     abstention: Abstention | None = None
     accuracy: float
     macro_f1: float
+    micro_f1: float | None = None
     weighted_f1: float
     per_class: list[ClassMetrics]
-    confusion: ConfusionMatrix
+    confusion: ConfusionMatrix | None = Field(default=None, description="single-label tasks; None for multi-label")
+    multi_label: MultiLabelMetrics | None = None
     baseline: BaselineResult | None = None
     baseline_verdict: str = ""
     leakage: LeakageCheck
@@ -278,7 +317,7 @@ class StressExample(Report):
 
 
 class StressFamily(Report):
-    family: Literal["negation", "ambiguity", "unknown", "typos"]
+    family: str = Field(description="negation, ambiguity, unknown, typos, combined (multi-label), ...")
     description: str
     n: int
     metric: str = Field(description="'accuracy' or 'abstain rate': what `score` counts (the share right)")
@@ -287,7 +326,7 @@ class StressFamily(Report):
         default=0.0, description="share answered right; for `unknown`, the share abstained, which is the right answer"
     )
     wrong: float = Field(default=0.0, description="share answered with a wrong label (for `unknown`: with any label)")
-    abstained: float = Field(default=0.0, description="share answered `unknown`")
+    abstained: float = Field(default=0.0, description="share answered `unknown` (multi-label: no label)")
     summary: str = Field(default="", description="one sentence from right / wrong / abstained")
     worst: list[StressExample] = Field(description="wrong answers first (most confident first), then abstentions")
 

@@ -11,12 +11,14 @@ reports back and posts them.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.compute.base import ComputeBackend, ComputeContext, Dispatched
-from bot.errors import ComputeError, ComputeRefusedError
+from bot.compute.hf_jobs_config import RESULTS_REPO_NAME, job_token, read_lock
+from bot.errors import ComputeError, ComputeRefusedError, ConfigurationError
 from bot.repo_settings import caps, load_repo_settings, spend_limit_s
 from bot.settings import workflow_options
 from runner.render.workflow import WorkflowOptions
@@ -26,8 +28,9 @@ if TYPE_CHECKING:
 
 CPU_FLAVOUR = "cpu-basic"
 DEFAULT_PACKAGE = WorkflowOptions().intern_package  # pinned (`==X.Y.Z` or a git commit), checked there
-DEFAULT_IMAGE = "python:3.11-slim"
-RESULTS_REPO_NAME = "intern-runs"
+# python:3.11-slim pinned by digest, as the bot's own Dockerfile pins it (issue #17, M3): a tag can be moved.
+DEFAULT_IMAGE = "python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7"
+IMAGE_BY_DIGEST = re.compile(r"^[^\s@]+@sha256:[0-9a-f]{64}$")
 POLL_TASK = "poll_hf_job"
 
 # A constant script: every value that comes from the PR or the run (branch, URL, SHA, repo ids) reaches it only
@@ -39,10 +42,25 @@ POLL_TASK = "poll_hf_job"
 # root's /proc/<pid>/environ. When the stages end, everything that user still runs is killed, then the trusted,
 # pinned `intern upload-results` (as root, with the token) uploads the regular files only (no symlink is
 # followed) from the project.
+#
+# The job's token leaves the environment before anything is installed: it is kept in a root-only file and
+# given back to the upload step only. With INTERN_REQUIREMENTS (the operator's hash-pinned lock,
+# INTERN_HF_JOBS_REQUIREMENTS) pip installs exactly those files (`--require-hashes --no-deps`); without it, the
+# pinned package and whatever versions of its dependencies the index serves.
 JOB_SCRIPT = """set -u
 SANDBOX_USER=intern-sandbox
 if [ "$(id -u)" != 0 ]; then echo "error: the job must start as root to drop privileges"; exit 1; fi
-pip install --quiet "$INTERN_PACKAGE" || exit 1
+umask 077
+token_file="$(mktemp)"
+printf '%s' "${HF_TOKEN:-}" > "$token_file"
+unset HF_TOKEN
+umask 022
+if [ -n "${INTERN_REQUIREMENTS:-}" ]; then
+  printf '%s\\n' "$INTERN_REQUIREMENTS" > intern-requirements.txt
+  pip install --quiet --require-hashes --no-deps -r intern-requirements.txt || exit 1
+else
+  pip install --quiet "$INTERN_PACKAGE" || exit 1
+fi
 id "$SANDBOX_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SANDBOX_USER"
 mkdir -p sandbox && chown "$SANDBOX_USER" sandbox && chmod 700 sandbox
 sandboxed() {
@@ -60,9 +78,10 @@ sandboxed() {
 status=${PIPESTATUS[0]}
 setpriv --reuid="$SANDBOX_USER" --regid="$SANDBOX_USER" --clear-groups -- \\
   bash -c '[ "$(id -u)" != 0 ] && kill -KILL -1' 2>/dev/null  # never as root: only the sandbox user's processes
-intern upload-results sandbox/project --repo-id "$INTERN_RESULTS_REPO" --path-prefix "$INTERN_RESULTS_PREFIX" \\
-  --log intern-job.log
+HF_TOKEN="$(cat "$token_file")" intern upload-results sandbox/project --repo-id "$INTERN_RESULTS_REPO" \\
+  --path-prefix "$INTERN_RESULTS_PREFIX" --log intern-job.log
 uploaded=$?
+rm -f "$token_file"
 if [ "$status" -ne 0 ]; then exit "$status"; fi
 exit "$uploaded"
 """
@@ -118,6 +137,8 @@ class HfJobsBackend:
     name = "hf-jobs"
 
     def __init__(self, hub_client: Callable[[], Any], fallback: ComputeBackend, image: str = DEFAULT_IMAGE) -> None:
+        if not IMAGE_BY_DIGEST.match(image):
+            raise ConfigurationError(f"the hf-jobs image {image!r} must be pinned by digest (name@sha256:<64 hex>)")
         self._hub_client = hub_client
         self._fallback = fallback
         self._image = image
@@ -134,17 +155,20 @@ class HfJobsBackend:
         return spend_limit_s(flavour, max_cost, max_hours)
 
     def _submit(self, ctx: ComputeContext, run: Run, flavour: str, results_repo: str) -> Any:
+        token = job_token(ctx.settings.hf_jobs_token, ctx.settings.hf_token)
         client = self.hub_client()
-        token = ctx.settings.hf_jobs_token or ctx.settings.hf_token
         package = workflow_options(ctx.settings).intern_package
+        env = {**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint}
+        if ctx.settings.hf_jobs_requirements is not None:
+            env["INTERN_REQUIREMENTS"] = read_lock(ctx.settings.hf_jobs_requirements)
         try:
             return client.run_job(
                 image=self._image,
                 command=job_command(run),
                 flavor=flavour,
-                env={**job_env(run, results_repo, package), "HF_ENDPOINT": ctx.settings.hf_endpoint},
+                env=env,
                 # read only by the trusted upload step: the PR's code runs as another user (JOB_SCRIPT)
-                secrets={"HF_TOKEN": token.get_secret_value()} if token is not None else None,
+                secrets={"HF_TOKEN": token},
                 timeout=self._limit_s(ctx, run, flavour),
                 labels={"intern-run": str(run.id)},
             )

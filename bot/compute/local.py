@@ -3,13 +3,14 @@
 Off unless the operator allows it (`INTERN_COMPUTE_ALLOWED`). The checkout is materialised through the gateway
 (the files the bot committed plus the dataset), so it needs no git credentials. Training stages run the PR's
 code: they run in the sandbox of `bot.compute.sandbox` (an unprivileged user, a scrubbed environment, a
-private working dir, the process group killed at the end). `intern publish` runs as the bot with the Hub token,
-on a copy of the regular files the sandbox wrote (no symlink followed), with `python -P` (no import from the
-project dir).
+private working dir the bot fills before handing it over, every process of that user killed at the end).
+`intern publish` runs as the bot with the Hub token, on a copy of the regular files the sandbox wrote (no
+symlink followed), with `python -P` (no import from the project dir).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from bot.compute.base import ComputeContext, Dispatched
-from bot.compute.sandbox import Sandbox, kill_group, popen_kwargs, read_regular_file, sandbox_env
+from bot.compute.sandbox import Sandbox, kill_group, kill_user, popen_kwargs, read_regular_file, sandbox_env
 from bot.errors import ComputeError
 from bot.gateway import GitHubGateway
 from runner.render.markdown import LOG_TAIL_CHARS
@@ -51,7 +52,8 @@ def safe_relative(path: str) -> PurePosixPath:
 
 
 def checkout(gateway: GitHubGateway, repo: str, ref: str, paths: list[str], dest: Path) -> Path:
-    """Write `paths` of `repo` at `ref` under `dest`; a missing file is a ComputeError."""
+    """Write `paths` of `repo` at `ref` under `dest` (the bot's, not yet handed over: see `sandbox`); a missing
+    file is a ComputeError. No write follows a symlink, should one be there all the same."""
     dest.mkdir(parents=True, exist_ok=True)
     for path in paths:
         content = gateway.read_file(repo, path, ref)
@@ -59,7 +61,13 @@ def checkout(gateway: GitHubGateway, repo: str, ref: str, paths: list[str], dest
             raise ComputeError(f"{path} is missing on {repo}@{ref[:12]}: was it deleted from the branch?")
         target = dest / safe_relative(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            fd = os.open(target, flags, 0o644)
+        except OSError as exc:
+            raise ComputeError(f"refusing to write {path}: {exc.strerror}") from None
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
     return dest
 
 
@@ -106,19 +114,24 @@ def run_stage(
     """Run one runner stage (as `sandbox`'s user when given); returns its log tail, raises StageFailed (with
     the tail) on failure. The log is written by the bot into `log_dir` (default: the bot-owned parent of
     `project_dir`), never into a file the sandboxed code could swap for a symlink. An exception from `on_tick`
-    (StageCancelled: the run was cancelled) stops the stage: its whole process group is killed."""
+    (StageCancelled: the run was cancelled) stops the stage. When the stage ends, however it ends, its process
+    group is killed and, sandboxed, every process of the sandbox user (a `setsid()` child too); one that
+    survives that is a ComputeError."""
     log_path = (log_dir or project_dir.parent) / f"{project_dir.name}.{stage}.log"
     deadline = time.monotonic() + timeout_s
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(  # type: ignore[call-overload]
-            command or runner_command(stage, project_dir, *extra),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=dict(env),
-            cwd=project_dir,
-            **popen_kwargs(sandbox or Sandbox()),
-        )
+        try:
+            process = subprocess.Popen(  # type: ignore[call-overload]
+                command or runner_command(stage, project_dir, *extra),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=dict(env),
+                cwd=project_dir,
+                **popen_kwargs(sandbox or Sandbox()),
+            )
+        except OSError as exc:  # e.g. the sandbox user may not execute the bot's interpreter
+            raise ComputeError(f"could not start `intern {stage}` ({exc.strerror}: {exc.filename})") from None
         try:
             while True:
                 try:
@@ -133,6 +146,9 @@ def run_stage(
                         raise StageFailed(stage, -9, f"timed out after {timeout_s:.0f} s") from None
         finally:
             kill_group(process.pid)
+            survivors = kill_user(sandbox or Sandbox())
+    if survivors:
+        raise ComputeError(f"processes of the sandbox user survived the stage {stage!r}: {survivors[:10]}")
     tail = log_path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:]
     if process.returncode != 0:
         raise StageFailed(stage, process.returncode, tail)

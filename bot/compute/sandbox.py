@@ -2,10 +2,18 @@
 
 The PR's `train.py` is untrusted code. The `local` backend is off unless the operator allows it
 (`INTERN_COMPUTE_ALLOWED`), and then it runs every stage as `INTERN_LOCAL_RUN_AS` (a dedicated user with no
-access to the bot's files: create one with `useradd --system --no-create-home intern-sandbox`), in a new
-session whose whole process group is killed when the stage ends, in a working directory owned by that user,
-with an environment built from an allowlist (never the bot's `INTERN_*`, `HF_*` tokens or `GITHUB_*`
-values). Dropping to another user needs the bot to run as root (or with CAP_SETUID and CAP_SETGID).
+access to the bot's files: create one with `useradd --system --no-create-home intern-sandbox`, or give a
+numeric uid), with an environment built from an allowlist (never the bot's `INTERN_*`, `HF_*` tokens or
+`GITHUB_*` values). Dropping to another user needs the bot to run as root (or CAP_SETUID, CAP_SETGID, CAP_KILL).
+
+Issue #17, H2: the bot runs as root, so it must never write where the sandbox can plant a symlink, and nothing
+the sandbox starts may outlive its stage. So: one sandboxed run at a time on a host (`sandbox_lock`); every
+process of the sandbox user is killed after each stage (`kill_user`: `kill(-1)` sent as that user, which
+reaches children that called `setsid()` and left the process group), and its files in the world-writable
+temp dirs are removed (`sweep_user_files`); the project dir is created by the bot, filled while the bot owns it,
+handed to the sandbox user last (`hand_over`) and taken back when the stages end (`take_back`), so a later
+run, of any tenant, can neither read nor change it. The sandbox user must be dedicated to this: every process
+it runs is killed.
 
 `INTERN_LOCAL_UNSANDBOXED=true` runs the stages as the bot's own user instead: for a single-user development
 machine and the tests only, since the PR's code can then read everything the bot can.
@@ -17,12 +25,15 @@ that links to the bot's private key is refused, not committed to the PR).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import shutil
 import signal
 import stat
-from collections.abc import Mapping
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -77,11 +88,8 @@ def resolve_sandbox(run_as: str | None, unsandboxed: bool) -> Sandbox:
             "bot's files, e.g. `useradd --system --no-create-home intern-sandbox`); INTERN_LOCAL_UNSANDBOXED=true "
             "runs pull-request code as the bot's own user and is for development machines only"
         )
-    try:
-        entry = pwd.getpwnam(run_as)
-    except KeyError:
-        raise ConfigurationError(f"INTERN_LOCAL_RUN_AS={run_as}: no such user on this machine") from None
-    if entry.pw_uid == 0 or entry.pw_uid == os.geteuid():
+    uid, gid = _user_ids(run_as)
+    if uid == 0 or uid == os.geteuid():
         raise ConfigurationError(
             f"INTERN_LOCAL_RUN_AS={run_as} is root or the bot's own user: pull-request code would be able to read "
             "the bot's secrets; use a dedicated unprivileged user"
@@ -91,7 +99,22 @@ def resolve_sandbox(run_as: str | None, unsandboxed: bool) -> Sandbox:
             f"INTERN_LOCAL_RUN_AS={run_as} needs the bot to run as root (or with CAP_SETUID and CAP_SETGID) to "
             "switch users; run the local backend in a container otherwise"
         )
-    return Sandbox(user=run_as, uid=entry.pw_uid, gid=entry.pw_gid)
+    return Sandbox(user=run_as, uid=uid, gid=gid)
+
+
+def _user_ids(run_as: str) -> tuple[int, int]:
+    """uid and gid of a user name, or of a numeric uid (gid: the user's when it has an entry, else the same)."""
+    if run_as.isdigit():
+        uid = int(run_as)
+        try:
+            return uid, pwd.getpwuid(uid).pw_gid
+        except KeyError:
+            return uid, uid
+    try:
+        entry = pwd.getpwnam(run_as)
+    except KeyError:
+        raise ConfigurationError(f"INTERN_LOCAL_RUN_AS={run_as}: no such user on this machine") from None
+    return entry.pw_uid, entry.pw_gid
 
 
 def is_secret_name(name: str) -> bool:
@@ -116,29 +139,141 @@ def sandbox_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str,
     return env
 
 
+def check_workdir(workdir: Path) -> None:
+    """The workdir must be a real directory of the bot's, that nobody else may write (else a ConfigurationError):
+    the sandbox may traverse it, never create or swap an entry in it."""
+    info = os.lstat(workdir)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise ConfigurationError(
+            f"INTERN_WORKDIR={workdir} must be a directory owned by the bot's user and writable by nobody else"
+        )
+
+
 def prepare_workdir(workdir: Path, project: Path, sandbox: Sandbox) -> None:
-    """A fresh `project` dir the sandbox user owns (0700), under a `workdir` it may traverse but not list."""
+    """A fresh `project` dir (0700) under `workdir`, OWNED BY THE BOT until `hand_over`: the bot writes the
+    checkout into it while the sandbox cannot enter it, so no symlink can be planted for the bot to follow."""
     workdir.mkdir(parents=True, exist_ok=True)
     if sandbox.isolated:
-        os.chmod(workdir, 0o711)
-    shutil.rmtree(project, ignore_errors=True)
-    project.mkdir(parents=True)
-    (project / ".tmp").mkdir()
-    os.chmod(project, 0o700)
-    if sandbox.isolated:
-        assert sandbox.uid is not None and sandbox.gid is not None
-        for path in (project, project / ".tmp"):
-            os.chown(path, sandbox.uid, sandbox.gid)
+        os.chmod(workdir, 0o711)  # traversable, not listable
+        check_workdir(workdir)
+    shutil.rmtree(project, ignore_errors=True)  # fd-based: never follows a link the sandbox left in it
+    project.mkdir(mode=0o700)
+    (project / ".tmp").mkdir(mode=0o700)
 
 
 def hand_over(project: Path, sandbox: Sandbox) -> None:
-    """Give every file the bot wrote into `project` (the checkout) to the sandbox user."""
+    """Give the checkout to the sandbox user: everything inside first, `project` itself last, so the sandbox
+    cannot enter the tree while it is being handed over."""
     if not sandbox.isolated:
         return
     assert sandbox.uid is not None and sandbox.gid is not None
-    for root, dirs, files in os.walk(project):
+    for root, dirs, files in os.walk(project, topdown=False):
         for name in [*dirs, *files]:
             os.lchown(Path(root) / name, sandbox.uid, sandbox.gid)
+    os.lchown(project, sandbox.uid, sandbox.gid)
+
+
+def take_back(project: Path, sandbox: Sandbox) -> None:
+    """After the stages (and `kill_user`): `project` is the bot's again (0700), so a later sandboxed run, of this
+    tenant or another, can neither read the model nor change what will be committed or published."""
+    if not sandbox.isolated:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.lchown(project, os.geteuid(), os.getegid())
+        os.chmod(project, 0o700, follow_symlinks=False)
+
+
+@contextlib.contextmanager
+def sandbox_lock(workdir: Path) -> Iterator[None]:
+    """One sandboxed run at a time on this host (an exclusive `flock` on a file of the bot's in `workdir`):
+    `kill_user` after a stage must not kill another run's stage, and no run may see another one's files."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(workdir / ".sandbox.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of the live processes whose real, effective or saved uid is `uid` (from /proc; zombies, which run
+    nothing and wait for their parent to reap them, are left out)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
+        except OSError:  # gone meanwhile
+            continue
+        if fields.get("State", "").split()[:1] != ["Z"] and str(uid) in fields.get("Uid", "").split()[:3]:
+            found.append(int(entry.name))
+    return found
+
+
+KILL_ALL = ["/bin/sh", "-c", "kill -9 -1"]  # any POSIX shell's builtin kill; the shell itself is spared
+
+
+def kill_user(sandbox: Sandbox, rounds: int = 5) -> list[int]:
+    """Kill every process of the sandbox user, wherever its session or process group: `kill(-1, SIGKILL)` sent
+    as that user reaches all of them in one step (the kernel holds the task list, so no fork escapes it), then
+    whatever /proc still shows is killed one by one. Returns the pids still there (empty: all gone). A no-op for
+    the unsandboxed development mode, where the process group kill is all there is."""
+    if not sandbox.isolated:
+        return []
+    assert sandbox.uid is not None
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(  # type: ignore[call-overload]
+            KILL_ALL,
+            env={},
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+            check=False,
+            **popen_kwargs(sandbox),
+        )
+    for _ in range(rounds):
+        left = processes_of(sandbox.uid)
+        if not left:
+            return []
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    return processes_of(sandbox.uid)
+
+
+TEMP_DIRS = (Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))  # world-writable: swept, not used
+
+
+def sweep_user_files(sandbox: Sandbox, roots: tuple[Path, ...] = TEMP_DIRS) -> list[str]:
+    """Remove what the sandbox user left at the top of the world-writable temp dirs (a later run must not find
+    it); call after `kill_user`. Returns what was removed."""
+    if not sandbox.isolated:
+        return []
+    removed = []
+    for root in roots:
+        try:
+            entries = list(os.scandir(root))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if info.st_uid != sandbox.uid:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(entry.path, ignore_errors=True)  # fd-based: links inside are removed, not followed
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+            removed.append(entry.path)
+    return removed
 
 
 def popen_kwargs(sandbox: Sandbox) -> dict[str, object]:
@@ -150,7 +285,8 @@ def popen_kwargs(sandbox: Sandbox) -> dict[str, object]:
 
 
 def kill_group(pid: int) -> None:
-    """Kill whatever the stage left running in its session (background processes of the PR's code)."""
+    """Kill whatever the stage left running in its process group (a child that called `setsid()` is not in it:
+    `kill_user` gets those)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
 

@@ -6,10 +6,10 @@ import logging
 
 from bot.context import Ctx
 from bot.events import PullRequestEvent
-from bot.runs import lifecycle
+from bot.runs import approval, lifecycle
+from bot.runs.publish_gate import PublishRefused
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState, can_transition
-from bot.store import Run
 
 log = logging.getLogger(__name__)
 INVALIDATED_BY_PUSH = frozenset(
@@ -35,7 +35,9 @@ def on_synchronize(ctx: Ctx, event: PullRequestEvent) -> None:
     if run is None or run.pr_number != pull.number or is_fork(event):
         return
     sha = pull.head.sha
-    if sha == run.head_sha:
+    late = sha in run.data.unseen_heads  # an earlier push, reported after a later one: only who pushed it counts
+    run = approval.record_push(ctx, run, event)  # who pushed, before anything else (an approval depends on it)
+    if sha == run.head_sha or late:
         return
     if sha in run.data.bot_shas:
         ctx.store.update_run(run.id, head_sha=sha)
@@ -65,6 +67,8 @@ def on_closed(ctx: Ctx, event: PullRequestEvent) -> None:
     if run is None or run.pr_number != pull.number:
         return
     actor = event.sender.login
+    if run.run_state is RunState.MERGED:  # the same merge reported again: `/intern publish` is the way to retry
+        return
     if not pull.merged:
         lifecycle.cancel(ctx, run, actor)
         return
@@ -80,33 +84,14 @@ def on_closed(ctx: Ctx, event: PullRequestEvent) -> None:
         delivery_id=ctx.delivery_id,
         detail=pull.merge_commit_sha or "",
     )
+    run = ctx.store.update_run(run.id, data={"merged_head_sha": pull.head.sha})
     if not trained:
         advance(ctx, run, notice="Merged before training finished: there is no model to publish.")
         return
-    why_not = publish_mismatch(run, pull.head.sha)
-    if why_not is not None:
-        ctx.store.audit(repo, actor, f"publish refused: {why_not}", ctx.delivery_id, run.id)
-        advance(
-            ctx,
-            run,
-            notice=f"Not published: {why_not}. The model on the Hub must be the one trained from the approved "
-            "commit; train again from a new `/intern train` if the merged code is what you want.",
-        )
-        return
-    lifecycle.publish(ctx, run, actor)
-
-
-def publish_mismatch(run: Run, merged_head: str) -> str | None:
-    """Why the merged head is not the commit that was approved and trained (plus the bot's results commit),
-    or None when publishing may go ahead (pure)."""
-    if run.approved_sha is None:
-        return "no approved commit is recorded for this run"
-    allowed = {run.approved_sha, run.head_sha}
-    if merged_head not in allowed:
-        return f"the merged head `{merged_head[:12]}` is not the approved and trained commit `{run.approved_sha[:12]}`"
-    if merged_head != run.approved_sha and merged_head not in run.data.bot_shas:
-        return f"the merged head `{merged_head[:12]}` was not written by the bot after training"
-    return None
+    try:
+        lifecycle.publish(ctx, run, actor)
+    except PublishRefused as refused:
+        advance(ctx, run, notice=f"{str(refused)[0].upper()}{str(refused)[1:]}.")
 
 
 ROUTES = {

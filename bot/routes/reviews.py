@@ -2,21 +2,20 @@
 
 An approval counts only when it comes from a human (not a bot, not this App) with write or admin permission,
 on the PR's current head SHA, for a run awaiting approval, on a PR from this repository (never a fork), and
-from someone who did not write code in it: the PR's author is the App, so GitHub lets a writer who pushed a
-`train.py` approve it; the bot does not. A commit the bot did not make counts as the approver's when its author
-or committer is the approver, or when GitHub cannot tell who it is (an address no account claims).
+from a second person: someone who did not push code to the PR since it was last approved (the PR's author is
+the App, so GitHub lets a writer who pushed a `train.py` approve it; the bot does not). Who pushed is what the
+`synchronize` events said, never commit metadata (`bot/runs/approval.py`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 from bot.context import Ctx
+from bot.errors import GitHubError
 from bot.events import PullRequestReviewEvent
-from bot.gateway import CommitInfo
 from bot.routes import comment_commands
-from bot.runs import lifecycle
+from bot.runs import approval, lifecycle
 from bot.states import RunState
 
 log = logging.getLogger(__name__)
@@ -27,15 +26,13 @@ def is_fork(event: PullRequestReviewEvent) -> bool:
     return head_repo is None or head_repo.full_name != event.repository.full_name
 
 
-def commits_by(commits: Iterable[CommitInfo], approver: str, bot_shas: Iterable[str]) -> list[str]:
-    """SHAs of the commits the bot did not make that may be the approver's own (pure)."""
-    ours, who = set(bot_shas), approver.lower()
-    return [
-        commit.sha
-        for commit in commits
-        if commit.sha not in ours
-        and any(login is None or login.lower() == who for login in (commit.author_login, commit.committer_login))
-    ]
+def last_push_rule(ctx: Ctx, repo: str, base: str) -> bool:
+    """GitHub's "require approval of the most recent reviewable push" on the PR's base branch (a ruleset)."""
+    try:
+        return ctx.gateway.last_push_approval_required(repo, base)
+    except GitHubError as exc:  # the bot's own second-person rule still applies
+        log.warning("could not read the rules of %s in %s: %s", base, repo, exc)
+        return False
 
 
 def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
@@ -70,7 +67,8 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
     if not ctx.may_write(repo, who):
         ctx.store.audit(repo, who, "approval ignored: no write permission", ctx.delivery_id, run.id)
         return
-    current = ctx.gateway.get_pull(repo, number).head_sha
+    pull = ctx.gateway.get_pull(repo, number)
+    current = pull.head_sha
     if review.commit_id != current or current != run.head_sha:
         ctx.store.audit(
             repo,
@@ -88,17 +86,15 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
             run=run,
         )
         return
-    own = commits_by(ctx.gateway.pull_commits(repo, number), who, run.data.bot_shas)
-    if own:
-        shas = ", ".join(f"`{sha[:12]}`" for sha in own[:5])
-        ctx.store.audit(repo, who, f"approval ignored: approver pushed {shas}", ctx.delivery_id, run.id)
+    why_not = approval.refusal(run.data, who, last_push_rule(ctx, repo, pull.base_ref))
+    if why_not is not None:
+        ctx.store.audit(repo, who, "approval ignored: not a second person", ctx.delivery_id, run.id, why_not)
         ctx.post(
             repo,
             number,
             f"<!-- intern-bot:self-approval:{review.id} -->",
-            f"@{who}, this approval does not start training: commit(s) {shas} on this PR were not made by the bot "
-            "and are yours (or cannot be attributed to any account). Someone else with write access who did not "
-            "push to the PR has to review the code and approve it.",
+            f"@{who}, this approval does not start training: {why_not}. Someone else with write access who did "
+            "not push to the PR has to review the code and approve it.",
         )
         return
     lifecycle.request_training(ctx, run, who, current)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from bot.context import Ctx
-from bot.errors import BudgetExceededError, CommandError
+from bot.errors import BudgetExceededError, CommandError, ComputeError, ComputeRefusedError
 from bot.repo_settings import (
     DEFAULT_FLAVOUR,
     PRICES,
@@ -19,7 +19,7 @@ from bot.repo_settings import (
     load_repo_settings,
     priced,
 )
-from bot.runs import results
+from bot.runs import approval, publish_gate, results
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run, utcnow
@@ -41,8 +41,7 @@ __all__ = [
 ]
 
 
-def remember_bot_commit(ctx: Ctx, run: Run, sha: str) -> Run:
-    return ctx.store.update_run(run.id, append={"bot_shas": [sha]})
+remember_bot_commit = approval.remember_bot_commit
 
 
 def cancel(ctx: Ctx, run: Run, actor: str) -> None:
@@ -54,6 +53,7 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
     the smoke test on it."""
     if run.branch is None or run.head_sha is None:
         raise CommandError(f"run #{run.id} has no PR branch yet")
+    approval.check_commit_budget(ctx, run)
     note = f"Smoke test re-run requested by @{actor} at {utcnow().isoformat(timespec='seconds')}Z ({reason}).\n"
     sha = ctx.gateway.commit_files(
         run.repo,
@@ -62,7 +62,7 @@ def rerun_smoke(ctx: Ctx, run: Run, actor: str, reason: str, reset_attempts: boo
         {SMOKE_REQUEST_PATH: note.encode("utf-8")},
         f"Re-run the ML Intern smoke test ({reason}, by @{actor})",
     )
-    run = remember_bot_commit(ctx, run, sha)
+    run = remember_bot_commit(ctx, run, sha, requested_by=actor)
     attempts = 0 if reset_attempts else run.smoke_attempts
     return advance(
         ctx,
@@ -98,7 +98,13 @@ def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Ru
     except BudgetExceededError as exc:
         ctx.store.audit(run.repo, reviewer, f"approval refused by budget: {exc}", ctx.delivery_id, run.id)
         return advance(ctx, run, notice=f"Training not started: {exc}")
-    dispatched = ctx.backend(run.compute).start_training(ctx, run, projection.flavour)
+    try:
+        dispatched = ctx.backend(run.compute).start_training(ctx, run, projection.flavour)
+    except ComputeRefusedError:
+        raise
+    except ComputeError as exc:  # e.g. the backend is not configured well enough to run anything safely
+        ctx.store.audit(run.repo, reviewer, f"approval not dispatched: {exc}", ctx.delivery_id, run.id)
+        return advance(ctx, run, notice=f"Training not started: {exc}")
     return advance(
         ctx,
         run,
@@ -112,7 +118,8 @@ def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Ru
             compute=dispatched.backend,
         ),
         notice=dispatched.notice,
-        record={"external_job_id": dispatched.external_id} if dispatched.external_id else None,
+        # the code up to the approved head is reviewed: its pushers may approve what others push next
+        record={"pushers": [], **({"external_job_id": dispatched.external_id} if dispatched.external_id else {})},
         checks=(
             CheckOutput(
                 "train",
@@ -145,6 +152,7 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
         ctx,
         run,
         move=Move(RunState.EVALUATED, "training results ingested", head_sha=sha),
+        record={"trained_sha": run.approved_sha},
         sections=results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None),
         checks=(CheckOutput("train", "completed", "Training finished", results.one_line_summary(reports), "success"),),
         next_step="review the results; merging the PR publishes the model and the demo.",
@@ -167,6 +175,15 @@ def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Ru
 
 
 def publish(ctx: Ctx, run: Run, actor: str) -> Run:
+    """Dispatch publishing, after the one publish gate (`publish_gate`): raises PublishRefused (audited) when the
+    merged code is not the approved, trained commit, whatever path asked (merge, command, retry, redelivery)."""
+    why_not = publish_gate.refusal(ctx, run)
+    if why_not is not None:
+        ctx.store.audit(run.repo, actor, "publish refused", ctx.delivery_id, run.id, why_not)
+        raise publish_gate.PublishRefused(
+            f"not published: {why_not}. The model on the Hub must be the one trained from the approved commit; "
+            "train again from a new `/intern train` if the merged code is what you want"
+        )
     if run.run_state is RunState.FAILED:
         run = ctx.store.transition(
             run.id, RunState.MERGED, actor=actor, action="publish retried", delivery_id=ctx.delivery_id

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,17 @@ from bot.compute.local import (
     run_stage,
     subprocess_env,
 )
-from bot.compute.sandbox import Sandbox, copy_regular_tree, hand_over, prepare_workdir, resolve_sandbox
+from bot.compute.sandbox import (
+    Sandbox,
+    copy_regular_tree,
+    hand_over,
+    kill_user,
+    prepare_workdir,
+    resolve_sandbox,
+    sandbox_lock,
+    sweep_user_files,
+    take_back,
+)
 from bot.context import Ctx, Task
 from bot.errors import ComputeError, ConfigurationError
 from bot.runs import lifecycle
@@ -93,12 +106,8 @@ def local_train(ctx: Ctx, payload: dict[str, Any]) -> None:
             lifecycle.stream_epochs(ctx, current, content)
 
     try:
-        prepare_workdir(ctx.settings.workdir, project, sandbox)
-        checkout(ctx.gateway, run.repo, ref, list(run.data.files), project)
-        hand_over(project, sandbox)
-        env = subprocess_env(project)
-        for stage in TRAIN_STAGES:
-            run_stage(stage, project, timeout_s=ctx.settings.local_timeout_s, env=env, on_tick=stream, sandbox=sandbox)
+        with sandbox_lock(ctx.settings.workdir):
+            _train_in_sandbox(ctx, run, ref, project, sandbox, stream)
     except StageCancelled as stopped:
         log.info("%s", stopped)
         return
@@ -113,13 +122,36 @@ def local_train(ctx: Ctx, payload: dict[str, Any]) -> None:
         lifecycle.ingest_training(ctx, current, collect_reports(project))
 
 
+def _train_in_sandbox(
+    ctx: Ctx, run: Run, ref: str, project: Path, sandbox: Sandbox, on_tick: Callable[[], None]
+) -> None:
+    """Holding the host's sandbox lock: nothing of an earlier run still running, a fresh project the bot fills
+    before the sandbox user gets it, the stages, then every process of that user killed and the project the
+    bot's again."""
+    left = kill_user(sandbox)
+    if left:
+        raise ComputeError(f"processes of the sandbox user could not be stopped: {left[:10]}")
+    sweep_user_files(sandbox)
+    prepare_workdir(ctx.settings.workdir, project, sandbox)
+    checkout(ctx.gateway, run.repo, ref, list(run.data.files), project)
+    hand_over(project, sandbox)
+    env = subprocess_env(project)
+    try:
+        for stage in TRAIN_STAGES:
+            run_stage(stage, project, timeout_s=ctx.settings.local_timeout_s, env=env, on_tick=on_tick, sandbox=sandbox)
+    finally:
+        kill_user(sandbox)
+        sweep_user_files(sandbox)
+        take_back(project, sandbox)
+
+
 def local_publish(ctx: Ctx, payload: dict[str, Any]) -> None:
     run = _run(ctx, payload, RunState.MERGED) or _run(ctx, payload, RunState.PUBLISHED)
     if run is None:
         return
     project = project_dir_for(ctx.settings.workdir, run.id)
     repo_id, space_id = run.data.hub_repo_id, run.data.hub_space_id
-    if not repo_id or not (project / "model").is_dir():
+    if not repo_id or not _is_real_dir(project / "model"):
         lifecycle.fail(
             ctx,
             run,
@@ -154,6 +186,13 @@ def local_publish(ctx: Ctx, payload: dict[str, Any]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
     endpoint = ctx.settings.hf_endpoint.rstrip("/")
     lifecycle.published(ctx, run, f"{endpoint}/{repo_id}", f"{endpoint}/spaces/{space_id}" if space_id else None)
+
+
+def _is_real_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 TASKS: dict[str, Task] = {"local_train": local_train, "local_publish": local_publish}

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from bot.context import Ctx
-from bot.runs import lifecycle, results
+from bot.errors import CommandError
+from bot.runs import approval, lifecycle, results
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run
@@ -90,9 +91,14 @@ def handle_smoke_failure(ctx: Ctx, run: Run, report: SmokeReport | None, url: st
     text = results.render_smoke_md(report) if report else f"The smoke workflow failed without a report: {url}"
     attempt = run.smoke_attempts + 1
     fix = _proposal(ctx, run, report, attempt)
-    if fix is not None and run.branch and run.head_sha:
-        return _push_fix(ctx, run, fix, attempt, text)
     why = "no known fix applies" if attempt <= MAX_ATTEMPTS else f"{MAX_ATTEMPTS} automatic fixes did not help"
+    if fix is not None and run.branch and run.head_sha:
+        try:
+            approval.check_commit_budget(ctx, run)
+        except CommandError as exc:
+            why = str(exc)
+        else:
+            return _push_fix(ctx, run, fix, attempt, text)
     return advance(
         ctx,
         run,

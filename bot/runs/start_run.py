@@ -82,6 +82,7 @@ def start_run(
             planner=ctx.services.planner,
             workflow_options=workflow_options(ctx.settings),
             max_rows=ctx.settings.inspect_max_rows,
+            max_bytes=ctx.settings.max_dataset_bytes,
         )
     except (InternError, CommandError) as exc:
         message = ctx.redact(str(exc))

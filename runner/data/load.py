@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runner.config import DataFormat
+from runner.data.delimiter import sniff_file_delimiter
 from runner.data.portable import read_table
 from runner.errors import DataError
 
@@ -76,11 +77,17 @@ def load_table(
             raise DataError(f"{source} not found: check the path (relative paths start from the current directory)")
         if path.stat().st_size == 0:
             raise DataError(f"{source} is empty: it holds no rows")
+    if fmt == "hub" and stream_loader is None:
+        from runner.data.hub_check import hub_dataset_unavailable
+
+        problem = hub_dataset_unavailable(source)
+        if problem is not None:
+            raise DataError(problem)
     try:
         if fmt == "hub" and max_rows is not None:
             frame = sample_hub(source, hub_split, max_rows, stream_loader)
         else:
-            frame = read_table(source, fmt, hub_split)
+            frame = read_table(source, fmt, hub_split, csv_delimiter(source, fmt))
     except UnicodeDecodeError as exc:
         raise DataError(
             f"{source} is not valid UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start}): "
@@ -101,6 +108,22 @@ def load_table(
         raise DataError(f"{source} holds a header but no rows")
     frame.columns = [str(column) for column in frame.columns]
     return frame
+
+
+def csv_delimiter(source: str, fmt: DataFormat) -> str | None:
+    """The sniffed field separator of a local CSV when it is not a comma (None: a comma, or not a CSV)."""
+    if fmt != "csv" or not Path(source).is_file():
+        return None
+    delimiter, _ = sniff_file_delimiter(source)
+    return None if delimiter == "," else delimiter
+
+
+def csv_delimiter_note(source: str, fmt: DataFormat | str) -> str | None:
+    """Why a local CSV is read with another separator than a comma, for the user (None: a comma)."""
+    if fmt != "csv" or not Path(source).is_file():
+        return None
+    delimiter, reason = sniff_file_delimiter(source)
+    return None if delimiter == "," else f"{source}: {reason}"
 
 
 def _first_line(exc: BaseException) -> str:

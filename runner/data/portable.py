@@ -26,12 +26,14 @@ def normalise_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def read_table(source: str, fmt: str, hub_split: str = "train"):  # type: ignore[no-untyped-def]
-    """Read a dataset into a pandas DataFrame: csv, tsv, json, jsonl, parquet, or a Hub dataset id."""
+def read_table(source: str, fmt: str, hub_split: str = "train", delimiter: str | None = None):  # type: ignore[no-untyped-def]
+    """Read a dataset into a pandas DataFrame: csv (`delimiter`: `;`, `|`, tab; default comma), tsv, json, jsonl,
+    parquet, or a Hub dataset id."""
     import pandas as pd
 
     if fmt == "csv":
-        return pd.read_csv(source, encoding="utf-8", keep_default_na=False, na_values=[""], dtype=str)
+        sep = delimiter or ","
+        return pd.read_csv(source, sep=sep, encoding="utf-8", keep_default_na=False, na_values=[""], dtype=str)
     if fmt == "tsv":
         return pd.read_csv(source, sep="\t", encoding="utf-8", keep_default_na=False, na_values=[""], dtype=str)
     if fmt == "jsonl":
@@ -143,11 +145,15 @@ def load_splits(config: dict[str, Any], base_dir: str = ".") -> dict[str, tuple[
     def resolve(source: str, fmt: str) -> str:
         return source if fmt == "hub" or os.path.isabs(source) else os.path.join(base_dir, source)
 
-    frame = read_table(resolve(data["source"], data["format"]), data["format"], data.get("hub_split", "train"))
+    frame = read_table(
+        resolve(data["source"], data["format"]), data["format"], data.get("hub_split", "train"), data.get("delimiter")
+    )
     texts, labels, _ = clean_rows(list(frame[data["text_column"]]), list(frame[data["label_column"]]))
     if data.get("test_source"):
         test_format = data.get("test_format") or data["format"]
-        test_frame = read_table(resolve(data["test_source"], test_format), test_format, "test")
+        test_frame = read_table(
+            resolve(data["test_source"], test_format), test_format, "test", data.get("test_delimiter")
+        )
         test_texts, test_labels, _ = clean_rows(
             list(test_frame[data["text_column"]]), list(test_frame[data["label_column"]])
         )

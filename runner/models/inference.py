@@ -68,9 +68,13 @@ def load_classifier(model_dir: Path) -> Classifier:
         raise ProjectError(
             f"{model_dir} holds no trained model (intern.json and config.json missing): run `intern train`"
         )
-    from transformers.utils import logging as hf_logging
+    from runner.models.light_imports import import_skops, needs_torch
 
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    import_skops()  # first, without torch: a TF-IDF model never loads it (cold start)
+    if needs_torch(info):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         model = load_model(model_dir)
     except UnsafeModelFile as exc:

@@ -19,7 +19,11 @@ from runner.models.defaults import default_model, gpu_available, training_defaul
 from runner.models.portable_model import DEFAULT_ENCODER
 from runner.planning.discovery import DatasetHub, card_columns, card_label_names, discover, explain, guess_columns
 from runner.planning.objective import parse_objective
-from runner.planning.plan import Candidate, Hardware, Plan
+from runner.planning.plan import DEFAULT_METRICS, TASK_METRICS, Candidate, Hardware, Plan
+from runner.tasks.base import InspectRequest
+from runner.tasks.choose import choose_task
+from runner.tasks.names import DEFAULT_TASK
+from runner.tasks.registry import get_task
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +64,18 @@ def is_local(source: str) -> bool:
     return Path(source).exists() or Path(source).suffix.lower() in SUFFIX_FORMATS
 
 
-def _local_facts(facts: DataFacts, source: str, text: str | None, label: str | None) -> None:
+def _local_facts(facts: DataFacts, source: str, text: str | None, label: str | None, task: str = DEFAULT_TASK) -> None:
     facts.dataset, facts.dataset_reason = source, "given as a local file"
+    if task != DEFAULT_TASK:  # the other tasks read their own shapes of data (label lists, image folders)
+        try:
+            inspected = get_task(task).inspect(InspectRequest(source=source, text=text, label=label))
+        except UserInputError as exc:
+            facts.warnings.append(str(exc))
+            return
+        report = inspected.report
+        facts.columns, facts.text, facts.label = report.columns, report.text_column, report.label_column
+        facts.columns_reason, facts.labels, facts.rows = report.column_reason, inspected.labels, inspected.rows
+        return
     try:
         frame = load_table(source)
         choice = detect_columns(frame, text=text, label=label)
@@ -120,14 +134,16 @@ def _discover(facts: DataFacts, objective: str, overrides: dict[str, str], hub: 
     facts.runners_up = candidates[1 : 1 + RUNNERS_UP]
 
 
-def gather_data(objective: str, data: str | None, overrides: dict[str, str], hub: DatasetHub | None) -> DataFacts:
+def gather_data(
+    objective: str, data: str | None, overrides: dict[str, str], hub: DatasetHub | None, task: str = DEFAULT_TASK
+) -> DataFacts:
     facts = DataFacts()
     source = data or overrides.get("dataset")
     text, label = overrides.get("text"), overrides.get("label")
     if source is None:
         _discover(facts, objective, overrides, hub)
     elif is_local(source):
-        _local_facts(facts, source, text, label)
+        _local_facts(facts, source, text, label, task)
     else:
         _hub_facts(facts, source, text, label, hub)
     return facts
@@ -174,7 +190,16 @@ def deterministic_plan(
 ) -> Plan:
     """A complete plan without any LLM. `hub` is used only when `hub_ok` (the Hub answers)."""
     parsed = parse_objective(objective)
-    facts = gather_data(parsed.text, data, parsed.overrides, hub if hub_ok else None)
+    source = data or parsed.overrides.get("dataset")
+    label = parsed.overrides.get("label")
+    task = choose_task(
+        source if source and is_local(source) and Path(source).exists() else None,
+        parsed.text,
+        parsed.overrides.get("task"),
+        [label] if label else None,
+        parsed.overrides.get("label_sep"),
+    )
+    facts = gather_data(parsed.text, data, parsed.overrides, hub if hub_ok else None, task.task)
     warnings = [f"ignored unknown setting {key}=" for key in parsed.unknown_keys] + facts.warnings
     if "model" in parsed.overrides:
         model, model_reason = parsed.overrides["model"], "given"
@@ -186,6 +211,9 @@ def deterministic_plan(
     if facts.labels and len(facts.labels) < 2:
         warnings.append(f"only one class ({facts.labels[0]}) in the label column: a classifier needs two or more")
     return Plan(
+        metrics=list(TASK_METRICS.get(task.task, DEFAULT_METRICS)),
+        task=task.task,
+        task_reason=task.reason,
         objective=parsed.text or objective,
         dataset=facts.dataset,
         dataset_reason=facts.dataset_reason,

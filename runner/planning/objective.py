@@ -25,6 +25,9 @@ OVERRIDE_KEYS = {
     "max_length": "max_length",
     "compute": "compute",
     "language": "language",
+    "task": "task",
+    "label_sep": "label_sep",
+    "sep": "label_sep",
 }
 _OVERRIDE = re.compile(r"(?<!\S)([A-Za-z_]+)=(\"[^\"]*\"|'[^']*'|\S+)")
 _STOP = """a an and are as at be by classify classifier classification dataset data detect for from i in into is it

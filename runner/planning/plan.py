@@ -6,8 +6,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runner.tasks.names import TaskName
+
 PlanSource = Literal["deterministic", "llm"]
 DEFAULT_METRICS = ["accuracy", "macro_f1", "per_class_precision_recall_f1", "confusion_matrix"]
+TASK_METRICS = {
+    "multi-label-classification": [
+        "macro_f1",
+        "micro_f1",
+        "samples_f1",
+        "subset_accuracy",
+        "hamming_loss",
+        "per_label_precision_recall_f1",
+    ],
+}
 
 
 class Candidate(BaseModel):
@@ -37,7 +49,8 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    task: Literal["text-classification"] = "text-classification"
+    task: TaskName = "text-classification"
+    task_reason: str = ""
     objective: str
     dataset: str | None = Field(description="local file path or Hub dataset id; None when none was found")
     dataset_reason: str

@@ -1,4 +1,5 @@
-"""Progress display for long stages: rich on a terminal, plain timestamped lines in CI or a pipe."""
+"""Progress display for long stages, on stderr (stdout carries only results): rich on a terminal, plain
+timestamped lines in CI or when stderr is not a terminal."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ class Reporter(Protocol):
 
 
 def plain_mode(*, ci: bool = False) -> bool:
-    """Plain lines when stdout is not a terminal or in CI (the CLI passes whether `CI` is set)."""
-    return ci or not sys.stdout.isatty()
+    """Plain lines when stderr is not a terminal or in CI (the CLI passes whether `CI` is set)."""
+    return ci or not sys.stderr.isatty()
 
 
 class StageContext:
@@ -32,7 +33,7 @@ class StageContext:
     def update(self, text: str) -> None:
         """Show how far the stage is (an epoch line, a step count)."""
         if self.plain:
-            print(f"  {self.name}: {text}", flush=True)
+            print(f"  {self.name}: {text}", file=sys.stderr, flush=True)
         elif self.status is not None:
             self.status.update(f"[bold]{self.name}[/] {text}")
             self.console.print(f"  [dim]{text}[/]")
@@ -46,7 +47,7 @@ class ConsoleReporter:
     """Stage start/end lines with timings; a spinner with the latest update on a terminal."""
 
     def __init__(self, console: Console | None = None, plain: bool | None = None) -> None:
-        self.console = console or Console(stderr=False, highlight=False)
+        self.console = console or Console(stderr=True, highlight=False)
         self.plain = plain_mode() if plain is None else plain
 
     @contextmanager
@@ -54,13 +55,17 @@ class ConsoleReporter:
         ctx = StageContext(self.console, self.plain, name, detail)
         suffix = f": {detail}" if detail else ""
         if self.plain:
-            print(f"[{time.strftime('%H:%M:%S')}] {name}{suffix} ...", flush=True)
+            print(f"[{time.strftime('%H:%M:%S')}] {name}{suffix} ...", file=sys.stderr, flush=True)
             try:
                 yield ctx
             except BaseException:
-                print(f"[{time.strftime('%H:%M:%S')}] {name} FAILED after {ctx.seconds:.1f} s", flush=True)
+                print(
+                    f"[{time.strftime('%H:%M:%S')}] {name} FAILED after {ctx.seconds:.1f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 raise
-            print(f"[{time.strftime('%H:%M:%S')}] {name} done in {ctx.seconds:.1f} s", flush=True)
+            print(f"[{time.strftime('%H:%M:%S')}] {name} done in {ctx.seconds:.1f} s", file=sys.stderr, flush=True)
             return
         with self.console.status(f"[bold]{name}[/]{suffix}") as status:
             ctx.status = status
@@ -73,7 +78,7 @@ class ConsoleReporter:
 
     def line(self, text: str) -> None:
         if self.plain:
-            print(text, flush=True)
+            print(text, file=sys.stderr, flush=True)
         else:
             self.console.print(text)
 

@@ -154,7 +154,8 @@ def render_train_md(summary: TrainSummary | None, epochs: list[EpochRecord]) -> 
 
 
 def render_eval_md(report: EvalReport) -> str:
-    return _render("report_eval.md.j2", r=report, confusion_table=confusion_table(report.confusion))
+    table = confusion_table(report.confusion) if report.confusion is not None else ""
+    return _render("report_eval.md.j2", r=report, confusion_table=table)
 
 
 def render_stress_md(report: StressReport) -> str:

@@ -45,7 +45,7 @@ def portable_block(module: str) -> str:
     raise ValueError(f"{module} has no portable block (BEGIN/END markers)")
 
 
-def assemble_script(module: str, header: str = "#!/usr/bin/env python\n") -> str:
+def assemble_script(module: str, header: str = "#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n") -> str:
     """`module`'s source with every paste block replaced by the named module's portable block, under `header`;
     checked to compile, so a broken assembly never reaches a user's PR."""
 

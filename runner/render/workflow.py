@@ -78,10 +78,20 @@ OWN_ACTIONS: Final = ("setup", "smoke", "train", "publish")
 
 # The commit of `actions_repository` whose actions/ match this package version: the release process sets it.
 # Until a release exists it is this all-zero placeholder, which github.com cannot resolve (the job fails at
-# "Set up job"); deployments pass `actions_ref` (the bot's deployed commit) or pin `intern_package` to a git
-# commit. The rendered workflow says so in its header while the placeholder is in use.
+# "Set up job"); deployments pass `actions_ref` (the bot's deployed commit: the package is then installed from
+# the same repository and commit) or pin `intern_package` to a git commit. The rendered workflow says so in its
+# header while the placeholder is in use, and `intern scaffold` says so on stderr.
 PLACEHOLDER_ACTIONS_REF: Final = "0" * 40
 DEFAULT_ACTIONS_REF: Final = PLACEHOLDER_ACTIONS_REF
+
+
+RELEASED_PACKAGE: Final = "ml-intern-bot[train]==0.1.0"
+PACKAGE_NAME: Final = "ml-intern-bot[train]"
+
+
+def git_package(repository: str, ref: str) -> str:
+    """The runner installed from `repository` at commit `ref`, as pip reads it."""
+    return f"{PACKAGE_NAME} @ git+https://github.com/{repository}@{ref}"
 
 
 class WorkflowOptions(BaseModel):
@@ -93,9 +103,10 @@ class WorkflowOptions(BaseModel):
     workflow_name: str = Field(default="ML Intern", pattern=r"^[A-Za-z0-9 ._()-]{1,60}$")
     python_version: str = Field(default="3.11", pattern=r"^3\.[0-9]{1,2}$")
     intern_package: str = Field(
-        default="ml-intern-bot[train]==0.1.0",
+        default=RELEASED_PACKAGE,
         description="pip requirement for the runner: `name[extras]==X.Y.Z` or "
-        "`name[extras] @ git+https://github.com/OWNER/REPO@<40-hex commit>`",
+        "`name[extras] @ git+https://github.com/OWNER/REPO@<40-hex commit>`; when omitted and `actions_ref` is "
+        "given, the same repository and commit as the actions (`git_package`)",
     )
     torch_version: str = Field(default="2.13.0", pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")
     project_dir: str = Field(default=".", description="the project directory, relative to the repository root")
@@ -137,6 +148,24 @@ class WorkflowOptions(BaseModel):
         description="use actions vendored in this repository at <dir>/<name> (GitHub's `$/` self-repository "
         "syntax: the workflow's own commit, not the checked-out head) instead of actions_repository",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: object) -> object:
+        """The package and the actions come from one repository and commit: an omitted package follows the
+        actions' `actions_repository@actions_ref`, an omitted repository follows a git-pinned package."""
+        if not isinstance(data, dict):
+            return data
+        values = dict(data)
+        package, ref = values.get("intern_package"), values.get("actions_ref")
+        match = _GIT_PIN_RE.match(package) if isinstance(package, str) else None
+        if match and values.get("actions_repository") is None:
+            values["actions_repository"] = match.group("repo")
+        if package is None and isinstance(ref, str) and SHA_RE.match(ref) and ref != PLACEHOLDER_ACTIONS_REF:
+            repository = values.get("actions_repository") or "ml-intern/ml-intern-bot"
+            if isinstance(repository, str) and _REPO_RE.match(repository):
+                values["intern_package"] = git_package(repository, ref)
+        return values
 
     @field_validator("intern_package")
     @classmethod
@@ -208,6 +237,15 @@ class WorkflowOptions(BaseModel):
             raise ValueError(f"default_flavour {self.default_flavour!r} is not one of {sorted(self.flavour_runners)}")
         if self.space_id is not None and self.model_repo_id is None:
             raise ValueError("space_id needs model_repo_id: the Space loads the published model")
+        match = _GIT_PIN_RE.match(self.intern_package)
+        if match and self.actions_local_dir is None:
+            same_repo = match.group("repo").lower() == self.actions_repository.lower()
+            if not same_repo or (self.actions_ref is not None and self.actions_ref != match.group("sha")):
+                raise ValueError(
+                    f"intern_package installs {match.group('repo')}@{match.group('sha')[:12]} but the actions come "
+                    f"from {self.actions_repository}@{self.resolved_actions_ref[:12]}: they must be the same "
+                    "repository and commit (omit intern_package to derive it from the actions)"
+                )
         return self
 
     @property

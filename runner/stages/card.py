@@ -268,10 +268,11 @@ def render_model_card(
         ]
         results_table = md_table(header, rows)
         matrix = evaluate.confusion
-        confusion_table = md_table(
-            ["true / predicted", *matrix.labels],
-            [[label, *(str(v) for v in row)] for label, row in zip(matrix.labels, matrix.matrix, strict=False)],
-        )
+        if matrix is not None:
+            confusion_table = md_table(
+                ["true / predicted", *matrix.labels],
+                [[label, *(str(v) for v in row)] for label, row in zip(matrix.labels, matrix.matrix, strict=False)],
+            )
     info = read_model_info(model_dir) if model_dir is not None else {}
     kind, features = str(info.get("kind", "transformer")), [str(f) for f in info.get("features", [])]
     summary = model_summary(config, base_text, train.winner if train else None, features)
@@ -381,7 +382,8 @@ def render_space_readme(title: str, model_repo_id: str, licence: str | None, des
 
 def render_space_files(project_dir: Path, model_repo_id: str, space_id: str) -> dict[str, bytes]:
     """README.md (Gradio front matter), app.py loading `model_repo_id`, requirements.txt (gradio left out)."""
-    from runner.stages.scaffold import render_app, render_requirements
+    from runner.stages.scaffold import render_requirements
+    from runner.tasks.registry import get_task
 
     config = load_config(project_dir)
     title = space_id.split("/")[-1]
@@ -399,6 +401,6 @@ def render_space_files(project_dir: Path, model_repo_id: str, space_id: str) -> 
     yaml.safe_load(readme.split("---", 2)[1])  # a template bug must never reach the Hub
     return {
         "README.md": readme.encode(),
-        "app.py": render_app(model_repo_id, title, description).encode(),
+        "app.py": get_task(config.task).render_app(model_repo_id, title, description, []).encode(),
         "requirements.txt": requirements.encode(),
     }

@@ -14,6 +14,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from runner.config import InternConfig, load_config
 from runner.data.portable import load_splits
 from runner.data.profile import leakage_share
+from runner.errors import DataError
 from runner.models import baseline
 from runner.models.abstain import (
     answered_share,
@@ -262,19 +263,42 @@ def abstention(
     )
 
 
+def read_unknown_texts(path: Path) -> list[str]:
+    """Texts known to be out of scope: one per line (.txt), a `text` field per line (.jsonl), or the `text` column
+    (else the first) of a .csv/.tsv."""
+    import csv
+    import json
+
+    if not path.is_file():
+        raise DataError(f"{path} not found: --unknown-texts takes a file of out-of-scope texts, one per line")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not valid UTF-8: re-save it as UTF-8") from exc
+    lines = [line for line in raw.splitlines() if line.strip()]
+    if path.suffix == ".jsonl":
+        try:
+            return [str(json.loads(line)["text"]) for line in lines]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f'{path}: expected one JSON object with a "text" field per line') from exc
+    if path.suffix in {".csv", ".tsv"}:
+        rows = list(csv.reader(lines, delimiter="\t" if path.suffix == ".tsv" else ","))
+        column = rows[0].index("text") if rows and "text" in rows[0] else 0
+        return [row[column] for row in rows[1:] if len(row) > column and row[column].strip()]
+    return lines
+
+
 def known_out_of_scope(
     project_dir: Path, config: InternConfig, classifier: Classifier, unknown_texts: str | None = None
 ) -> KnownOutOfScope:
     """Generated off-topic texts and gibberish, plus the user's own out-of-scope texts (`--unknown-texts`,
     abstain.unknown_texts in intern.yaml), scored by the model."""
-    from runner.stages.predict import read_inputs
-
     texts = generated_out_of_scope(config.split.seed)
     sources = [f"{len(texts)} generated off-topic texts and gibberish"]
     given = unknown_texts or config.abstain.unknown_texts
     if given:
         path = Path(given) if Path(given).is_absolute() else project_dir / given
-        extra = read_inputs(path)
+        extra = read_unknown_texts(path)
         texts += extra
         sources.append(f"{len(extra)} texts from {path.name}")
     return KnownOutOfScope(classifier.predict_proba(texts), " and ".join(sources))
@@ -357,7 +381,9 @@ def run_evaluation(
         abstain_label=chosen.abstain_label,
         threshold_reason=chosen.reason,
     )
-    plot_confusion(report.confusion, reports / CONFUSION_PNG, f"Test confusion matrix (macro F1 {report.macro_f1:.4f})")
+    if report.confusion is not None:
+        title = f"Test confusion matrix (macro F1 {report.macro_f1:.4f})"
+        plot_confusion(report.confusion, reports / CONFUSION_PNG, title)
     point = CoveragePoint(
         threshold=chosen.threshold,
         coverage=chosen.validation_coverage,

@@ -1,14 +1,13 @@
-"""`intern predict`: label, score, or `unknown` when the model abstains under its calibrated threshold."""
+"""`intern predict` and `intern serve`: label, score, or `unknown` when the model abstains under its calibrated
+threshold. `Predictor` loads the delivered model once and scores any number of texts."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from runner.errors import DataError
-from runner.models.inference import load_classifier, read_model_info
+from runner.models.inference import Classifier, load_classifier, read_model_info
 from runner.models.portable_model import UNKNOWN, answer
 
 
@@ -22,36 +21,33 @@ class Prediction(BaseModel):
     abstained: bool
 
 
-def read_inputs(path: Path) -> list[str]:
-    """One text per line (.txt), or a `text` field per line (.jsonl)."""
-    if not path.is_file():
-        raise DataError(f"{path} not found")
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not valid UTF-8: re-save it as UTF-8") from exc
-    if path.suffix == ".jsonl":
-        texts = []
-        for number, line in enumerate(lines, start=1):
-            try:
-                texts.append(str(json.loads(line)["text"]))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise DataError(f'{path}:{number}: expected a JSON object with a "text" field') from exc
-        return texts
-    return lines
+class Predictor:
+    """The delivered model in `model_dir`, loaded once; `predict(texts)` scores them in one batch."""
+
+    def __init__(self, model_dir: Path, threshold: float | None = None) -> None:
+        self.model_dir = model_dir
+        self.classifier: Classifier = load_classifier(model_dir)
+        self.info = read_model_info(model_dir)  # the threshold and the data's out-of-scope class, if any
+        if threshold is not None:
+            self.info["threshold"] = threshold
+        self.threshold = float(self.info.get("threshold") or 0.0)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.classifier.labels
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        probabilities = self.classifier.predict_proba(texts)
+        predictions = []
+        for text, row in zip(texts, probabilities, strict=True):  # as the demo answers (portable_model.answer)
+            label, top_label, score = answer(self.classifier.labels, row, self.info)
+            predictions.append(
+                Prediction(
+                    text=text, label=label, score=round(score, 4), top_label=top_label, abstained=label == UNKNOWN
+                )
+            )
+        return predictions
 
 
 def predict_texts(model_dir: Path, texts: list[str], threshold: float | None = None) -> list[Prediction]:
-    """Each text's answer as the demo gives it (runner/models/portable_model.answer)."""
-    classifier = load_classifier(model_dir)
-    info = read_model_info(model_dir)
-    if threshold is not None:
-        info["threshold"] = threshold
-    probabilities = classifier.predict_proba(texts)
-    predictions = []
-    for text, row in zip(texts, probabilities, strict=True):
-        label, top_label, score = answer(classifier.labels, row, info)
-        predictions.append(
-            Prediction(text=text, label=label, score=round(score, 4), top_label=top_label, abstained=label == UNKNOWN)
-        )
-    return predictions
+    return Predictor(model_dir, threshold).predict(texts)

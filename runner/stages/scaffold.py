@@ -53,6 +53,8 @@ def build_config(
     unknown_texts: str | None = None,
     task: str = DEFAULT_TASK,
     data_fields: dict[str, Any] | None = None,
+    delimiter: str | None = None,
+    test_delimiter: str | None = None,
 ) -> InternConfig:
     """The resolved config for a dataset: columns, labels, model and hyperparameters sized for the data.
     `data_fields` adds the task's own data settings (label columns, separator...)."""
@@ -68,6 +70,8 @@ def build_config(
                 "label_column": label_column,
                 "test_source": test_source,
                 "test_format": test_format,
+                "delimiter": delimiter,
+                "test_delimiter": test_delimiter,
                 "licence": licence,
                 "attribution": attribution,
             },

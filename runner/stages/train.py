@@ -10,6 +10,7 @@ from runner.config import load_config
 from runner.errors import StageFailedError
 from runner.render.figures import pyplot, save_figure
 from runner.render.progress_display import Reporter, SilentReporter
+from runner.render.progress_eta import is_progress_line
 from runner.schemas import REPORTS_DIR, EpochRecord, TrainSummary, read_epochs, read_report
 from runner.selfheal.diagnose import classify_failure
 from runner.stages.evaluate import VALIDATION_SCORES
@@ -41,6 +42,7 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
                 if line.startswith(
                     ("epoch ", "model: ", "data: ", "encoder: ", "candidate ", "fine-tune: ", "winner: ")
                 )
+                or is_progress_line(line)
                 else None
             ),
             python=python,

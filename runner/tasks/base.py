@@ -9,10 +9,11 @@ methods and never branch on the task's name. Each task lives in `runner/tasks/<t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from runner.config import DataFormat
 from runner.schemas import InspectReport
@@ -39,6 +40,7 @@ class InspectRequest(BaseModel):
     test_source: str | None = None
     hub_split: str = "train"
     max_rows: int | None = None
+    stream_loader: Any = Field(default=None, exclude=True, description="reads a Hub sample (the bot caps it)")
 
 
 class Inspected(BaseModel):
@@ -53,6 +55,10 @@ class Inspected(BaseModel):
     rows: int
     examples: list[str] = []
     data_fields: dict[str, Any] = {}
+
+
+class Predicts(Protocol):
+    def predict(self, inputs: list[str]) -> Sequence[BaseModel]: ...
 
 
 class Task(Protocol):
@@ -75,6 +81,10 @@ class Task(Protocol):
         """Task-specific parts of intern.yaml (data columns, label shape) from an inspection."""
         ...
 
+    def render_app(self, model_ref: str, title: str, description: str, examples: list[str]) -> str:
+        """The Gradio demo: `model_ref` is "./model" in the project, or the published repo id on a Space."""
+        ...
+
     def render_files(self, config: InternConfig, inspected: Inspected | None, examples: list[str]) -> dict[str, str]:
         """train.py, app.py and requirements.txt for a project of this task."""
         ...
@@ -93,6 +103,10 @@ class Task(Protocol):
 
     def predict(self, model_dir: Path, inputs: list[str]) -> list[BaseModel]:
         """One typed prediction per input (a text, or an image path for image tasks)."""
+        ...
+
+    def predictor(self, model_dir: Path) -> Predicts:
+        """The model loaded once, for scoring many batches (`intern predict --input`, `intern serve`)."""
         ...
 
     def render_prediction(self, prediction: BaseModel) -> str:

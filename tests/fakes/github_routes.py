@@ -22,6 +22,13 @@ def get_permission(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: An
     return Reply(200, P.collaborator_permission(fake.api, repo_of(fake, p), p["username"]))
 
 
+@route("GET", "/repos/{owner}/{repo}/rules/branches/{branch}")
+def get_branch_rules(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
+    """The rules of every active ruleset that applies to the branch (empty for a branch with none)."""
+    repo = repo_of(fake, p)
+    return Reply(200, [dict(rule) for rule in repo.branch_rules.get(p["branch"], [])], paginate=True)
+
+
 @route("GET", "/repos/{owner}/{repo}/issues/{issue_number}")
 def get_issue(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)

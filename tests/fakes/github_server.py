@@ -146,6 +146,25 @@ class FakeGitHub:
             else:
                 self.repo(repo).collaborators[user] = permission
 
+    def require_last_push_approval(self, repo: str, branch: str, ruleset_id: int = 1) -> None:
+        """A repository ruleset on `branch` with GitHub's "require approval of the most recent reviewable push"."""
+        parameters = {
+            "dismiss_stale_reviews_on_push": True,
+            "require_code_owner_review": False,
+            "require_last_push_approval": True,
+            "required_approving_review_count": 1,
+            "required_review_thread_resolution": False,
+        }
+        rule = {
+            "type": "pull_request",
+            "parameters": parameters,
+            "ruleset_source_type": "Repository",
+            "ruleset_source": repo,
+            "ruleset_id": ruleset_id,
+        }
+        with self.lock:
+            self.repo(repo).branch_rules.setdefault(branch, []).append(rule)
+
     def push(
         self, repo: str, branch: str, files: dict[str, bytes], message: str = "push", author: str = "alice"
     ) -> str:

@@ -177,6 +177,7 @@ class Repo:
     dispatches: list[Dispatch] = field(default_factory=list)
     runs: dict[int, WorkflowRun] = field(default_factory=dict)
     artifacts: dict[int, Artifact] = field(default_factory=dict)
+    branch_rules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # branch -> active rules
     created_at: str = field(default_factory=now_iso)
 
     @property

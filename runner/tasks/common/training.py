@@ -28,13 +28,10 @@ from transformers import (
 # Sizes of `scratch:<size>` models: a small BERT initialised from a config, for when no pretrained
 # weights can be had at all. Hidden size, layers, heads, feed-forward size, WordPiece vocabulary.
 SCRATCH_SIZES = {
-    "tiny": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
-             "vocab": 2000},
-    "small": {"hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 256,
-              "vocab": 8000},
-    "base": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024,
-             "vocab": 16000},
-}  # fmt: skip
+    "tiny": {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64, "vocab": 2000},
+    "small": {"hidden_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 256, "vocab": 8000},
+    "base": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024, "vocab": 16000},
+}
 # Fine-tuning time allowed when training.time_budget_s is not set: a GPU fine-tunes; on a CPU only small data does.
 DEFAULT_BUDGET_S = {"cuda": 1800, "cpu": 60}
 # A full epoch costs more than the timed forward/backward passes: evaluation, padding to longer batches, saving.
@@ -55,17 +52,11 @@ def pick_device(wanted: str) -> str:
 
 def tfidf_features(rows: int) -> FeatureUnion:
     """Word 1-2 grams and character 2-5 grams (robust to typos), each L2-normalised."""
-    return FeatureUnion(
-        [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), min_df=2 if rows >= 50 else 1, sublinear_tf=True
-                ),
-            ),
-        ]
-    )
+    return FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2 if rows >= 50 else 1,
+                                  sublinear_tf=True)),
+    ])
 
 
 def train_wordpiece(texts: list[str], vocab_size: int, max_length: int) -> PreTrainedTokenizerFast:
@@ -84,13 +75,8 @@ def train_wordpiece(texts: list[str], vocab_size: int, max_length: int) -> PreTr
     )
     tok.decoder = decoders.WordPiece(prefix="##")
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=max_length,
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]", model_max_length=max_length,
     )
 
 
@@ -114,16 +100,10 @@ def build_model(cfg: dict, where: str, train_texts: list[str], labels: list[str]
         max_length = measured_max_length(tokenizer, train_texts, cfg["model"].get("max_length"), 512)
         tokenizer.model_max_length = max_length
         config = BertConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=size["hidden_size"],
-            num_hidden_layers=size["num_hidden_layers"],
-            num_attention_heads=size["num_attention_heads"],
-            intermediate_size=size["intermediate_size"],
-            max_position_embeddings=max(64, max_length),
-            num_labels=len(labels),
-            id2label=id2label,
-            label2id=label2id,
-            pad_token_id=tokenizer.pad_token_id,
+            vocab_size=len(tokenizer), hidden_size=size["hidden_size"],
+            num_hidden_layers=size["num_hidden_layers"], num_attention_heads=size["num_attention_heads"],
+            intermediate_size=size["intermediate_size"], max_position_embeddings=max(64, max_length),
+            num_labels=len(labels), id2label=id2label, label2id=label2id, pad_token_id=tokenizer.pad_token_id,
         )
         return tokenizer, BertForSequenceClassification(config), max_length
     tokenizer = AutoTokenizer.from_pretrained(where)

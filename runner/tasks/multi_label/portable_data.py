@@ -164,9 +164,9 @@ def multilabel_sample(label_sets: list[list[str]], per_label: int, seed: int) ->
 
 
 def read_multilabel(
-    data: dict[str, Any], source: str, fmt: str, hub_split: str = "train"
+    data: dict[str, Any], source: str, fmt: str, hub_split: str = "train", delimiter: str | None = None
 ) -> tuple[list[str], list[list[str]]]:
-    frame = read_table(source, fmt, hub_split)
+    frame = read_table(source, fmt, hub_split, delimiter)
     columns = data.get("label_columns") or [data["label_column"]]
     return clean_multilabel_rows(
         list(frame[data["text_column"]]), label_sets_from_frame(frame, columns, data.get("label_sep"))
@@ -182,12 +182,18 @@ def load_multilabel_splits(config: dict[str, Any], base_dir: str = ".") -> dict[
         return source if fmt == "hub" or os.path.isabs(source) else os.path.join(base_dir, source)
 
     texts, label_sets = read_multilabel(
-        data, resolve(data["source"], data["format"]), data["format"], data.get("hub_split", "train")
+        data,
+        resolve(data["source"], data["format"]),
+        data["format"],
+        data.get("hub_split", "train"),
+        data.get("delimiter"),
     )
     test = None
     if data.get("test_source"):
         test_format = data.get("test_format") or data["format"]
-        test = read_multilabel(data, resolve(data["test_source"], test_format), test_format, "test")
+        test = read_multilabel(
+            data, resolve(data["test_source"], test_format), test_format, "test", data.get("test_delimiter")
+        )
         in_test = {normalise_text(text) for text in test[0]}
         keep = [i for i, text in enumerate(texts) if normalise_text(text) not in in_test]
         texts, label_sets = [texts[i] for i in keep], [label_sets[i] for i in keep]

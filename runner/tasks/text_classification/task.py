@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from runner.render.script import assemble_script
-from runner.tasks.base import Inspected, InspectRequest
+from runner.tasks.base import Inspected, InspectRequest, Predicts
 from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
@@ -44,6 +44,7 @@ class TextClassification:
             test_source=request.test_source,
             hub_split=request.hub_split,
             max_rows=request.max_rows,
+            stream_loader=request.stream_loader,
         )
         return Inspected(
             report=result.report,
@@ -56,6 +57,11 @@ class TextClassification:
 
     def config_fields(self, inspected: Inspected) -> dict[str, Any]:
         return {"text_column": inspected.report.text_column, "label_column": inspected.report.label_column}
+
+    def render_app(self, model_ref: str, title: str, description: str, examples: list[str]) -> str:
+        from runner.stages.scaffold import render_app
+
+        return render_app(model_ref, title, description, examples)
 
     def render_files(self, config: InternConfig, inspected: Inspected | None, examples: list[str]) -> dict[str, str]:
         from runner.stages.scaffold import render_app, render_requirements
@@ -90,9 +96,15 @@ class TextClassification:
 
         return list(predict_texts(model_dir, inputs))
 
+    def predictor(self, model_dir: Path) -> Predicts:
+        from runner.stages.predict import Predictor
+
+        return Predictor(model_dir)
+
     def render_prediction(self, prediction: BaseModel) -> str:
+        from runner.render.predictions import render_text_line
         from runner.stages.predict import Prediction
 
         if not isinstance(prediction, Prediction):
             raise TypeError(f"not a text-classification prediction: {type(prediction).__name__}")
-        return f"{prediction.label}\t{prediction.score:.4f}\t{prediction.text}"
+        return render_text_line(prediction)

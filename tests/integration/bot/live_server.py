@@ -77,6 +77,7 @@ def settings_for_fakes(secret: str, fake_github: Any, fake_hub: Any, tmp_path: P
         "github_api_url": fake_github.api,
         "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
         "hf_token": fake_hub.token,
+        "hf_jobs_token": "hf_jobs_token_for_the_results_repo_only",
         "hf_endpoint": fake_hub.url,
         "hf_namespace": fake_hub.state.user,
         "workers": 1,

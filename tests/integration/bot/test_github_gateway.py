@@ -56,6 +56,27 @@ def test_it_satisfies_the_protocol(make: Make) -> None:
     assert gateway.default_branch(REPO) == "main"
 
 
+def test_the_last_push_approval_rule_is_read_from_the_branch_rulesets(make: Make, fake_github: FakeGitHub) -> None:
+    gateway = make()
+    assert gateway.last_push_approval_required(REPO, "main") is False
+    fake_github.require_last_push_approval(REPO, "main")
+    assert gateway.last_push_approval_required(REPO, "main") is True
+    assert gateway.last_push_approval_required(REPO, "other") is False
+
+
+def test_a_file_over_the_cap_is_refused_before_its_content_is_fetched(make: Make, fake_github: FakeGitHub) -> None:
+    """Issue #17, L3: the size GitHub reports decides; a file over 1 MB is never fetched through the blob API."""
+    from bot.errors import GitHubFileTooLarge
+
+    gateway = make()
+    fake_github.push(REPO, "main", {"data/big.csv": b"text,label\n" + b"x,y\n" * 400_000})
+    before = len(fake_github.exchanges)
+    with pytest.raises(GitHubFileTooLarge, match="over the 1000-byte cap"):
+        gateway.read_file(REPO, "data/big.csv", "main", max_bytes=1000)
+    assert not [e for e in fake_github.exchanges[before:] if "/git/blobs/" in (e.template or "")]
+    assert gateway.read_file(REPO, "README.md", "main", max_bytes=1000) == b"# demo\n"
+
+
 def test_permission_maps_maintain_to_write_and_triage_to_read(make: Make, fake_github: FakeGitHub) -> None:
     gateway = make()
     seen = {user: gateway.permission(REPO, user) for user in ("octo", "ada", "alice", "mo", "tri", "reed")}

@@ -80,6 +80,8 @@ def test_the_requests_each_call_sends_are_in_its_row() -> None:
         pull = record("open_pull", lambda: gateway.open_pull(REPO, "b", "main", "t", "b"))
         record("get_pull", lambda: gateway.get_pull(REPO, pull.number))
         record("pull_commits", lambda: gateway.pull_commits(REPO, pull.number))
+        fake.require_last_push_approval(REPO, "main")
+        record("last_push_approval_required", lambda: gateway.last_push_approval_required(REPO, "main"))
         record("get_issue", lambda: gateway.get_issue(REPO, pull.number))
         comment = record("upsert_comment", lambda: gateway.upsert_comment(REPO, pull.number, "<!--m-->", "<!--m--> 1"))
         record("upsert_comment", lambda: gateway.upsert_comment(REPO, pull.number, "<!--m-->", "<!--m--> 2"))

@@ -25,6 +25,7 @@ REPO = "octo/tickets"
 BRANCH = "intern/1-classify-tickets"
 SECRET = "webhook-secret-for-tests-0123456789"
 HF_TOKEN = "hf_testtokenthatmustneverleak42"
+HF_JOBS_TOKEN = "hf_jobs_token_for_the_results_repo_only"
 _deliveries = itertools.count(1)
 
 
@@ -46,6 +47,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "github_private_key": "-----BEGIN KEY-----abc",
         "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
         "hf_token": HF_TOKEN,
+        "hf_jobs_token": HF_JOBS_TOKEN,
         "workdir": tmp_path / "work",
         "compute": "actions",
         # handler tests drive every backend; the operator's allowlist itself is tested with its real default
@@ -148,4 +150,6 @@ def seed_run(
         # approved on the head, as the review handler requires
         approved = {"approved_sha": sha} if step is RunState.TRAINING else {}
         run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **approved)
+    if run.run_state is RunState.EVALUATED:  # its training results came in, as `ingest_training` records
+        run = store.update_run(run.id, data={"trained_sha": sha})
     return run

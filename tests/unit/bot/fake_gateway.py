@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from bot.errors import BotError, GitHubConflict, GitHubNotFound
+from bot.errors import BotError, GitHubConflict, GitHubFileTooLarge, GitHubNotFound
 from bot.gateway import ArtifactInfo, CheckConclusion, CheckStatus, CommitInfo, IssueInfo, Permission, PullInfo
 
 
@@ -32,6 +32,10 @@ class FakeRepo:
     artifacts: dict[int, list[tuple[ArtifactInfo, bytes]]] = field(default_factory=dict)
     commit_authors: dict[str, str | None] = field(default_factory=dict)  # sha -> login (absent: the app)
     pull_shas: dict[int, list[str]] = field(default_factory=dict)  # PR number -> its commits, oldest first
+    last_push_rule: set[str] = field(default_factory=set)  # branches whose ruleset requires last-push approval
+
+
+PULL_COMMITS_CAP = 250
 
 
 class FakeGateway:
@@ -72,10 +76,13 @@ class FakeGateway:
     def branch_sha(self, repo: str, branch: str) -> str | None:
         return self.repos[repo].branches.get(branch)
 
-    def read_file(self, repo: str, path: str, ref: str) -> bytes | None:
+    def read_file(self, repo: str, path: str, ref: str, max_bytes: int | None = None) -> bytes | None:
         data = self.repos[repo]
         sha = data.branches.get(ref, ref)
-        return data.commits.get(sha, {}).get(path)
+        content = data.commits.get(sha, {}).get(path)
+        if content is not None and max_bytes is not None and len(content) > max_bytes:
+            raise GitHubFileTooLarge(f"{path} in {repo} is {len(content)} bytes, over the {max_bytes}-byte cap")
+        return content
 
     def _descends(self, data: FakeRepo, sha: str, ancestor: str) -> bool:
         current: str | None = sha
@@ -129,9 +136,12 @@ class FakeGateway:
 
     def pull_commits(self, repo: str, number: int) -> list[CommitInfo]:
         data = self.repos[repo]
-        shas = data.pull_shas.get(number, [])
+        shas = data.pull_shas.get(number, [])[:PULL_COMMITS_CAP]  # GitHub lists the first 250, no more
         logins = {sha: data.commit_authors.get(sha, "ml-intern[bot]") for sha in shas}
         return [CommitInfo(sha=sha, author_login=logins[sha], committer_login=logins[sha]) for sha in shas]
+
+    def last_push_approval_required(self, repo: str, branch: str) -> bool:
+        return branch in self.repos[repo].last_push_rule
 
     def upsert_comment(
         self, repo: str, issue_number: int, marker: str, body: str, comment_id: int | None = None
@@ -216,11 +226,14 @@ class FakeGateway:
         info = ArtifactInfo(id=self._next(), name=name, size_in_bytes=len(data))
         self.repos[repo].artifacts.setdefault(run_id, []).append((info, data))
 
-    def push_as(self, repo: str, branch: str, login: str | None, files: dict[str, bytes]) -> str:
-        """A human (or, with None, an unknown address) pushes a commit to `branch`."""
+    def push_as(
+        self, repo: str, branch: str, login: str | None, files: dict[str, bytes], *, author: str | None = ""
+    ) -> str:
+        """`login` pushes a commit to `branch`; its author and committer are `author` (default: `login`; None:
+        an address no account claims), as git lets anyone write any name and e-mail into a commit."""
         base = self.repos[repo].branches[branch]
         sha = self.commit_files(repo, branch, base, files, f"push by {login}")
-        self.repos[repo].commit_authors[sha] = login
+        self.repos[repo].commit_authors[sha] = login if author == "" else author
         return sha
 
     def comments_on(self, repo: str, number: int) -> list[str]:

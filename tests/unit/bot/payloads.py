@@ -138,11 +138,17 @@ def pull_request(
     *,
     merged: bool = False,
     head_repo: str | None = None,
+    before: str | None = None,
 ) -> dict[str, Any]:
+    """`before` is the head the push replaced (`synchronize`); left out, it is the null SHA (what GitHub sends
+    when there was none), which the bot ignores: any other unknown `before` is a push never reported to it."""
     name = "synchronize.payload.json" if action == "synchronize" else "closed.payload.json"
     data = with_repo(example("pull_request", name), repo)
     _pull(data, repo, number, head_ref, head_sha, head_repo)
     data["action"] = action
+    if action == "synchronize":
+        data["before"] = before or "0" * 40
+        data["after"] = head_sha
     data["pull_request"]["merged"] = merged
     stamp = datetime(2026, 11, 27, tzinfo=UTC) + timedelta(seconds=next(_ids))
     data["pull_request"]["updated_at"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")  # moves on every change

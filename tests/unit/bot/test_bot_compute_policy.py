@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigurationError
-from bot.gateway import CommitInfo
 from bot.router import Services
-from bot.routes.reviews import commits_by
 from bot.settings import Settings, load_settings, require_serving
 from bot.states import RunState
 from tests.unit.bot import payloads
@@ -118,30 +116,3 @@ def test_an_approver_who_pushed_code_cannot_launch_it(tmp_path: Path, gateway: F
     deliver(services, "pull_request_review", payloads.review(REPO, number, BRANCH, sha, "root", review_id=778))
     run = services.store.get_run(run_id)
     assert run is not None and run.state == "training" and run.approved_sha == sha
-
-
-def test_an_unattributable_commit_blocks_every_approval(tmp_path: Path, gateway: FakeGateway) -> None:
-    services = make_services(tmp_path, gateway)
-    run_id, number, sha = _awaiting_after_push(services, gateway, None)
-    deliver(services, "pull_request_review", payloads.review(REPO, number, BRANCH, sha, "root"))
-    run = services.store.get_run(run_id)
-    assert run is not None and run.state == "awaiting_approval"
-
-
-@pytest.mark.parametrize(
-    ("author", "committer", "blocked"),
-    [
-        ("alice", "alice", True),
-        ("Alice", "web-flow", True),
-        ("bob", "alice", True),
-        (None, "bob", True),
-        ("bob", "bob", False),
-    ],
-)
-def test_commits_by(author: str | None, committer: str | None, blocked: bool) -> None:
-    commits = [
-        CommitInfo(sha="b" * 40, author_login="ml-intern[bot]", committer_login="ml-intern[bot]"),
-        CommitInfo(sha="c" * 40, author_login=author, committer_login=committer),
-    ]
-    assert commits_by(commits, "alice", ["b" * 40]) == (["c" * 40] if blocked else [])
-    assert commits_by(commits[:1], "alice", []) == []  # not the bot's and not alice's: someone else's

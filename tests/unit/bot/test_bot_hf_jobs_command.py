@@ -21,7 +21,7 @@ HOSTILE = '$(touch pwned)";touch pwned;"`touch pwned`'
 SHA = "a" * 40
 
 STUBS = {
-    "pip": 'echo "pip $*" >> calls.log',
+    "pip": 'echo "pip $*" >> calls.log; env > pip-env.log',
     "git": (
         'echo "git $*" >> calls.log\n'
         'if [ "$1" = clone ]; then mkdir -p sandbox/project; fi\n'
@@ -42,7 +42,7 @@ STUBS = {
         'echo "intern $*" >> calls.log\n'
         'if [ "$1" = train ]; then env > train-env.log; fi\n'
         'if [ "$1" = "$(cat "$(dirname "$0")/fail")" ]; then echo "boom in $1"; exit 3; fi\n'
-        'if [ "$1" = upload-results ]; then exit "${STUB_UPLOAD_RC:-0}"; fi'
+        'if [ "$1" = upload-results ]; then env > upload-env.log; exit "${STUB_UPLOAD_RC:-0}"; fi'
     ),
 }
 

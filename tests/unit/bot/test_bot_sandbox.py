@@ -19,6 +19,7 @@ from bot.compute.local import run_stage, subprocess_env
 from bot.compute.sandbox import (
     Sandbox,
     copy_regular_tree,
+    hand_over,
     popen_kwargs,
     prepare_workdir,
     read_regular_file,
@@ -85,6 +86,7 @@ def bot_dirs(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
 def _probe(sandbox: Sandbox, secret: Path, workdir: Path) -> dict[str, object]:
     project = workdir / "run-1"
     prepare_workdir(workdir, project, sandbox)
+    hand_over(project, sandbox)
     result = subprocess.run(
         [_python_for(sandbox), "-I", "-c", PROBE, str(secret)],
         cwd=project,

@@ -56,6 +56,7 @@ def test_complete_settings_from_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("INTERN_GITHUB_PRIVATE_KEY_PATH", str(key))
     monkeypatch.setenv("INTERN_COMPUTE", "hf-jobs")  # real env wins over .env
     monkeypatch.setenv("INTERN_COMPUTE_ALLOWED", "actions, hf-jobs")
+    monkeypatch.setenv("INTERN_HF_JOBS_TOKEN", "hf_jobs_token_for_the_results_repo")  # hf-jobs needs its own
     monkeypatch.setenv("INTERN_ACTIONS_REF", "fedcba9876543210fedcba9876543210fedcba98")
     settings = require_serving(load_settings())
     assert settings.github_app_id == 7

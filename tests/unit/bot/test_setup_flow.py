@@ -24,7 +24,7 @@ def test_new_app_url(github_url: str, org: str | None, expected: str) -> None:
     assert new_app_url(github_url, org, "s 1") == expected
 
 
-def _credentials(secret: str | None = 'a"quoted\\secret-0123456789') -> AppCredentials:
+def _credentials(secret: str | None = "0123456789abcdef0123") -> AppCredentials:
     return AppCredentials(
         id=7,
         slug="ml-intern",
@@ -38,13 +38,31 @@ def _credentials(secret: str | None = 'a"quoted\\secret-0123456789') -> AppCrede
 
 
 def test_env_text_round_trips_through_the_settings(tmp_path: Path) -> None:
-    env_file = tmp_path / ".env"
-    env_file.write_text(env_text(_credentials(), SetupOptions("https://x.org", api_url="https://ghe.local/api/v3")))
+    env_file, key_file = tmp_path / ".env", tmp_path / "github-app.pem"
+    options = SetupOptions("https://x.org", api_url="https://ghe.local/api/v3", env_file=env_file)
+    key_file.write_text(PEM)
+    env_file.write_text(env_text(_credentials(secret="0123456789abcdef0123"), options))
     settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert settings.github_app_id == 7 and settings.private_key_pem() == PEM
     assert settings.webhook_secret is not None
-    assert settings.webhook_secret.get_secret_value() == 'a"quoted\\secret-0123456789'
+    assert settings.webhook_secret.get_secret_value() == "0123456789abcdef0123"
     assert settings.github_api_url == "https://ghe.local/api/v3"
+    assert settings.github_private_key_path == key_file.resolve()
+
+
+def test_env_text_is_bare_key_value_lines(tmp_path: Path) -> None:
+    options = SetupOptions("https://x.org", env_file=tmp_path / ".env", key_path_in_env="/run/secrets/github-app.pem")
+    text = env_text(_credentials(secret="0123456789abcdef0123"), options)
+    for line in text.splitlines():
+        assert line.startswith("#") or ("=" in line and '"' not in line and "'" not in line)
+    assert "INTERN_GITHUB_PRIVATE_KEY_PATH=/run/secrets/github-app.pem\n" in text
+    assert "BEGIN RSA" not in text
+
+
+@pytest.mark.parametrize("secret", ['a"quoted', "with space", "hash#tag", "dollar${HOME}", "back\\slash", "q'x"])
+def test_env_text_refuses_values_that_env_readers_disagree_on(secret: str) -> None:
+    with pytest.raises(SetupError, match="INTERN_WEBHOOK_SECRET"):
+        env_text(_credentials(secret=secret), SetupOptions("https://x.org"))
 
 
 def test_env_text_needs_a_webhook_secret() -> None:

@@ -27,12 +27,14 @@ def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 
 
 def assert_one_error_line(err: str, *fragments: str) -> None:
+    """stderr ends with one `error:` line; before it only the stages' status lines (`[hh:mm:ss] ...`)."""
     lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
+    errors = [line for line in lines if line.startswith("error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], err
+    assert all(line.startswith(("[", "  ")) for line in lines[:-1]), err
     assert "Traceback" not in err
     for fragment in fragments:
-        assert fragment in lines[0]
+        assert fragment in errors[0]
 
 
 def _missing(tmp: Path) -> list[str]:
@@ -127,8 +129,9 @@ def test_user_mistakes_exit_2_with_one_line(
     build: Callable[[Path], list[str]],
     fragments: tuple[str, ...],
 ) -> None:
-    code, _, err = run_main(monkeypatch, capsys, *build(tmp_path))
+    code, out, err = run_main(monkeypatch, capsys, *build(tmp_path))
     assert code == 2
+    assert out == ""  # results only on stdout; nothing when there is none
     assert_one_error_line(err, *fragments)
 
 
@@ -184,3 +187,28 @@ def test_the_real_entry_point_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert_one_error_line(result.stderr, "not valid UTF-8")
+
+
+def test_json_output_is_valid_json_even_on_bad_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows, _ = make_rows(6)
+    path = write_rows(tmp_path / "d.csv", rows)
+    code, out, err = run_main(monkeypatch, capsys, "inspect", str(path), "--json")
+    assert code == 0 and json.loads(out)["rows"] == len(rows)
+    assert "inspect" in err  # the status line went to stderr
+    code, out, _ = run_main(monkeypatch, capsys, "inspect", str(tmp_path / "absent.csv"), "--json")
+    assert code == 2 and json.loads(out)["ok"] is False
+
+
+def test_a_semicolon_csv_is_read_and_the_reason_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows, _ = make_rows(6)
+    path = tmp_path / "d.csv"
+    path.write_text("text;label\n" + "".join(f"{r.text}, really;{r.label}\n" for r in rows), encoding="utf-8")
+    code, out, err = run_main(monkeypatch, capsys, "inspect", str(path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["text_column"], report["label_column"]) == ("text", "label")
+    assert "semicolon-separated" in err

@@ -127,5 +127,5 @@ def test_load_malformed_file_is_a_data_error(tmp_path: Path, name: str, body: st
 
 
 def test_load_hub_id_offline_is_a_data_error() -> None:
-    with pytest.raises(DataError, match="cannot load Hub dataset"):
+    with pytest.raises(DataError, match="Hub dataset 'intern-tests/no-such-dataset-offline' is not in the local"):
         load_table("intern-tests/no-such-dataset-offline")

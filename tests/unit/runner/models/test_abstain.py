@@ -84,7 +84,12 @@ def test_rows_scored_below_zero_are_always_abstained() -> None:
 
 @pytest.mark.parametrize(
     ("labels", "expected"),
-    [(["billing", "oos"], "oos"), (["Out-of-scope", "a"], "Out-of-scope"), (["UNKNOWN"], "UNKNOWN"), (["a", "b"], None)],
+    [
+        (["billing", "oos"], "oos"),
+        (["Out-of-scope", "a"], "Out-of-scope"),
+        (["UNKNOWN"], "UNKNOWN"),
+        (["a", "b"], None),
+    ],
 )
 def test_out_of_scope_label(labels: list[str], expected: str | None) -> None:
     assert out_of_scope_label(labels) == expected

@@ -63,3 +63,35 @@ def test_the_race_is_real_without_the_lock() -> None:
 def test_parallel_parses_all_succeed() -> None:
     modules = _parse_in_threads(parse_python)
     assert all(len(module.body) == 300 for module in modules)
+
+
+# --- issue #17, L1: the bytes, as Python will read the file ----------------------------------------------------
+
+SMUGGLED = "coding: raw_unicode_escape \\u000aimport os; os.system('id')"
+
+
+def test_a_coding_declaration_is_honoured_as_python_reads_the_file() -> None:
+    """As a `str` this is one comment line; as the file's bytes, raw_unicode_escape turns `\\u000a` into a line
+    break and the rest into code. The check parses the bytes, and refuses any encoding but UTF-8."""
+    text = f"# {SMUGGLED}\nx = 1\n"
+    compile(text, "t.py", "exec")  # the string check alone passes it
+    with pytest.raises(SyntaxError, match="raw_unicode_escape"):
+        parse_python(text, "t.py")
+    assert parse_python("# -*- coding: utf-8 -*-\nx = 1\n").body
+
+
+def test_the_objective_is_never_on_the_first_two_lines_of_generated_files() -> None:
+    from runner.config import InternConfig
+    from runner.render.pysource import declared_encoding
+    from runner.stages.scaffold import render_app, render_train_script
+    from tests.unit.runner.stages.test_scaffold import config
+
+    script = render_train_script(config(objective=SMUGGLED))
+    app = render_app("./model", SMUGGLED, "desc")
+    for text in (script, app):
+        data = text.encode("utf-8")
+        assert "raw_unicode_escape" not in "\n".join(text.splitlines()[:2])
+        assert declared_encoding(data) == "utf-8"
+        calls = [node for node in ast.walk(ast.parse(data)) if isinstance(node, ast.Call)]
+        assert not [c for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr == "system"]
+    assert isinstance(config(), InternConfig)

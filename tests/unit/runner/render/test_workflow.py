@@ -439,3 +439,42 @@ def test_two_problems_are_reported_together(tmp_path: Path) -> None:
     )
     assert code == 1
     assert summary.count("\n- ") == 2
+
+
+# --- one repository and commit for the actions and the package ------------------------------------------
+
+
+def test_the_package_follows_the_actions_repository_and_commit() -> None:
+    options = WorkflowOptions(actions_repository="octo/intern-fork", actions_ref=SHA)
+    assert options.intern_package == f"ml-intern-bot[train] @ git+https://github.com/octo/intern-fork@{SHA}"
+    doc = _load(render_workflow(options))
+    for job in ("smoke", "train"):
+        setup = next(s for s in doc["jobs"][job]["steps"] if "/actions/setup@" in s.get("uses", ""))
+        assert setup["uses"] == f"octo/intern-fork/actions/setup@{SHA}"
+        assert setup["with"]["package"] == options.intern_package
+
+
+def test_a_git_pinned_package_brings_its_repository() -> None:
+    options = WorkflowOptions(intern_package=f"ml-intern-bot[train] @ git+https://github.com/octo/fork@{GIT_SHA}")
+    assert options.actions_repository == "octo/fork" and options.resolved_actions_ref == GIT_SHA
+
+
+def test_the_placeholder_keeps_the_released_version() -> None:
+    assert WorkflowOptions().intern_package == "ml-intern-bot[train]==0.1.0"
+    assert WorkflowOptions().uses_placeholder_ref
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {
+            "intern_package": f"ml-intern-bot[train] @ git+https://github.com/octo/a@{GIT_SHA}",
+            "actions_repository": "octo/b",
+        },
+        {"intern_package": f"ml-intern-bot[train] @ git+https://github.com/octo/a@{GIT_SHA}", "actions_ref": SHA},
+    ],
+    ids=["other-repository", "other-commit"],
+)
+def test_package_and_actions_from_two_places_are_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="same repository and commit"):
+        WorkflowOptions(**fields)

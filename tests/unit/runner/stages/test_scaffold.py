@@ -68,7 +68,7 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
     script = render_train_script(config())
     assert portable_source() in script
     assert portable_model_source() in script
-    assert script.splitlines()[0] == "#!/usr/bin/env python"
+    assert script.splitlines()[:2] == ["#!/usr/bin/env python", "# -*- coding: utf-8 -*-"]
     assert "route support tickets" not in script  # the objective lives in intern.yaml only
     tree = ast.parse(script)
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
@@ -96,14 +96,17 @@ def test_untrusted_objective_stays_a_comment(objective: str) -> None:
     """Issue text (anyone can write it) never becomes code in train.py or app.py: one `#` line, and the script
     still compiles to the same functions."""
     script = render_train_script(config(objective=objective))
-    assert script.splitlines()[1].startswith('"""Train a text classifier')
-    compile(script, "train.py", "exec")
-    assert "os.system" not in script and "route tickets" not in script
+    first_lines = script.splitlines()[:3]
+    assert first_lines[1] == "# -*- coding: utf-8 -*-"  # nothing but the declaration on line 1 or 2 (PEP 263)
+    assert first_lines[2].startswith('"""Train a text classifier')
+    compile(script.encode("utf-8"), "train.py", "exec")
+    assert "os.system" not in script and "route tickets" not in script  # the objective lives in intern.yaml
     app = render_app("./model", objective, "desc")
-    compile(app, "app.py", "exec")
+    compile(app.encode("utf-8"), "app.py", "exec")
+    assert app.splitlines()[0] == "# -*- coding: utf-8 -*-"
     assert (
-        app.splitlines()[0].startswith("# Gradio demo: ")
-        and "os.system" not in app.split("\n", 1)[1].split("title=")[0]
+        app.splitlines()[2].startswith("# Gradio demo: ")
+        and "os.system" not in app.split("\n", 3)[3].split("title=")[0]
     )
 
 

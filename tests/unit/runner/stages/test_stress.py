@@ -143,6 +143,8 @@ def test_the_datas_own_out_of_scope_class_is_an_abstention() -> None:
     assert family.right == 1.0 and family.worst == []
 
 
-@pytest.mark.parametrize(("share", "text"), [(0.0, "0%"), (0.004, "0.4%"), (0.5, "50%"), (0.997, "99.7%"), (1.0, "100%")])
+@pytest.mark.parametrize(
+    ("share", "text"), [(0.0, "0%"), (0.004, "0.4%"), (0.5, "50%"), (0.997, "99.7%"), (1.0, "100%")]
+)
 def test_percent_never_rounds_something_to_nothing_or_everything(share: float, text: str) -> None:
     assert percent(share) == text

@@ -1,0 +1,1 @@
+"""Serving a delivered model over HTTP (`intern serve`)."""
