@@ -158,8 +158,10 @@ def calibrate(head, val_x, val_labels: list[str]) -> tuple[Any, str]:
     targets never reach 1. Calibration needs every class of the head in validation; without, the margins' softmax."""
     if set(map(str, head.classes_)) - set(val_labels):
         return head, "none: a class is missing from validation, the margins' softmax is used"
+    every_row = np.arange(len(val_labels))  # one "split": the frozen head is not refit, all of validation calibrates
     for method in ("temperature", "sigmoid"):
-        calibrated = CalibratedClassifierCV(FrozenEstimator(head), method=method).fit(val_x, val_labels)
+        calibrated = CalibratedClassifierCV(FrozenEstimator(head), method=method, cv=[(every_row, every_row)])
+        calibrated.fit(val_x, val_labels)
         saturated = float((calibrated.predict_proba(val_x).max(axis=1) >= 1 - 1e-6).mean())
         if method == "sigmoid" or saturated < SATURATED_SHARE:
             return calibrated, method
