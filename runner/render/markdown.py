@@ -111,8 +111,8 @@ def read_optional_report(path: Path, model: type[M]) -> M | None:
 
 
 def format_threshold(threshold: float) -> str:
-    """A threshold with the decimals that matter: two significant digits of its distance to 1 (0.9990, 0.967,
-    0.50), so that a cut close to 1 never reads as "1.00"."""
+    """A threshold with the decimals that matter: at least three, and two significant digits of its distance to 1
+    (0.9990, 0.967, 0.785), so that a cut close to 1 never reads as "1.00"."""
     gap = 1.0 - threshold
-    decimals = 2 if gap <= 0 or gap >= 0.1 else max(2, math.ceil(-math.log10(gap)) + 1)
+    decimals = 3 if gap <= 0 or gap >= 0.1 else max(3, math.ceil(-math.log10(gap)) + 1)
     return f"{threshold:.{min(decimals, 6)}f}"

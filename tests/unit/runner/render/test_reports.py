@@ -196,7 +196,7 @@ def test_render_eval_md_without_baseline() -> None:
 
 def test_render_stress_md_escapes_pipes_in_cases() -> None:
     text = render_stress_md(sample.stress_report(unknown=0.1))
-    assert "Abstain threshold **0.55**" in text
+    assert "Abstain threshold **0.550**" in text
     assert "| family | cases | right | abstained | wrong |" in text
     assert "| unknown | 20 | **10.0%** | 10.0% | 90.0% |" in text
     assert "| negation | 20 | **60.0%** | 20.0% | 20.0% |" in text

@@ -93,7 +93,7 @@ def test_limitations_reflect_bad_stress_results() -> None:
 def test_limitations_reflect_good_stress_results() -> None:
     items = derive_limitations(sample.config(), None, sample.eval_report(), sample.stress_report(0.95, 0.79))
     text = "\n".join(items)
-    assert "Stress test unknown: 95% abstained (right), 5% got a label (wrong) (n=20): at a threshold of 0.55" in text
+    assert "Stress test unknown: 95% abstained (right), 5% got a label (wrong) (n=20): at a threshold of 0.550" in text
     assert "Stress test typos: 79% right, 10% abstained, 10% wrong (n=20)" in text
     assert "often gives" not in text
 
