@@ -1,5 +1,6 @@
-"""Evaluation on the held-out test split: metrics, confusion matrix, baseline, leakage check, and the abstain
-threshold chosen on validation (the coverage/accuracy curve)."""
+"""Evaluation on the held-out test split: metrics, confusion matrix, baseline, leakage check, and the operating
+point where the model abstains, chosen for the data from validation and texts known to be out of scope
+(runner/models/abstain.py; the coverage/accuracy curve shows it)."""
 
 from __future__ import annotations
 
