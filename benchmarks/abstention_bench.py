@@ -10,6 +10,7 @@ one chosen for the data. Then, in this process, through the runner's own `Predic
   and on 1,000 TREC questions, unrelated to customer support (`unknown` >= 0.95);
 - snips+oos: SNIPS with TREC's test questions added to its test split as out of scope (caught >= 0.90), and in-scope
   answered-and-right against the former policy (a fixed 95% validation coverage) on the same model, which it beats;
+  snips+oos+known: the same with 500 TREC training questions given as `--unknown-texts`;
 - every case: the stress families' right / abstained / wrong shares of the delivered model, and the remedies train.py
   tried (wrong share before and after, on perturbed validation texts from a random stream of their own);
 - every case with an encoder: how well each candidate abstention score separates in-scope from out-of-scope texts
@@ -49,11 +50,14 @@ class Case:
     text: str | None = None
     test: str | None = None
     out_of_scope: str | None = None  # a CSV whose `text` column joins the test split as label `oos`
+    unknown_texts: str | None = None  # a CSV whose texts (500, seeded) go to `--unknown-texts`
 
 
 CASES = {
     "readme": Case("repo:examples/bitext-sample/tickets.csv", "category"),
     "snips+oos": Case("snips/train.csv", "intent", "text", "snips/test.csv", "trec/test.csv"),
+    # The same, with 500 TREC training questions (none of the test's) given as texts known to be out of scope.
+    "snips+oos+known": Case("snips/train.csv", "intent", "text", "snips/test.csv", "trec/test.csv", "trec/train.csv"),
     "bitext": Case("bitext/bitext_customer_support_26872.csv", "category"),
 }
 
@@ -86,6 +90,11 @@ def intern_run(name: str, case: Case, shared: Path, out_root: Path) -> tuple[Pat
         if case.out_of_scope:
             test = with_out_of_scope(test, resolve(case.out_of_scope, shared), case.label, out_root / f"{name}.csv")
         command += ["--test", str(test)]
+    if case.unknown_texts:
+        known = random.Random(16).sample([t for t, _ in read_column(resolve(case.unknown_texts, shared), "text")], 500)
+        path = out_root / f"{name}-unknown.txt"
+        path.write_text("\n".join(known) + "\n", encoding="utf-8")
+        command += ["--unknown-texts", str(path)]
     env = dict(os.environ, HF_HUB_OFFLINE="1", CI="1", PYTHONPATH=str(ROOT))
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -241,7 +250,7 @@ def main() -> int:
         if name == "readme":
             extra, missed = readme(out, args.shared)
             result.update(extra)
-        elif name == "snips+oos":
+        elif name.startswith("snips+oos"):
             extra, missed = snips(out, args.shared)
             result.update(extra)
         print(json.dumps(result, indent=2), flush=True)
