@@ -575,7 +575,8 @@ def print_smoke_report(candidates: list[dict], batch_size: int, device: str) -> 
 def build_summary(cfg: dict, candidates: list[dict], winner: dict, why: str, encoder_source: str | None,
                   splits: dict, device: str, threads: int, seconds: float) -> dict:
     """reports/train.json: every candidate, the winner and why, the hardware and the time."""
-    training, fine = cfg["training"], candidates[-1]
+    training = cfg["training"]
+    fine = next(c for c in candidates if c["name"] == "fine-tune")  # a remedy candidate may come after it
     return {
         "schema_version": 1,
         "model": cfg["model"]["name"],
