@@ -1,6 +1,7 @@
 """Durability under faults: kill -9 of the bot mid-job, and GitHub answering 502/429 mid-journey.
 
     .venv/bin/python benchmarks/durability_bench.py [--jobs 40] [--kills 5] [--fault-every 4] [--latency-ms 20]
+    .venv/bin/python benchmarks/durability_bench.py --quick    # 3 jobs, 1 kill, SQLite only (run by the tests)
     INTERN_TEST_POSTGRES_URL=postgresql+psycopg://... .venv/bin/python benchmarks/durability_bench.py
 
 The bot runs as a child process (uvicorn, one worker thread, the real PyGithub gateway with App JWT auth and
@@ -274,11 +275,14 @@ def main() -> int:
     parser.add_argument("--fault-every", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--timeout", type=float, default=240.0)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the benchmark still runs")
     args = parser.parse_args()
+    if args.quick:
+        args.jobs, args.kills, args.fault_every, args.latency_ms, args.timeout = 3, 1, 3, 0.0, 90.0
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as tmp:
         outcomes = bench(f"sqlite:///{Path(tmp) / 'bot.db'}", "SQLite", args, faults=True)
-    postgres = os.environ.get("INTERN_TEST_POSTGRES_URL")
+    postgres = None if args.quick else os.environ.get("INTERN_TEST_POSTGRES_URL")
     if postgres:
         outcomes += bench(postgres, "PostgreSQL", args, faults=False)
     columns = ("sent", "survived", "duplicates", "kills", "faults", "re-runs", "failed", "s")

@@ -2,6 +2,7 @@
 
     python benchmarks/finetune_lr.py                          # TREC coarse, 1,200 training rows, 2 epochs
     python benchmarks/finetune_lr.py --rows 3000 --epochs 3 --rates 5e-5 1e-4 3e-4
+    python benchmarks/finetune_lr.py --quick                  # seconds: 48 generated rows, 1 epoch, one rate
 
 Fine-tunes the default encoder (the verified packaged all-MiniLM-L6-v2, offline) with the transformers Trainer at
 each learning rate on the same sample and prints validation accuracy and macro F1 after each epoch. The figures
@@ -14,6 +15,7 @@ import argparse
 import csv
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +28,16 @@ def load(path: Path, label: str) -> tuple[list[str], list[str]]:
     return [row["text"] for row in rows], [row[label] for row in rows]
 
 
+def tiny_dataset(path: Path) -> Path:
+    """Four separable classes of generated text (the tests' fake data), for the quick mode."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.datasets import make_rows, write_rows
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_rows(path, make_rows(16)[0])
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "trec" / "train.csv")
@@ -33,7 +45,11 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1200)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rates", type=float, nargs="+", default=[5e-5, 1e-4, 2e-4])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the benchmark still runs")
     args = parser.parse_args()
+    if args.quick:
+        args.data, args.label = tiny_dataset(Path(tempfile.mkdtemp(prefix="intern-lr-bench-")) / "tiny.csv"), "label"
+        args.rows, args.epochs, args.rates = 48, 1, [1e-4]
 
     import numpy as np
     import torch

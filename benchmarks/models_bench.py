@@ -4,6 +4,7 @@
     python benchmarks/models_bench.py --only trec-fine snips
     python benchmarks/models_bench.py --data my.csv --test my_test.csv --label intent --name mine
     python benchmarks/models_bench.py --shared ../shared/data --keep runs/bench
+    python benchmarks/models_bench.py --quick            # seconds of CPU: a generated 90-row CSV, scratch:tiny
 
 Each run is a real `intern run` subprocess with no arguments beyond the data and columns (HF_HUB_OFFLINE=1, so the
 default encoder is the verified packaged copy); every figure comes from the run's own reports. The targets are the
@@ -37,6 +38,7 @@ class Dataset:
     target: float = 0.0
     seconds: float = 300.0
     out_of_scope: str | None = None  # a CSV whose `text` column joins the test split as label `oos`
+    model: str | None = None  # --model for `intern run` (None: its default)
 
 
 DATASETS = {
@@ -78,6 +80,8 @@ def run_one(name: str, spec: Dataset, shared: Path, out_root: Path) -> dict[str,
     command += ["--out", str(out)]
     if spec.text:
         command += ["--text", spec.text]
+    if spec.model:
+        command += ["--model", spec.model]
     if spec.test:
         test = resolve(spec.test, shared)
         if spec.out_of_scope:
@@ -139,6 +143,16 @@ def verdicts(result: dict[str, object], spec: Dataset) -> list[str]:
     return failed
 
 
+def tiny_dataset(path: Path) -> Path:
+    """Four separable classes of generated text (the tests' fake data), for the quick mode."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.datasets import make_rows, write_rows
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_rows(path, make_rows(24)[0])
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(DATASETS), help="some of the built-in datasets")
@@ -149,7 +163,14 @@ def main() -> int:
     parser.add_argument("--label")
     parser.add_argument("--name", default="custom")
     parser.add_argument("--keep", type=Path, help="keep the project directories here")
+    parser.add_argument("--quick", action="store_true", help="a tiny run: the figures are printed, not judged")
     args = parser.parse_args()
+    out_root = args.keep or Path(tempfile.mkdtemp(prefix="intern-bench-"))
+    if args.quick:
+        data = tiny_dataset(out_root / "tiny.csv")
+        result = run_one("quick", Dataset(str(data), "label", model="scratch:tiny"), Path("/"), out_root)
+        print(json.dumps(result, indent=2), flush=True)
+        return 0 if result["ok"] else 1
     if args.data:
         if not args.label:
             parser.error("--data needs --label")
@@ -157,7 +178,6 @@ def main() -> int:
         args.shared = Path("/")
     else:
         chosen = {name: DATASETS[name] for name in (args.only or DATASETS)}
-    out_root = args.keep or Path(tempfile.mkdtemp(prefix="intern-bench-"))
     failures = 0
     for name, spec in chosen.items():
         print(f"running {name} ...", flush=True)

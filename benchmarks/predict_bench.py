@@ -177,7 +177,10 @@ def main() -> None:
     parser.add_argument("--source-tree", type=Path, default=ROOT, help="checkout whose cold start is measured")
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "predict-bench")
     parser.add_argument("--skip-serve", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="one cold start, a few requests: figures not judged")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.requests, args.batch, args.seconds = 1, 20, 8, 1.0
     models = build_models(args.workdir)
     load = os.getloadavg()[0]
     result: dict[str, Any] = {"cpus": os.cpu_count(), "load_average_1m": round(load, 2), "tree": str(args.source_tree)}

@@ -1,16 +1,19 @@
 """Benchmark of the webhook edge: signed deliveries from a second process over loopback.
 
     .venv/bin/python benchmarks/webhook_bench.py [--requests 2000] [--concurrency 8] [--seconds 10]
+    .venv/bin/python benchmarks/webhook_bench.py --quick    # seconds: tiny sizes (run by the test suite)
 
 Starts the real app (uvicorn, SQLite database in a temp dir, no worker threads so only the edge is measured)
-in a child process, then sends real `issue_comment` payloads (shared/fixtures/github-webhooks), each signed and
-with a fresh delivery id: first one at a time (acknowledgement latency p50/p99), then from several threads for
+in a child process, then sends real `issue_comment` payloads (shared/fixtures/github-webhooks), each signed, with
+a fresh delivery id and a fresh comment id (the edge drops a repeated event as a replay): first one at a time
+(acknowledgement latency p50/p99), then from several threads for
 `--seconds` (sustained deliveries per second). Every answer must be 202, or the run fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import socket
@@ -45,6 +48,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Events:
+    """Distinct `issue_comment` bodies: the example payload with a new comment id each time (thread-safe)."""
+
+    def __init__(self, example: dict[str, object]) -> None:
+        self._example = example
+        self._ids = itertools.count(10_000_000)
+
+    def next(self) -> bytes:
+        payload = json.loads(json.dumps(self._example))
+        payload["comment"]["id"] = next(self._ids)
+        return json.dumps(payload).encode()
+
+
 def signed(body: bytes) -> dict[str, str]:
     from bot.webhook import sign
 
@@ -61,9 +77,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def latency(client: httpx2.Client, url: str, body: bytes, count: int) -> list[float]:
+def latency(client: httpx2.Client, url: str, events: Events, count: int) -> list[float]:
     timings = []
     for _ in range(count):
+        body = events.next()
         headers = signed(body)
         start = time.perf_counter()
         response = client.post(url, content=body, headers=headers)
@@ -73,7 +90,7 @@ def latency(client: httpx2.Client, url: str, body: bytes, count: int) -> list[fl
     return timings
 
 
-def throughput(url: str, body: bytes, concurrency: int, seconds: float) -> tuple[int, float]:
+def throughput(url: str, events: Events, concurrency: int, seconds: float) -> tuple[int, float]:
     done = [0] * concurrency
     failures: list[str] = []
     stop = time.monotonic() + seconds
@@ -81,6 +98,7 @@ def throughput(url: str, body: bytes, concurrency: int, seconds: float) -> tuple
     def worker(index: int) -> None:
         with httpx2.Client(timeout=30) as client:
             while time.monotonic() < stop:
+                body = events.next()
                 response = client.post(url, content=body, headers=signed(body))
                 if response.status_code != 202:
                     failures.append(f"{response.status_code} {response.text[:200]}")
@@ -103,8 +121,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="sequential deliveries for the latency figures")
     parser.add_argument("--concurrency", type=int, default=8, help="sender threads for the throughput figure")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the throughput phase")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the benchmark still runs")
     args = parser.parse_args()
-    body = json.dumps(json.loads(EXAMPLE.read_text(encoding="utf-8"))).encode()
+    warm_up = 50
+    if args.quick:
+        args.requests, args.concurrency, args.seconds, warm_up = 20, 2, 1.0, 5
+    events = Events(json.loads(EXAMPLE.read_text(encoding="utf-8")))
+    body = events.next()
     port = free_port()
     with tempfile.TemporaryDirectory() as scratch:
         database = f"sqlite:///{Path(scratch) / 'bench.db'}"
@@ -123,9 +146,9 @@ def main() -> None:
                     if time.monotonic() > deadline:
                         raise SystemExit("the bot did not start")
                     time.sleep(0.1)
-                latency(client, f"{base}/webhook", body, 50)  # warm-up
-                timings = latency(client, f"{base}/webhook", body, args.requests)
-            sent, elapsed = throughput(f"{base}/webhook", body, args.concurrency, args.seconds)
+                latency(client, f"{base}/webhook", events, warm_up)
+                timings = latency(client, f"{base}/webhook", events, args.requests)
+            sent, elapsed = throughput(f"{base}/webhook", events, args.concurrency, args.seconds)
         finally:
             server.terminate()
             server.wait(timeout=30)

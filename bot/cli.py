@@ -87,11 +87,12 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
-    from bot.settings import load_settings, require_serving
+    from bot.settings import load_settings
+    from bot.wiring import require_serving_with_compute
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        settings = require_serving(load_settings())
+        settings = require_serving_with_compute(load_settings())
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

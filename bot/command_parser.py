@@ -95,6 +95,20 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Request:
+    """Where a command was asked and by whom: the issue or PR, the comment, and the issue's own text."""
+
+    repo: str
+    number: int
+    is_pr: bool
+    author: str
+    comment_id: int
+    installation_id: int | None
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
 class Rejection:
     line: str
     reason: str

@@ -50,12 +50,17 @@ def render_template(name: str, **context: object) -> str:
     return _environment().get_template(name).render(**context)
 
 
+def marker(kind: str, key: int) -> str:
+    """The hidden marker of the bot's one comment of `kind` about `key` (a run, a comment, a review)."""
+    return f"<!-- intern-bot:{kind}:{key} -->"
+
+
 def run_marker(run_id: int) -> str:
-    return f"<!-- intern-bot:run:{run_id} -->"
+    return marker("run", run_id)
 
 
 def reply_marker(comment_id: int) -> str:
-    return f"<!-- intern-bot:reply:{comment_id} -->"
+    return marker("reply", comment_id)
 
 
 @dataclass(frozen=True)

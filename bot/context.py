@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.comments import redact
 from bot.events import Actor
 from bot.gateway import GitHubGateway
 from bot.queue import enqueue
+from bot.run_record import RunRecord
 from bot.settings import Settings
 from bot.store import Run, Store
 
@@ -34,6 +35,9 @@ class Services:
     gateway_for: GatewayFactory
     backends: Mapping[str, ComputeBackend]
     planner: Planner
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """The bot process's environment, read once at the edge (`bot/wiring.py`); local stages get an allowlisted
+    part of it (`bot/compute/sandbox.py`)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class Ctx:
         text = self.redact(f"{body.rstrip()}\n\n{marker}\n")
         comment_id = self.gateway.upsert_comment(repo, number, marker, text, comment_id=known)
         if run is not None and comment_id != known:
-            self.store.update_run(run.id, merge={"comments": {key: comment_id}})
+            self.store.update_run(run.id, merge=RunRecord(comments={key: comment_id}))
         return comment_id
 
     def backend(self, name: str) -> ComputeBackend:

@@ -1,12 +1,13 @@
 """What a run remembers beyond its table columns: a pydantic model stored as JSON in `runs.data_json`.
 
-Validated on every read; keys written by an older version and unknown to this one are dropped, so old rows
-still load. `Store.update_run` accepts only these field names, so a misspelt key fails instead of being stored.
+Validated on every read (`from_stored`); keys written by an older version and unknown to this one are dropped,
+so old rows still load. Writes are typed: `Store.update_run` takes `RunRecord`s and applies the fields each was
+built with (`record_changes`); an unknown field is refused (mypy and `extra="forbid"`), a wrong type too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,8 +18,20 @@ CheckRef = tuple[int, str]
 """A stage's check run: (check run id, the head SHA it was created on)."""
 
 
+class HfJobWatch(BaseModel):
+    """What the Hugging Face Job watcher (`bot/runs/hf_watch.py`) needs to find a job and its results."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    namespace: str | None = None
+    job_url: str | None = None
+    results_repo: str
+    results_prefix: str
+
+
 class RunRecord(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     args: dict[str, str] = Field(default_factory=dict, description="the `/intern train` key=value arguments")
     hub_repo_id: str | None = None
@@ -47,7 +60,7 @@ class RunRecord(BaseModel):
     failed_stage: str | None = None
     projections: list[Projection] = Field(default_factory=list, description="from the passing smoke report")
     external_job_id: str | None = Field(default=None, description="the compute job training this run")
-    hf_job: dict[str, Any] | None = Field(default=None, description="what the Hugging Face Job watcher needs")
+    hf_job: HfJobWatch | None = Field(default=None, description="what the Hugging Face Job watcher needs")
     train_workflow_run_id: int | None = None
     trained_sha: str | None = Field(default=None, description="the approved commit whose training results came in")
     merged_head_sha: str | None = Field(default=None, description="the PR's head when it was merged")
@@ -58,9 +71,33 @@ class RunRecord(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)
 
+    @classmethod
+    def from_stored(cls, text: str) -> RunRecord:
+        """The record stored as `text`, without the keys this version no longer knows."""
+        stored = json.loads(text or "{}")
+        return cls.model_validate({key: value for key, value in stored.items() if key in cls.model_fields})
 
-def checked_keys(*changes: Mapping[str, Any] | None) -> None:
-    """Refuse a change naming anything that is not a RunRecord field."""
-    unknown = sorted({key for change in changes for key in (change or {})} - set(RunRecord.model_fields))
-    if unknown:
-        raise ValueError(f"not run record fields: {', '.join(unknown)} (see bot/run_record.py)")
+
+def record_changes(
+    current: RunRecord,
+    record: RunRecord | None = None,
+    merge: RunRecord | None = None,
+    append: RunRecord | None = None,
+    keep_last: int = 50,
+) -> RunRecord:
+    """`current` with the fields set in `record` replaced, those set in `merge` merged into its mappings and
+    those set in `append` appended to its lists (the last `keep_last` kept); validated (pure)."""
+    changes: dict[str, Any] = {}
+    for name in record.model_fields_set if record else ():
+        changes[name] = getattr(record, name)
+    for name in merge.model_fields_set if merge else ():
+        old, new = getattr(current, name), getattr(merge, name)
+        if not isinstance(new, dict):
+            raise ValueError(f"{name} is not a mapping of the run record: replace it instead of merging")
+        changes[name] = {**old, **new}
+    for name in append.model_fields_set if append else ():
+        old, new = getattr(current, name), getattr(append, name)
+        if not isinstance(new, list):
+            raise ValueError(f"{name} is not a list of the run record: replace it instead of appending")
+        changes[name] = [*old, *new][-keep_last:]
+    return RunRecord.model_validate({**current.model_dump(), **changes})

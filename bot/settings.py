@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigurationError
 from runner.adapters.llm import LLMSettings
-from runner.render.workflow import WorkflowOptions
 from runner.settings import RunnerSettings
+from runner.workflow_options import WorkflowOptions
 
 ENV_PREFIX = "INTERN_"
 MIN_SECRET_LENGTH = 16
@@ -236,7 +236,8 @@ def missing_for_serving(settings: Settings) -> list[str]:
 
 
 def require_serving(settings: Settings) -> Settings:
-    """Refuse to serve without a webhook secret and App credentials."""
+    """Refuse to serve without a webhook secret and App credentials; make `.env` and the key file 0600. What the
+    enabled compute backends need is checked by `bot.wiring.require_serving_with_compute`."""
     missing = missing_for_serving(settings)
     if missing:
         raise ConfigurationError(
@@ -248,20 +249,6 @@ def require_serving(settings: Settings) -> Settings:
     for path in (Path(".env"), settings.github_private_key_path):  # secrets only the bot may read
         if path is not None:
             make_private(path)
-    if settings.local_enabled_anywhere():
-        from bot.compute.sandbox import resolve_sandbox
-
-        resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)  # no sandbox, no local backend
-    if settings.enabled_anywhere("hf-jobs"):
-        from bot.compute.hf_jobs_config import job_token, read_lock
-        from bot.errors import ComputeError
-
-        try:
-            job_token(settings.hf_jobs_token, settings.hf_token)  # a separate, narrow token: never the main one
-        except ComputeError as exc:
-            raise ConfigurationError(str(exc)) from None
-        if settings.hf_jobs_requirements is not None:
-            read_lock(settings.hf_jobs_requirements)
     return settings
 
 

@@ -7,8 +7,9 @@ several replicas. Job claiming lives in `bot/queue.py`; run reads and state chan
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -29,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from bot.private_files import private_sqlite
-from bot.run_record import RunRecord, checked_keys
+from bot.run_record import RunRecord, record_changes
 from bot.states import ACTIVE_STATES, RunState, check_transition
 
 BOT_ACTOR = "intern-bot"
@@ -41,6 +42,28 @@ class Unset(enum.Enum):
 
 UNSET: Final = Unset.UNSET
 """A column argument left out (None is a value: `approved_sha=None` clears the approval)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Columns:
+    """The run columns a write sets besides the state; a field left UNSET keeps the column as it is."""
+
+    head_sha: str | Unset | None = UNSET
+    approved_sha: str | Unset | None = UNSET
+    pr_number: int | Unset = UNSET
+    branch: str | Unset = UNSET
+    flavour: str | Unset = UNSET
+    compute: str | Unset = UNSET
+    smoke_attempts: int | Unset = UNSET
+
+    def apply_to(self, run: Run) -> None:
+        for field in fields(Columns):
+            value = getattr(self, field.name)
+            if not isinstance(value, Unset):
+                setattr(run, field.name, value)
+
+
+NO_COLUMNS: Final = Columns()
 
 
 def utcnow() -> datetime:
@@ -106,7 +129,7 @@ class Run(Base):
     @property
     def data(self) -> RunRecord:
         """The run's record, validated (keys an older version wrote and this one no longer knows are dropped)."""
-        return RunRecord.model_validate_json(self.data_json or "{}")
+        return RunRecord.from_stored(self.data_json)
 
     @property
     def run_state(self) -> RunState:
@@ -125,6 +148,22 @@ class AuditEntry(Base):
     delivery_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def change_entry(
+    run: Run, actor: str, action: str, delivery_id: str | None, detail: str = "", moved_from: str | None = None
+) -> AuditEntry:
+    """The audit entry of a change to `run`; a state move (`moved_from`) records both states."""
+    return AuditEntry(
+        run_id=run.id,
+        repo=run.repo,
+        actor=actor,
+        action=action,
+        from_state=moved_from,
+        to_state=run.state if moved_from is not None else None,
+        delivery_id=delivery_id,
+        detail=detail,
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -284,49 +323,27 @@ class Store:
         self,
         run_id: int,
         *,
-        data: Mapping[str, Any] | None = None,
-        merge: Mapping[str, Mapping[str, Any]] | None = None,
-        append: Mapping[str, list[Any]] | None = None,
+        record: RunRecord | None = None,
+        merge: RunRecord | None = None,
+        append: RunRecord | None = None,
         keep_last: int = 50,
-        head_sha: str | Unset = UNSET,
-        smoke_attempts: int | Unset = UNSET,
+        columns: Columns = NO_COLUMNS,
         actor: str = BOT_ACTOR,
         action: str = "",
         delivery_id: str | None = None,
     ) -> Run:
-        """Change the run's record inside one locked transaction: replace the `data` fields, `merge` into its
-        mappings (`sections`, `checks`), `append` to its lists (keeping the last `keep_last`). Concurrent workers
-        updating different sections of one run therefore never lose each other's writes. Every key must be a
-        `RunRecord` field and the result must validate (a typo raises ValueError). The state changes only
-        through `transition`. Audited when `action` is given."""
-        checked_keys(data, merge, append)
+        """Change the run's record inside one locked transaction: replace the fields given to `record`, `merge`
+        into its mappings (`sections`, `checks`), `append` to its lists (keeping the last `keep_last`); only the
+        fields each `RunRecord` was built with count. Concurrent workers updating different sections of one run
+        therefore never lose each other's writes. The state changes only through `transition`. Audited when
+        `action` is given."""
         with self.session() as session:
-            run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
-            if run is None:
-                raise LookupError(f"run {run_id} not found")
-            if not isinstance(head_sha, Unset):
-                run.head_sha = head_sha
-            if not isinstance(smoke_attempts, Unset):
-                run.smoke_attempts = smoke_attempts
-            current = run.data.model_dump(mode="json")
-            current.update(data or {})
-            for key, values in (merge or {}).items():
-                current[key] = {**current.get(key, {}), **values}
-            for key, items in (append or {}).items():
-                current[key] = [*current.get(key, []), *items][-keep_last:]
-            run.data_json = RunRecord.model_validate(current).to_json()
+            run = self._locked(session, run_id)
+            columns.apply_to(run)
+            run.data_json = record_changes(run.data, record, merge, append, keep_last).to_json()
             run.updated_at = utcnow()
             if action:
-                session.add(
-                    AuditEntry(
-                        run_id=run.id,
-                        repo=run.repo,
-                        actor=actor,
-                        action=action,
-                        delivery_id=delivery_id,
-                        detail="",
-                    )
-                )
+                session.add(change_entry(run, actor, action, delivery_id))
             return run
 
     def transition(
@@ -338,50 +355,25 @@ class Store:
         action: str,
         delivery_id: str | None,
         detail: str = "",
-        head_sha: str | Unset | None = UNSET,
-        approved_sha: str | Unset | None = UNSET,
-        pr_number: int | Unset = UNSET,
-        branch: str | Unset = UNSET,
-        flavour: str | Unset = UNSET,
-        compute: str | Unset = UNSET,
-        smoke_attempts: int | Unset = UNSET,
+        columns: Columns = NO_COLUMNS,
     ) -> Run:
-        """Move the run to `target` if the state machine allows it, set the columns given, write the audit entry."""
+        """Move the run to `target` if the state machine allows it, set the `columns`, write the audit entry."""
         with self.session() as session:
-            run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
-            if run is None:
-                raise LookupError(f"run {run_id} not found")
+            run = self._locked(session, run_id)
             previous = run.state
             check_transition(RunState(previous), target)
             run.state = target.value
-            if not isinstance(head_sha, Unset):
-                run.head_sha = head_sha
-            if not isinstance(approved_sha, Unset):
-                run.approved_sha = approved_sha
-            if not isinstance(pr_number, Unset):
-                run.pr_number = pr_number
-            if not isinstance(branch, Unset):
-                run.branch = branch
-            if not isinstance(flavour, Unset):
-                run.flavour = flavour
-            if not isinstance(compute, Unset):
-                run.compute = compute
-            if not isinstance(smoke_attempts, Unset):
-                run.smoke_attempts = smoke_attempts
+            columns.apply_to(run)
             run.updated_at = utcnow()
-            session.add(
-                AuditEntry(
-                    run_id=run.id,
-                    repo=run.repo,
-                    actor=actor,
-                    action=action,
-                    from_state=previous,
-                    to_state=target.value,
-                    delivery_id=delivery_id,
-                    detail=detail,
-                )
-            )
+            session.add(change_entry(run, actor, action, delivery_id, detail, moved_from=previous))
             return run
+
+    def _locked(self, session: Session, run_id: int) -> Run:
+        """The run, locked for this transaction (a row lock on PostgreSQL; SQLite's writers queue anyway)."""
+        run = session.get(Run, run_id, with_for_update=self.dialect == "postgresql")
+        if run is None:
+            raise LookupError(f"run {run_id} not found")
+        return run
 
     def audit(
         self,

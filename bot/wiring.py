@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from bot.compute.actions import ActionsBackend
 from bot.compute.base import ComputeBackend
 from bot.compute.hf_jobs import HfJobsBackend
+from bot.compute.hf_jobs_config import job_token, read_lock
 from bot.compute.local import LocalBackend
+from bot.compute.sandbox import resolve_sandbox
 from bot.context import GatewayFactory, Planner, Services
-from bot.errors import ConfigurationError
+from bot.errors import ComputeError, ConfigurationError
 from bot.gateway import GitHubGateway
-from bot.settings import Settings, runner_settings
+from bot.settings import Settings, require_serving, runner_settings
 from bot.store import Store
+
+
+def require_serving_with_compute(settings: Settings) -> Settings:
+    """`require_serving`, and what the enabled backends need (the checks live here, not in `bot.settings`, so
+    settings never import compute): the local backend's sandbox when any installation may use `local` (no
+    sandbox, no local backend); for `hf-jobs`, its own token (never the main one) and a readable, hash-pinned
+    lock when one is configured."""
+    require_serving(settings)
+    if settings.local_enabled_anywhere():
+        resolve_sandbox(settings.local_run_as, settings.local_unsandboxed)
+    if settings.enabled_anywhere("hf-jobs"):
+        try:
+            job_token(settings.hf_jobs_token, settings.hf_token)  # a separate, narrow token: never the main one
+        except ComputeError as exc:
+            raise ConfigurationError(str(exc)) from None
+        if settings.hf_jobs_requirements is not None:
+            read_lock(settings.hf_jobs_requirements)
+    return settings
 
 
 def make_planner(settings: Settings) -> Planner:
@@ -72,6 +93,7 @@ def make_gateway_factory(settings: Settings, options: Any = None) -> GatewayFact
 
 def default_services(settings: Settings, store: Store) -> Services:
     return Services(
+        environment=dict(os.environ),
         settings=settings,
         store=store,
         gateway_for=make_gateway_factory(settings),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -206,7 +207,7 @@ def scaffold(
         choice, inspected = inspect_data(options)
     reporter.line(f"task: {choice.task} ({choice.reason})")
     settings = _settings()
-    chosen = choose_model(model, settings)
+    chosen = choose_model(model, settings, choice.task)
     reporter.line(f"columns: {inspected.report.column_reason}")
     reporter.line(f"model: {chosen.name} ({chosen.reason})")
     scaffold_project(options, inspected, chosen, settings.workflow, choice.task)
@@ -232,14 +233,17 @@ def smoke(
     from runner.render.reports import render_smoke_md
 
     reporter = _reporter()
+    from runner.stages.smoke import run_smoke
+
+    settings = _settings()
     if fix:
         from runner.selfheal.loop import smoke_with_fixes
 
-        report = smoke_with_fixes(project, llm=_settings().llm_client())
+        report = smoke_with_fixes(
+            project, llm=settings.llm_client(), smoke=functools.partial(run_smoke, env=settings.environment)
+        )
     else:
-        from runner.stages.smoke import run_smoke
-
-        report = run_smoke(project, reporter=reporter)
+        report = run_smoke(project, env=settings.environment, reporter=reporter)
     typer.echo(report.model_dump_json(indent=2) if json_out else render_smoke_md(report))
     if not report.ok:
         raise typer.Exit(1)
@@ -250,7 +254,7 @@ def train(project: DirArg, json_out: JsonOpt = False) -> None:
     """Full training with the project's train.py; writes model/ and reports/train.json(l)."""
     from runner.stages.train import run_training
 
-    summary = run_training(project, reporter=_reporter())
+    summary = run_training(project, env=_settings().environment, reporter=_reporter())
     if json_out:
         typer.echo(summary.model_dump_json(indent=2))
         return
@@ -346,7 +350,7 @@ def predict(
 ) -> None:
     """Label and score for each text; `unknown` when the model abstains. Results on stdout, notes on stderr."""
     from runner.errors import UserInputError
-    from runner.stages.predict_command import predict_command
+    from runner.tasks.predict_command import predict_command
 
     if (text is None) == (input_file is None):
         raise UserInputError("give either a TEXT argument or --input FILE (- for stdin)")
@@ -378,10 +382,17 @@ def publish(
 ) -> None:
     """Upload model, card and Space; running it twice changes nothing the second time."""
     from runner.stages.publish import publish_command
+    from runner.tasks.choose import task_of_config
 
     settings = _settings()
     result = publish_command(
-        project, repo_id, space, token or settings.token(), endpoint or settings.hf_endpoint, private
+        project,
+        repo_id,
+        space,
+        token or settings.token(),
+        endpoint or settings.hf_endpoint,
+        private,
+        render_app=task_of_config(project).render_app if space else None,
     )
     typer.echo(result.model_dump_json(indent=2))
 

@@ -13,12 +13,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from runner.errors import ConfigError
-from runner.tasks.names import DEFAULT_TASK, TaskName
+from runner.task_names import DEFAULT_TASK, TaskName
 
 CONFIG_FILENAME = "intern.yaml"
 CONFIG_SCHEMA_VERSION = 1
 
-DataFormat = Literal["csv", "tsv", "json", "jsonl", "parquet", "hub"]
+DataFormat = Literal["csv", "tsv", "json", "jsonl", "parquet", "hub", "folder"]
 ComputeBackend = Literal["local", "actions", "hf-jobs"]
 
 
@@ -29,7 +29,9 @@ class _Strict(BaseModel):
 class DataConfig(_Strict):
     source: str = Field(description="local file path (relative to the project dir) or a Hub dataset id")
     format: DataFormat
-    text_column: str
+    text_column: str = Field(default="", description="the text column (text tasks)")
+    image_column: str | None = Field(default=None, description="image tasks: the column of image paths or images")
+    split_column: str | None = Field(default=None, description="image tables: a column naming each row's split")
     label_column: str = Field(description="the label column; for several 0/1 label columns, the first of label_columns")
     label_columns: list[str] = Field(
         default=[], description="multi-label data as one 0/1 column per label (empty: one label column)"

@@ -19,14 +19,15 @@ from runner.data.load import csv_delimiter
 from runner.errors import ProjectError, StageFailedError
 from runner.models.defaults import ModelChoice, default_model, gpu_available
 from runner.render.progress_display import Reporter, SilentReporter
-from runner.render.workflow import WorkflowOptions
 from runner.schemas import REPORTS_DIR, RunStatus, StageStatus, write_report, write_text_atomic
-from runner.stages.scaffold import build_config, relative_source, render_project, write_project
+from runner.stages.scaffold import build_config, relative_source, write_project
+from runner.task_names import DEFAULT_TASK
 from runner.tasks.base import Inspected, InspectRequest
 from runner.tasks.choose import choose_task
-from runner.tasks.names import DEFAULT_TASK
+from runner.tasks.project import render_project
 from runner.tasks.recognise import TaskChoice
 from runner.tasks.registry import get_task
+from runner.workflow_options import WorkflowOptions
 
 if TYPE_CHECKING:
     from runner.settings import RunnerSettings
@@ -116,10 +117,14 @@ def prepare_out_dir(out: Path) -> None:
         (out / REPORTS_DIR / name).unlink(missing_ok=True)
 
 
-def choose_model(given: str | None, settings: RunnerSettings) -> ModelChoice:
-    """The given model, else the default for this machine (the Hub is asked only then)."""
+def choose_model(given: str | None, settings: RunnerSettings, task: str = DEFAULT_TASK) -> ModelChoice:
+    """The given model, else the task's default for this machine (the Hub is asked only then)."""
     if given:
         return ModelChoice(name=given, reason="given with --model")
+    chooser = getattr(get_task(task), "default_model", None)  # a task with its own kind of model (images)
+    if chooser is not None:
+        choice: ModelChoice = chooser(settings.hub_ok(), gpu_available())
+        return choice
     return default_model(settings.hub_ok(), gpu_available())
 
 
@@ -227,7 +232,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
     reporter.line(f"columns: {inspected.report.column_reason}")
     for warning in inspected.report.warnings:
         reporter.line(f"warning: {warning}")
-    model = choose_model(options.model, settings)
+    model = choose_model(options.model, settings, choice.task)
     reporter.line(f"model: {model.name} ({model.reason})")
     book.run(
         "scaffold",
@@ -237,7 +242,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
     )
 
     def smoke() -> None:
-        report = run_smoke(out, reporter=reporter)
+        report = run_smoke(out, env=settings.environment, reporter=reporter)
         if not report.ok:
             raise StageFailedError(
                 f"smoke test failed ({report.error_class}): {report.diagnosis} "
@@ -246,7 +251,7 @@ def run_pipeline(options: RunOptions, reporter: Reporter | None = None, *, setti
             )
 
     book.run("smoke", smoke)
-    book.run("train", lambda: run_training(out, reporter=reporter))
+    book.run("train", lambda: run_training(out, env=settings.environment, reporter=reporter))
     task = get_task(choice.task)
     book.run("evaluate", lambda: task.evaluate(out, reporter, {}))
     book.run("stress", lambda: task.stress(out, reporter, settings.llm_client()))

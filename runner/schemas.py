@@ -30,6 +30,21 @@ from runner.errors import ProjectError
 SCHEMA_VERSION = 1
 REPORTS_DIR = "reports"
 
+# --- names shared by the runner, the generated workflow and the bot ------------------------------------
+
+MODEL_DIR = "model"
+"""The trained model in a project (train.py writes it; card, publish and results upload read it)."""
+VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
+"""train.py's validation-split probabilities (the evaluate stage calibrates the abstain threshold on them)."""
+WORKFLOW_FILE = "intern.yml"
+"""The generated workflow's file name: GitHub's `workflow_id` when the bot dispatches it."""
+WORKFLOW_PATH = f".github/workflows/{WORKFLOW_FILE}"
+SMOKE_ARTIFACT = "intern-smoke-reports"
+TRAIN_REPORTS_ARTIFACT_PREFIX = "intern-train-reports-"
+"""+ the bot's run id: how a `workflow_run` event finds its run."""
+MODEL_ARTIFACT_PREFIX = "intern-model-"
+PUBLISH_REPORTS_ARTIFACT_PREFIX = "intern-publish-reports-"
+
 
 class Report(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -63,6 +78,46 @@ class SplitSizes(Report):
     train: int
     validation: int
     test: int
+
+
+class SizeStats(Report):
+    min: float
+    median: float
+    max: float
+
+
+class ImageIssue(Report):
+    image: str
+    split: str
+    reason: str
+
+
+class DuplicateImages(Report):
+    kind: Literal["exact", "near"]
+    images: list[str]
+    labels: list[str]
+    splits: list[str]
+
+
+class ImageInspection(Report):
+    """The image task's part of the data report (the text fields then describe file names, not texts)."""
+
+    layout: str = Field(description="how the images were found: class folders, split folders, a table...")
+    splits_given: list[str] = Field(description="splits the data came with (the others are carved from train)")
+    per_split: dict[str, dict[str, int]] = Field(description="split -> class -> images")
+    width: SizeStats
+    height: SizeStats
+    aspect: SizeStats = Field(description="width / height")
+    colour_modes: dict[str, int]
+    formats: dict[str, int]
+    unreadable: list[ImageIssue] = []
+    lfs_pointers: int = Field(default=0, description="Git LFS pointer files found instead of images")
+    exact_duplicates: int = Field(description="images whose bytes appear earlier")
+    near_duplicates: int = Field(description="images within a few bits of an earlier one's perceptual hash")
+    cross_split_exact: int = Field(description="validation/test images with an identical image in train")
+    cross_split_near: int = Field(description="validation/test images with a near-duplicate in train")
+    duplicate_examples: list[DuplicateImages] = []
+    contact_sheet: str | None = Field(default=None, description="a few thumbnails per class (PNG), when written")
 
 
 class LabelPair(Report):
@@ -109,6 +164,7 @@ class InspectReport(Report):
     given_test: bool = False
     warnings: list[str] = []
     multi_label: MultiLabelProfile | None = None
+    images: ImageInspection | None = Field(default=None, description="image tasks: what the images look like")
 
 
 # --- smoke ---------------------------------------------------------------------------------------------
@@ -209,6 +265,8 @@ class TrainSummary(Report):
     validation_rows: int
     hyperparameters: dict[str, float | int | str | None]
     remedies: list[RemedyResult] = Field(default=[], description="remedies from the stress tests, before and after")
+    skipped_images: list[dict[str, str]] = Field(default=[], description="image tasks: unreadable images left out")
+    images_per_s: float | None = Field(default=None, description="image tasks: decoding + features, images/s")
 
 
 # --- evaluate ------------------------------------------------------------------------------------------
@@ -280,9 +338,16 @@ class Abstention(Report):
     curve: list[CoveragePoint] = []
 
 
+class ImageMistake(Report):
+    image: str
+    true: str
+    predicted: str
+    confidence: float
+
+
 class EvalReport(Report):
     schema_version: int = SCHEMA_VERSION
-    task: str = "text-classification"
+    task: str = Field(default="text-classification", description="the Hub's task name")
     split: Literal["test"] = "test"
     rows: int
     out_of_scope_rows: int = Field(default=0, description="test rows whose label is no class: the model must abstain")
@@ -301,6 +366,8 @@ class EvalReport(Report):
     baseline_verdict: str = ""
     leakage: LeakageCheck
     seconds: float
+    mistakes: list[ImageMistake] = Field(default=[], description="image tasks: the most confident test mistakes")
+    skipped_images: list[ImageIssue] = Field(default=[], description="image tasks: unreadable test images left out")
 
 
 # --- stress --------------------------------------------------------------------------------------------
@@ -338,6 +405,21 @@ class StressReport(Report):
     abstain_score: str = Field(default="probability", description="what the threshold cuts: 'probability' (top class)")
     families: list[StressFamily]
     llm_examples: int = 0
+
+
+# --- predict -------------------------------------------------------------------------------------------
+
+
+class Prediction(BaseModel):
+    """One text-classification answer (`intern predict --json`, `intern serve`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    label: str = Field(description="the answer: a label, or 'unknown' when the model abstained")
+    score: float = Field(description="the top class's probability")
+    top_label: str = Field(description="the top class, also when the model abstained")
+    abstained: bool
 
 
 # --- run -----------------------------------------------------------------------------------------------

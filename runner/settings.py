@@ -9,17 +9,18 @@ same object from its own `Settings` (`bot/wiring.py`). Nothing else in `runner/`
 | `HF_HUB_OFFLINE` | `hf_offline` (the Hub counts as unreachable, nothing is asked of it) |
 | `INTERN_OPENAI_*` | `llm` (None when `INTERN_OPENAI_API_KEY` is unset: no LLM) |
 | `INTERN_ACTIONS_REPOSITORY`, `INTERN_ACTIONS_REF` | `workflow` (where generated workflows take the actions from) |
+| all of them | `environment` (what the project's train.py runs with: `runner/adapters/subprocess_run.py`) |
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from runner.adapters.hub import DEFAULT_ENDPOINT, HubClient, make_hub_client
+from runner.adapters.hub import DEFAULT_ENDPOINT, HubClient, hub_reachable, make_hub_client
 from runner.adapters.llm import LLMSettings, OpenAIClient, make_llm_client
-from runner.render.workflow import WorkflowOptions
+from runner.workflow_options import WorkflowOptions
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -32,6 +33,9 @@ class RunnerSettings(BaseModel):
     hf_offline: bool = False
     llm: LLMSettings | None = None
     workflow: WorkflowOptions = WorkflowOptions()
+    environment: dict[str, str] = Field(
+        default_factory=dict, repr=False, description="the environment child processes (train.py) get"
+    )
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> RunnerSettings:
@@ -47,6 +51,7 @@ class RunnerSettings(BaseModel):
             hf_offline=env.get("HF_HUB_OFFLINE", "").strip().lower() in TRUE,
             llm=LLMSettings.from_mapping(env),
             workflow=WorkflowOptions.model_validate({key: value for key, value in workflow.items() if value}),
+            environment=dict(env),
         )
 
     def token(self) -> str | None:
@@ -58,8 +63,6 @@ class RunnerSettings(BaseModel):
 
     def hub_ok(self) -> bool:
         """Whether the Hub answers (False at once when offline)."""
-        from runner.models.defaults import hub_reachable
-
         return hub_reachable(self.hf_endpoint, offline=self.hf_offline)
 
     def connected_hub(self) -> HubClient | None:

@@ -9,11 +9,11 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.compute.base import ComputeContext, Dispatched
+from bot.run_record import RunRecord
+from runner.schemas import WORKFLOW_FILE
 
 if TYPE_CHECKING:
     from bot.store import Run
-
-WORKFLOW_FILE = "intern.yml"  # the file name GitHub takes as `workflow_id`, not the path
 
 
 def dispatch_inputs(run: Run, mode: str, flavour: str, source_run: str | None = None) -> dict[str, str]:
@@ -32,14 +32,16 @@ class ActionsBackend:
 
     def start_training(self, ctx: ComputeContext, run: Run, flavour: str) -> Dispatched:
         assert run.branch is not None
-        ctx.store.update_run(run.id, data={"train_dispatched_at": time.time()})  # binds the results (workflow_run)
+        ctx.store.update_run(
+            run.id, record=RunRecord(train_dispatched_at=time.time())
+        )  # binds the results (workflow_run)
         ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_FILE, run.branch, dispatch_inputs(run, "train", flavour))
         return Dispatched(backend=self.name, flavour=flavour)
 
     def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched:
         source = run.data.train_workflow_run_id
         ref = ctx.gateway.default_branch(run.repo)
-        ctx.store.update_run(run.id, data={"publish_dispatched_at": time.time()})
+        ctx.store.update_run(run.id, record=RunRecord(publish_dispatched_at=time.time()))
         inputs = dispatch_inputs(run, "publish", run.flavour or "cpu-basic", str(source) if source else None)
         ctx.gateway.dispatch_workflow(run.repo, WORKFLOW_FILE, ref, inputs)
         return Dispatched(backend=self.name, flavour=run.flavour or "cpu-basic")

@@ -20,8 +20,10 @@ from bot.compute.base import ComputeBackend, ComputeContext, Dispatched
 from bot.compute.hf_jobs_config import RESULTS_REPO_NAME, job_token, read_lock
 from bot.errors import ComputeError, ComputeRefusedError, ConfigurationError
 from bot.repo_settings import caps, load_repo_settings, spend_limit_s
+from bot.run_record import HfJobWatch, RunRecord
 from bot.settings import workflow_options
-from runner.render.workflow import WorkflowOptions
+from runner.adapters.hub import JobSpec
+from runner.workflow_options import WorkflowOptions
 
 if TYPE_CHECKING:
     from bot.store import Run
@@ -163,14 +165,16 @@ class HfJobsBackend:
             env["INTERN_REQUIREMENTS"] = read_lock(ctx.settings.hf_jobs_requirements)
         try:
             return client.run_job(
-                image=self._image,
-                command=job_command(run),
-                flavor=flavour,
-                env=env,
-                # read only by the trusted upload step: the PR's code runs as another user (JOB_SCRIPT)
-                secrets={"HF_TOKEN": token},
-                timeout=self._limit_s(ctx, run, flavour),
-                labels={"intern-run": str(run.id)},
+                JobSpec(
+                    image=self._image,
+                    command=job_command(run),
+                    flavor=flavour,
+                    env=env,
+                    # read only by the trusted upload step: the PR's code runs as another user (JOB_SCRIPT)
+                    secrets={"HF_TOKEN": token},
+                    timeout=self._limit_s(ctx, run, flavour),
+                    labels={"intern-run": str(run.id)},
+                )
             )
         except Exception as exc:
             if is_refusal(exc):
@@ -193,16 +197,16 @@ class HfJobsBackend:
                 backend=fallback.backend, flavour=CPU_FLAVOUR, external_id=fallback.external_id, notice=notice
             )
         job_id = str(getattr(job, "id", ""))
-        watch = {
-            "job_id": job_id,
-            "namespace": getattr(job, "namespace", None),
-            "job_url": getattr(job, "url", None),
-            "results_repo": results_repo,
-            "results_prefix": results_prefix(run.id),
-        }
+        watch = HfJobWatch(
+            job_id=job_id,
+            namespace=getattr(job, "namespace", None),
+            job_url=getattr(job, "url", None),
+            results_repo=results_repo,
+            results_prefix=results_prefix(run.id),
+        )
         # Recorded before the watcher is queued, so it can tell its job from a newer one for the same run.
-        ctx.store.update_run(run.id, data={"external_job_id": job_id, "hf_job": watch})
-        ctx.enqueue_task(POLL_TASK, run, delay_s=ctx.settings.hf_job_poll_s, started=time.time(), **watch)
+        ctx.store.update_run(run.id, record=RunRecord(external_job_id=job_id, hf_job=watch))
+        ctx.enqueue_task(POLL_TASK, run, delay_s=ctx.settings.hf_job_poll_s, started=time.time(), **watch.model_dump())
         return Dispatched(backend=self.name, flavour=flavour, external_id=job_id)
 
     def start_publish(self, ctx: ComputeContext, run: Run) -> Dispatched:

@@ -71,9 +71,9 @@ def checkout(gateway: GitHubGateway, repo: str, ref: str, paths: list[str], dest
     return dest
 
 
-def subprocess_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """An allowlisted environment (no INTERN_*, HF_TOKEN, GITHUB_* or other secret), plus `extra`."""
-    return sandbox_env(home, extra)
+def subprocess_env(parent: Mapping[str, str], home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """An allowlisted environment from `parent` (no INTERN_*, HF_TOKEN, GITHUB_* or other secret), plus `extra`."""
+    return sandbox_env(parent, home, extra)
 
 
 def runner_command(stage: str, project_dir: Path, *extra: str) -> list[str]:

@@ -121,9 +121,10 @@ def is_secret_name(name: str) -> bool:
     return name.upper().startswith(SECRET_PREFIXES)
 
 
-def sandbox_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The stage's environment: the allowlisted variables of ours, a private HOME and TMPDIR, and `extra`."""
-    env = {key: value for key, value in os.environ.items() if key in ENV_ALLOWLIST}
+def sandbox_env(parent: Mapping[str, str], home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The stage's environment: the allowlisted variables of the bot's environment `parent` (read at the edge,
+    `bot/wiring.py`), a private HOME and TMPDIR, and `extra` (pure)."""
+    env = {key: value for key, value in parent.items() if key in ENV_ALLOWLIST}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     env.update(
         {

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from bot.command_parser import READ_ONLY, Command, Rejection, parse_commands, render_help_md
+from bot.command_parser import READ_ONLY, Command, Rejection, Request, parse_commands, render_help_md
 from bot.comments import render_template, reply_marker
 from bot.context import Ctx
 from bot.errors import BotError, CommandError, IllegalTransitionError
@@ -19,18 +18,6 @@ from bot.runs import lifecycle, start_run
 from bot.states import RunState, retry_target
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Request:
-    repo: str
-    number: int
-    is_pr: bool
-    author: str
-    comment_id: int
-    installation_id: int | None
-    title: str
-    body: str
 
 
 def reply(ctx: Ctx, request: Request, text: str) -> None:
@@ -89,17 +76,7 @@ def do_publish(ctx: Ctx, request: Request, _command: Command) -> None:
 
 
 def do_train(ctx: Ctx, request: Request, command: Command) -> None:
-    start_run.start_run(
-        ctx,
-        request.repo,
-        request.number,
-        request.is_pr,
-        request.author,
-        request.installation_id,
-        request.title,
-        request.body,
-        command.args,
-    )
+    start_run.start_run(ctx, request, command.args)
 
 
 COMMAND_HANDLERS: dict[str, Callable[[Ctx, Request, Command], None]] = {

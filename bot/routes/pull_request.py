@@ -6,10 +6,12 @@ import logging
 
 from bot.context import Ctx
 from bot.events import PullRequestEvent
+from bot.run_record import RunRecord
 from bot.runs import approval, lifecycle
 from bot.runs.publish_gate import PublishRefused
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState, can_transition
+from bot.store import Columns
 
 log = logging.getLogger(__name__)
 INVALIDATED_BY_PUSH = frozenset(
@@ -40,7 +42,7 @@ def on_synchronize(ctx: Ctx, event: PullRequestEvent) -> None:
     if sha == run.head_sha or late:
         return
     if sha in run.data.bot_shas:
-        ctx.store.update_run(run.id, head_sha=sha)
+        ctx.store.update_run(run.id, columns=Columns(head_sha=sha))
         return
     if run.run_state not in INVALIDATED_BY_PUSH:
         return
@@ -84,7 +86,7 @@ def on_closed(ctx: Ctx, event: PullRequestEvent) -> None:
         delivery_id=ctx.delivery_id,
         detail=pull.merge_commit_sha or "",
     )
-    run = ctx.store.update_run(run.id, data={"merged_head_sha": pull.head.sha})
+    run = ctx.store.update_run(run.id, record=RunRecord(merged_head_sha=pull.head.sha))
     if not trained:
         advance(ctx, run, notice="Merged before training finished: there is no model to publish.")
         return

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 
+from bot.command_parser import Request
+from bot.comments import marker
 from bot.context import Ctx
 from bot.errors import GitHubError
 from bot.events import PullRequestReviewEvent
@@ -41,7 +43,7 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
         log.info("review by bot %s ignored", review.user.login)
         return
     if review.body and "/intern" in review.body.lower():
-        request = comment_commands.Request(
+        request = Request(
             repo=repo,
             number=number,
             is_pr=True,
@@ -80,7 +82,7 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
         ctx.post(
             repo,
             number,
-            f"<!-- intern-bot:stale-approval:{review.id} -->",
+            marker("stale-approval", review.id),
             f"@{who}, this approval was given on `{str(review.commit_id)[:12]}` but the PR head is now "
             f"`{current[:12]}`. Approve again on the current head to start training.",
             run=run,
@@ -92,7 +94,7 @@ def on_review(ctx: Ctx, event: PullRequestReviewEvent) -> None:
         ctx.post(
             repo,
             number,
-            f"<!-- intern-bot:self-approval:{review.id} -->",
+            marker("self-approval", review.id),
             f"@{who}, this approval does not start training: {why_not}. Someone else with write access who did "
             "not push to the PR has to review the code and approve it.",
         )

@@ -17,18 +17,18 @@ from bot.errors import BotError
 from bot.events import WorkflowRunEvent
 from bot.gateway import ArtifactInfo
 from bot.repo_settings import priced
+from bot.run_record import RunRecord
 from bot.runs import lifecycle, results, smoke_repair
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
 from bot.store import Run
+from runner.schemas import PUBLISH_REPORTS_ARTIFACT_PREFIX as PUBLISH_PREFIX
+from runner.schemas import SMOKE_ARTIFACT, WORKFLOW_PATH
+from runner.schemas import TRAIN_REPORTS_ARTIFACT_PREFIX as TRAIN_PREFIX
 from runner.schemas import Projection as SmokeProjection
 
 log = logging.getLogger(__name__)
 
-WORKFLOW_PATH = ".github/workflows/intern.yml"
-SMOKE_ARTIFACT = "intern-smoke-reports"
-TRAIN_PREFIX = "intern-train-reports-"
-PUBLISH_PREFIX = "intern-publish-reports-"
 CLOCK_SKEW_S = 120.0
 
 
@@ -131,7 +131,7 @@ def smoke_completed(ctx: Ctx, run: Run, event: WorkflowRunEvent, artifacts: list
             run,
             move=Move(RunState.AWAITING_APPROVAL, "smoke passed", detail=workflow.html_url),
             sections={"smoke": smoke_md},
-            record={"projections": report.projections},
+            record=RunRecord(projections=report.projections),
             checks=(CheckOutput("smoke", "completed", "Smoke test passed", smoke_md, "success"),),
             next_step="approve this PR (a review with **Approve**) on the current "
             "head to start training. Nothing that costs money runs before that.",
@@ -172,7 +172,7 @@ def on_workflow_run(ctx: Ctx, event: WorkflowRunEvent) -> None:
                 limits = f"{ctx.settings.max_artifact_bytes} bytes, {results.MAX_ZIP_ENTRIES} files"
                 lifecycle.fail(ctx, run, "training", f"the training artifact was refused (limits: {limits})")
                 return
-            run = ctx.store.update_run(run.id, data={"train_workflow_run_id": workflow.id})
+            run = ctx.store.update_run(run.id, record=RunRecord(train_workflow_run_id=workflow.id))
             lifecycle.ingest_training(ctx, run, reports)
         elif run.run_state in (RunState.MERGED, RunState.PUBLISHED):
             if workflow.conclusion != "success":

@@ -35,13 +35,13 @@ def record_push(ctx: Ctx, run: Run, event: PullRequestEvent) -> Run:
     if before and before != NULL_SHA and before not in known_heads(run) and before not in unseen:
         unseen.append(before)
     if sha in data.bot_shas:
-        return ctx.store.update_run(run.id, data={"unseen_heads": unseen})
+        return ctx.store.update_run(run.id, record=RunRecord(unseen_heads=unseen))
     pusher = event.sender.login.lower()
     pushers = [*data.pushers, *([] if pusher in data.pushers else [pusher])]
     return ctx.store.update_run(
         run.id,
-        data={"pushers": pushers, "unseen_heads": unseen, "last_push_by": pusher},
-        append={"pushed_shas": [sha]},
+        record=RunRecord(pushers=pushers, unseen_heads=unseen, last_push_by=pusher),
+        append=RunRecord(pushed_shas=[sha]),
         keep_last=KEPT_SHAS,
         actor=pusher,
         action=f"pushed {sha[:12]}",
@@ -62,7 +62,10 @@ def check_commit_budget(ctx: Ctx, run: Run) -> None:
 def remember_bot_commit(ctx: Ctx, run: Run, sha: str, requested_by: str = BOT_ACTOR) -> Run:
     """Record a commit the bot pushed, and who asked for it (the last push, for GitHub's last-push rule)."""
     return ctx.store.update_run(
-        run.id, data={"last_push_by": requested_by.lower()}, append={"bot_shas": [sha]}, keep_last=KEPT_SHAS
+        run.id,
+        record=RunRecord(last_push_by=requested_by.lower()),
+        append=RunRecord(bot_shas=[sha]),
+        keep_last=KEPT_SHAS,
     )
 
 

@@ -19,6 +19,7 @@ from bot.repo_settings import (
     load_repo_settings,
     priced,
 )
+from bot.run_record import RunRecord
 from bot.runs import approval, publish_gate, results
 from bot.runs.status_comment import CheckOutput, Move, advance
 from bot.states import RunState
@@ -119,7 +120,9 @@ def request_training(ctx: Ctx, run: Run, reviewer: str, approved_sha: str) -> Ru
         ),
         notice=dispatched.notice,
         # the code up to the approved head is reviewed: its pushers may approve what others push next
-        record={"pushers": [], **({"external_job_id": dispatched.external_id} if dispatched.external_id else {})},
+        record=RunRecord(pushers=[], external_job_id=dispatched.external_id)
+        if dispatched.external_id
+        else RunRecord(pushers=[]),
         checks=(
             CheckOutput(
                 "train",
@@ -152,8 +155,8 @@ def ingest_training(ctx: Ctx, run: Run, reports: dict[str, bytes]) -> Run:
         ctx,
         run,
         move=Move(RunState.EVALUATED, "training results ingested", head_sha=sha),
-        record={"trained_sha": run.approved_sha},
-        sections=results.render_result_sections(reports, image if "confusion_matrix.png" in reports else None),
+        record=RunRecord(trained_sha=run.approved_sha),
+        sections=results.render_result_sections(reports, image),
         checks=(CheckOutput("train", "completed", "Training finished", results.one_line_summary(reports), "success"),),
         next_step="review the results; merging the PR publishes the model and the demo.",
     )
@@ -166,7 +169,7 @@ def fail(ctx: Ctx, run: Run, stage: str, message: str, log_tail: str = "") -> Ru
         run,
         move=Move(RunState.FAILED, f"{stage} failed", detail=ctx.redact(message)[:2000]),
         sections={stage: body},
-        record={"failed_stage": stage},
+        record=RunRecord(failed_stage=stage),
         checks=(
             CheckOutput("train" if stage == "training" else stage, "completed", f"{stage} failed", message, "failure"),
         ),
@@ -200,6 +203,6 @@ def published(ctx: Ctx, run: Run, model_url: str, space_url: str | None) -> Run:
         run,
         move=Move(RunState.PUBLISHED, "published", detail=model_url),
         sections={"publish": links},
-        record={"model_url": model_url, "space_url": space_url},
+        record=RunRecord(model_url=model_url, space_url=space_url),
         next_step=None,
     )

@@ -49,6 +49,7 @@ RESULT_FILES = (
     "confusion_matrix.png",
     "coverage_curve.png",
     "epochs.png",
+    "per_label_f1.png",
     "smoke.json",
 )
 
@@ -135,7 +136,7 @@ def _train_in_sandbox(
     prepare_workdir(ctx.settings.workdir, project, sandbox)
     checkout(ctx.gateway, run.repo, ref, list(run.data.files), project)
     hand_over(project, sandbox)
-    env = subprocess_env(project)
+    env = subprocess_env(ctx.services.environment, project)
     try:
         for stage in TRAIN_STAGES:
             run_stage(stage, project, timeout_s=ctx.settings.local_timeout_s, env=env, on_tick=on_tick, sandbox=sandbox)
@@ -176,7 +177,7 @@ def local_publish(ctx: Ctx, payload: dict[str, Any]) -> None:
             "publish",
             staging / "project",
             timeout_s=ctx.settings.local_timeout_s,
-            env=subprocess_env(staging, extra),
+            env=subprocess_env(ctx.services.environment, staging, extra),
             extra=args,
         )
     except StageFailed as failed:

@@ -22,7 +22,7 @@ from bot.gateway import GitHubGateway
 
 if TYPE_CHECKING:
     from bot.context import Planner
-    from runner.render.workflow import WorkflowOptions
+    from runner.workflow_options import WorkflowOptions
 
 log = logging.getLogger(__name__)
 LOCAL_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".parquet")
@@ -171,8 +171,9 @@ def build_project(
     inspected from a streamed sample of `max_rows` rows, never loaded whole on the bot's host)."""
     from runner.planning import render_plan_md
     from runner.render.reports import render_inspect_md
-    from runner.stages.scaffold import build_config, render_project
+    from runner.stages.scaffold import build_config
     from runner.tasks.base import InspectRequest
+    from runner.tasks.project import render_project
     from runner.tasks.registry import get_task
 
     check_arguments(args)

@@ -108,7 +108,11 @@ def render_result_sections(reports: dict[str, bytes], image_url: str | None) -> 
     evaluation = _load(reports, "eval.json", EvalReport)
     if evaluation is not None:
         sections["evaluation"] = render_template(
-            "evaluation.md.j2", report=evaluation, image_url=image_url, coverage_url=image("coverage_curve.png")
+            "evaluation.md.j2",
+            report=evaluation,
+            image_url=image_url if "confusion_matrix.png" in reports else None,
+            coverage_url=image("coverage_curve.png"),
+            per_label_url=image("per_label_f1.png"),
         )
     stress = _load(reports, "stress.json", StressReport)
     if stress is not None:

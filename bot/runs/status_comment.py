@@ -10,13 +10,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from bot.comments import Section, render_sections, render_template, run_marker
 from bot.context import Ctx
 from bot.gateway import CheckConclusion, CheckStatus
+from bot.run_record import RunRecord
 from bot.states import RunState
-from bot.store import BOT_ACTOR, UNSET, Run, Unset
+from bot.store import BOT_ACTOR, Columns, Run
 from runner.render.markdown import GITHUB_TEXT_BUDGET
 
 SECTION_ORDER = ("plan", "inspect", "smoke", "training", "evaluation", "stress", "publish")
@@ -54,20 +55,14 @@ class CheckOutput:
 
 
 @dataclass(frozen=True)
-class Move:
-    """A state transition with the columns it sets; audited under `actor` with `action` and `detail`."""
+class Move(Columns):
+    """A state transition with the columns it sets (keywords, `Columns`); audited under `actor` with `action`
+    and `detail`."""
 
     to: RunState
     action: str
     actor: str = BOT_ACTOR
     detail: str = ""
-    head_sha: str | Unset | None = UNSET
-    approved_sha: str | Unset | None = UNSET
-    pr_number: int | Unset = UNSET
-    branch: str | Unset = UNSET
-    flavour: str | Unset = UNSET
-    compute: str | Unset = UNSET
-    smoke_attempts: int | Unset = UNSET
 
 
 def render_run_comment(run: Run) -> str:
@@ -102,7 +97,7 @@ def check(ctx: Ctx, run: Run, output: CheckOutput) -> Run:
     check_id = ctx.gateway.create_check_run(
         run.repo, sha, f"ML Intern: {output.stage}", output.status, output.conclusion, output.title, summary
     )
-    return ctx.store.update_run(run.id, merge={"checks": {output.stage: [check_id, sha]}})
+    return ctx.store.update_run(run.id, merge=RunRecord(checks={output.stage: (check_id, sha)}))
 
 
 def advance(
@@ -111,7 +106,7 @@ def advance(
     *,
     move: Move | None = None,
     sections: Mapping[str, str] | None = None,
-    record: Mapping[str, Any] | None = None,
+    record: RunRecord | None = None,
     notice: str | None = None,
     checks: tuple[CheckOutput, ...] = (),
     next_step: str | _Keep | None = KEEP,
@@ -125,23 +120,16 @@ def advance(
             action=move.action,
             delivery_id=ctx.delivery_id,
             detail=move.detail,
-            head_sha=move.head_sha,
-            approved_sha=move.approved_sha,
-            pr_number=move.pr_number,
-            branch=move.branch,
-            flavour=move.flavour,
-            compute=move.compute,
-            smoke_attempts=move.smoke_attempts,
+            columns=move,
         )
-    data = dict(record or {})
     if not isinstance(next_step, _Keep):
-        data["next_step"] = next_step
-    if data or sections or notice:
+        record = (record or RunRecord()).model_copy(update={"next_step": next_step})
+    if record is not None or sections or notice:
         run = ctx.store.update_run(
             run.id,
-            data=data,
-            merge={"sections": dict(sections)} if sections else None,
-            append={"notices": [notice]} if notice else None,
+            record=record,
+            merge=RunRecord(sections=dict(sections)) if sections else None,
+            append=RunRecord(notices=[notice]) if notice else None,
             keep_last=MAX_NOTICES,
         )
     for output in checks:

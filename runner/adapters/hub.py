@@ -1,8 +1,10 @@
-"""The Hugging Face Hub adapter: the only runner module (with `runner.stages.card`) that imports `huggingface_hub`.
+"""The Hugging Face Hub adapter: the only runner module that talks to the Hub (`runner.stages.card` imports
+`huggingface_hub` too, for its card templates only; `hub_reachable` is the one plain HTTP request).
 
-`HubClient` names the calls the runner and the bot make; `make_hub_client` builds the real one around
-`HfApi(endpoint=..., token=...)`. Results come back as small frozen models so callers never touch
-`huggingface_hub` types, and every Hub failure becomes an `ExternalServiceError` that says what to check:
+`HubClient` names the calls the runner and the bot make (`DatasetHub`, the two planning makes, is part of
+it); `make_hub_client` builds the real one around `HfApi(endpoint=..., token=...)`. Arguments and results are
+small frozen models (`JobSpec`, `JobState`, ...) so callers never touch `huggingface_hub` types, and every Hub
+failure becomes an `ExternalServiceError` that says what to check:
 
     ExternalServiceError
     └── ComputeRefusedError     HTTP 402 Payment Required (no credits, paid hardware): fall back to CPU
@@ -11,12 +13,14 @@
 from __future__ import annotations
 
 import logging
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from runner.errors import ExternalServiceError
 
@@ -61,6 +65,19 @@ class DatasetSummary(_Frozen):
     files: list[str] = []
 
 
+class JobSpec(_Frozen):
+    """A Hugging Face Job to start: the image and command, the hardware `flavor`, and what the job is given."""
+
+    image: str
+    command: list[str]
+    flavor: str = "cpu-basic"
+    env: dict[str, str] = {}
+    secrets: dict[str, str] = Field(default={}, repr=False)
+    timeout: int | str | None = None
+    labels: dict[str, str] = {}
+    namespace: str | None = None
+
+
 class JobState(_Frozen):
     id: str
     stage: str
@@ -70,7 +87,22 @@ class JobState(_Frozen):
     namespace: str
 
 
-class HubClient(Protocol):
+class DatasetHub(Protocol):
+    """The two calls planning makes (`runner.planning`): search datasets and read one."""
+
+    def list_datasets(
+        self,
+        *,
+        search: str | None = None,
+        filter: str | Sequence[str] | None = None,
+        sort: str | None = "downloads",
+        limit: int | None = 20,
+    ) -> list[DatasetSummary]: ...
+
+    def dataset_info(self, repo_id: str) -> DatasetSummary: ...
+
+
+class HubClient(DatasetHub, Protocol):
     """The Hub calls ML Intern makes (a fake server or `HfApi` stands behind it)."""
 
     @property
@@ -106,29 +138,7 @@ class HubClient(Protocol):
         self, repo_id: str, *, repo_type: RepoType = "model", local_dir: Path | None = None
     ) -> Path: ...
 
-    def list_datasets(
-        self,
-        *,
-        search: str | None = None,
-        filter: str | Sequence[str] | None = None,
-        sort: str | None = "downloads",
-        limit: int | None = 20,
-    ) -> list[DatasetSummary]: ...
-
-    def dataset_info(self, repo_id: str) -> DatasetSummary: ...
-
-    def run_job(
-        self,
-        *,
-        image: str,
-        command: list[str],
-        flavor: str = "cpu-basic",
-        env: Mapping[str, str] | None = None,
-        secrets: Mapping[str, str] | None = None,
-        timeout: int | str | None = None,
-        labels: Mapping[str, str] | None = None,
-        namespace: str | None = None,
-    ) -> JobState: ...
+    def run_job(self, spec: JobSpec) -> JobState: ...
 
     def inspect_job(self, job_id: str, *, namespace: str | None = None) -> JobState: ...
 
@@ -311,28 +321,17 @@ class HfApiClient:
             info = self._api.dataset_info(repo_id)
         return _dataset_summary(info)
 
-    def run_job(
-        self,
-        *,
-        image: str,
-        command: list[str],
-        flavor: str = "cpu-basic",
-        env: Mapping[str, str] | None = None,
-        secrets: Mapping[str, str] | None = None,
-        timeout: int | str | None = None,
-        labels: Mapping[str, str] | None = None,
-        namespace: str | None = None,
-    ) -> JobState:
-        with self._errors(f"starting a Hugging Face job on {flavor}"):
+    def run_job(self, spec: JobSpec) -> JobState:
+        with self._errors(f"starting a Hugging Face job on {spec.flavor}"):
             job = self._api.run_job(
-                image=image,
-                command=command,
-                flavor=flavor,
-                env=dict(env) if env else None,
-                secrets=dict(secrets) if secrets else None,
-                timeout=timeout,
-                labels=dict(labels) if labels else None,
-                namespace=namespace,
+                image=spec.image,
+                command=spec.command,
+                flavor=spec.flavor,
+                env=spec.env or None,
+                secrets=spec.secrets or None,
+                timeout=spec.timeout,
+                labels=spec.labels or None,
+                namespace=spec.namespace,
             )
         return _job_state(job)
 
@@ -369,6 +368,18 @@ def _job_state(job: Any) -> JobState:
         url=job.url,
         namespace=job.owner.name,
     )
+
+
+def hub_reachable(endpoint: str, *, offline: bool, timeout_s: float = 3.0) -> bool:
+    """Whether the Hugging Face Hub at `endpoint` answers (False at once when `offline`)."""
+    if offline:
+        return False
+    url = endpoint.rstrip("/") + "/api/models?limit=1"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def make_hub_client(token: str | None, endpoint: str | None) -> HubClient:

@@ -1,14 +1,17 @@
-"""Run a project's `train.py` in a subprocess: stream its output, keep a log, enforce a time limit."""
+"""Run a project's `train.py` in a subprocess: stream its output, keep a log, enforce a time limit.
+
+The child's environment is given (`RunnerSettings.environment`, read at the edge: `runner/cli.py`); this module
+never reads the process environment.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -26,8 +29,9 @@ class ScriptResult(BaseModel):
     lines: list[str]
 
 
-def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+def child_env(base: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`base` with unbuffered output and quiet tokenizers (unless `base` says otherwise), then `extra` (pure)."""
+    env = dict(base)
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
     env.setdefault("PYTHONUNBUFFERED", "1")
     env.update(extra or {})
@@ -41,8 +45,11 @@ def run_script(
     time_limit_s: float,
     on_line: Callable[[str], None] | None = None,
     python: str = sys.executable,
+    *,
+    env: Mapping[str, str],
 ) -> ScriptResult:
-    """Run `python args...` in `cwd`; every output line goes to `log_path` and `on_line`."""
+    """Run `python args...` in `cwd` with `env` (plus `child_env`'s defaults); every output line goes to
+    `log_path` and `on_line`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     tail: deque[str] = deque(maxlen=TAIL_LINES)
@@ -56,7 +63,7 @@ def run_script(
             text=True,
             encoding="utf-8",
             errors="replace",
-            env=child_env(),
+            env=child_env(env),
         )
         timer = threading.Timer(time_limit_s, process.kill)
         timer.start()

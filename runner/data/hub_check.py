@@ -20,7 +20,7 @@ def hub_dataset_unavailable(source: str) -> str | None:
     """Why the Hub dataset `source` cannot be loaded now (what to do about it), or None when it may be."""
     from huggingface_hub import constants
 
-    from runner.models.defaults import hub_reachable
+    from runner.adapters.hub import hub_reachable
 
     if cached_dataset(source):
         return None

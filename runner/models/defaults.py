@@ -6,8 +6,6 @@ The numbers for `scratch:*` models were tuned on the Bitext customer-support dat
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -21,18 +19,6 @@ class ModelChoice(BaseModel):
 
     name: str
     reason: str
-
-
-def hub_reachable(endpoint: str, *, offline: bool, timeout_s: float = 3.0) -> bool:
-    """Whether the Hugging Face Hub at `endpoint` answers (False at once when `offline`)."""
-    if offline:
-        return False
-    url = endpoint.rstrip("/") + "/api/models?limit=1"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 def gpu_available() -> bool:

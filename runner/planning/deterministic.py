@@ -11,18 +11,19 @@ import logging
 import os
 from pathlib import Path
 
+from runner.adapters.hub import DatasetHub
 from runner.data.columns import detect_columns
 from runner.data.load import SUFFIX_FORMATS, load_table
 from runner.data.portable import clean_rows
 from runner.errors import ExternalServiceError, UserInputError
 from runner.models.defaults import default_model, gpu_available, training_defaults
 from runner.models.portable_model import DEFAULT_ENCODER
-from runner.planning.discovery import DatasetHub, card_columns, card_label_names, discover, explain, guess_columns
+from runner.planning.discovery import card_columns, card_label_names, discover, explain, guess_columns
 from runner.planning.objective import parse_objective
 from runner.planning.plan import DEFAULT_METRICS, TASK_METRICS, Candidate, Hardware, Plan
+from runner.task_names import DEFAULT_TASK
 from runner.tasks.base import InspectRequest
 from runner.tasks.choose import choose_task
-from runner.tasks.names import DEFAULT_TASK
 from runner.tasks.registry import get_task
 
 logger = logging.getLogger(__name__)

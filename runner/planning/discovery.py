@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from runner.adapters.hub import DatasetSummary
+from runner.adapters.hub import DatasetHub, DatasetSummary
 from runner.data.columns import LABEL_NAMES, TEXT_NAMES
 from runner.errors import ExternalServiceError
 from runner.planning.objective import keywords, search_terms
@@ -20,21 +20,6 @@ from runner.planning.plan import Candidate
 logger = logging.getLogger(__name__)
 
 TASK_FILTER = "task_categories:text-classification"
-
-
-class DatasetHub(Protocol):
-    """The two `runner.adapters.hub.HubClient` calls planning makes (any HubClient is one)."""
-
-    def list_datasets(
-        self,
-        *,
-        search: str | None = None,
-        filter: str | Sequence[str] | None = None,
-        sort: str | None = "downloads",
-        limit: int | None = 20,
-    ) -> list[DatasetSummary]: ...
-
-    def dataset_info(self, repo_id: str) -> DatasetSummary: ...
 
 
 PERMISSIVE = ("apache-2.0", "mit", "cc0-1.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-3.0", "odc-by", "bsd", "pddl")

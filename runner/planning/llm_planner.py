@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from runner.adapters.hub import DatasetHub
 from runner.adapters.llm import LLMClient, LLMError
 from runner.errors import ExternalServiceError
-from runner.planning.discovery import DatasetHub
 from runner.planning.plan import Hardware, Plan
 
 logger = logging.getLogger(__name__)

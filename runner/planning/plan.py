@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from runner.tasks.names import TaskName
+from runner.task_names import TaskName
 
 PlanSource = Literal["deterministic", "llm"]
 DEFAULT_METRICS = ["accuracy", "macro_f1", "per_class_precision_recall_f1", "confusion_matrix"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from runner.adapters.hub import DatasetHub
 from runner.adapters.llm import LLMClient
 from runner.planning.deterministic import detect_hardware, deterministic_plan, is_local
-from runner.planning.discovery import DatasetHub
 from runner.planning.llm_planner import llm_plan
 from runner.planning.plan import Hardware, Plan
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from runner.stages.predict import Prediction
+from runner.schemas import Prediction
 
 INPUT_PREFIX = "input_"
 

@@ -142,7 +142,9 @@ def confusion_table(matrix: ConfusionMatrix) -> str:
 
 
 def render_inspect_md(report: InspectReport) -> str:
-    return _render("report_inspect.md.j2", r=report, max_labels=MAX_LABEL_ROWS)
+    # An image data report has its own figures (sizes, colour modes, perceptual duplicates).
+    template = "report_inspect_images.md.j2" if report.images is not None else "report_inspect.md.j2"
+    return _render(template, r=report, max_labels=MAX_LABEL_ROWS)
 
 
 def render_smoke_md(report: SmokeReport) -> str:
@@ -155,7 +157,9 @@ def render_train_md(summary: TrainSummary | None, epochs: list[EpochRecord]) -> 
 
 def render_eval_md(report: EvalReport) -> str:
     table = confusion_table(report.confusion) if report.confusion is not None else ""
-    return _render("report_eval.md.j2", r=report, confusion_table=table)
+    return _render("report_eval.md.j2", r=report, confusion_table=table) + (
+        _render("report_mistakes.md.j2", r=report) if report.mistakes else ""
+    )
 
 
 def render_stress_md(report: StressReport) -> str:

@@ -26,7 +26,6 @@ from runner.render.markdown import LOG_TAIL_CHARS
 from runner.schemas import REPORTS_DIR, FixAttempt, SmokeReport, write_report, write_text_atomic
 from runner.selfheal.diagnose import Diagnosis, classify_failure
 from runner.selfheal.fixes import PROJECT_FILES, ProposedFix, propose_fix, unified_diff
-from runner.stages.smoke import run_smoke
 
 logger = logging.getLogger(__name__)
 
@@ -201,9 +200,11 @@ def smoke_with_fixes(
     llm: LLMClient | None = None,
     on_attempt: Callable[[FixAttempt], None] | None = None,
     *,
-    smoke: SmokeRunner = run_smoke,
+    smoke: SmokeRunner,
 ) -> SmokeReport:
-    """Run the smoke test, repairing known (and, with an LLM, unknown) failures; writes reports/smoke.json."""
+    """Run the smoke test with `smoke` (`runner.stages.smoke.run_smoke`: passed in, so the self-heal folder never
+    imports the stages that use its diagnosis), repairing known (and, with an LLM, unknown) failures; writes
+    reports/smoke.json."""
     report = smoke(project_dir)
     attempts: list[FixAttempt] = []
     suggestion: str | None = None

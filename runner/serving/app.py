@@ -20,7 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from runner.render.predictions import prediction_record
-from runner.stages.predict import Prediction, Predictor
+from runner.schemas import Prediction
+from runner.stages.predict import Predictor
 
 MAX_BATCH = 1024
 MAX_TEXT_CHARS = 100_000

@@ -3,12 +3,14 @@
 `render_model_card` is pure: config and reports in, card text out, through `huggingface_hub.ModelCard` /
 `ModelCardData` so the front matter carries a valid `model-index`. Its limitations section is derived from
 the evaluation and stress results (`derive_limitations`). `write_card` reads a project directory and writes
-the card atomically; `render_space_files` returns the Space's README.md, app.py and requirements.txt.
+the card atomically; `render_space_files` returns the Space's README.md, app.py (rendered by the project's task,
+which the caller gives: a stage never asks the task registry) and requirements.txt.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from runner.render.markdown import format_threshold
 from runner.render.reports import abstention_md, candidates_table, remedies_md
 from runner.render.templating import template_environment
 from runner.schemas import (
+    MODEL_DIR,
     REPORTS_DIR,
     EvalReport,
     InspectReport,
@@ -33,11 +36,13 @@ from runner.schemas import (
     write_text_atomic,
 )
 
-MODEL_DIR = "model"
 CARD_FILENAME = "README.md"
 CONFUSION_IMAGE = "confusion_matrix.png"
 DEFAULT_GRADIO_VERSION = "6.31.0"
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?")
+
+AppRenderer = Callable[[str, str, str, list[str]], str]
+"""A task's Gradio demo, `Task.render_app`: (model_ref, title, description, examples) -> app.py."""
 
 
 def _environment() -> Environment:
@@ -380,19 +385,24 @@ def render_space_readme(title: str, model_repo_id: str, licence: str | None, des
     )
 
 
-def render_space_files(project_dir: Path, model_repo_id: str, space_id: str) -> dict[str, bytes]:
-    """README.md (Gradio front matter), app.py loading `model_repo_id`, requirements.txt (gradio left out)."""
+def render_space_files(
+    project_dir: Path, model_repo_id: str, space_id: str, render_app: AppRenderer
+) -> dict[str, bytes]:
+    """README.md (Gradio front matter), app.py loading `model_repo_id` (from the project's task: `render_app`),
+    requirements.txt (gradio left out)."""
     from runner.stages.scaffold import render_requirements
-    from runner.tasks.registry import get_task
 
     config = load_config(project_dir)
     title = space_id.split("/")[-1]
-    description = f"Classifies text into {len(config.labels)} labels: {', '.join(config.labels[:8])}" + (
+    description = f"{config.task}, {len(config.labels)} labels: {', '.join(config.labels[:8])}" + (
         ", ..." if len(config.labels) > 8 else ""
     )
+    # The project's own requirements (its task wrote them: an image task needs pillow, ...), else the default.
+    written = project_dir / "requirements.txt"
+    base = written.read_text(encoding="utf-8") if written.is_file() else render_requirements()
     requirements = "".join(
         line + "\n"
-        for line in render_requirements().splitlines()
+        for line in base.splitlines()
         if not re.match(r"\s*gradio\b", line)  # the Space installs gradio at sdk_version
     )
     readme = render_space_readme(
@@ -401,6 +411,6 @@ def render_space_files(project_dir: Path, model_repo_id: str, space_id: str) -> 
     yaml.safe_load(readme.split("---", 2)[1])  # a template bug must never reach the Hub
     return {
         "README.md": readme.encode(),
-        "app.py": get_task(config.task).render_app(model_repo_id, title, description, []).encode(),
+        "app.py": render_app(model_repo_id, title, description, []).encode(),
         "requirements.txt": requirements.encode(),
     }

@@ -32,6 +32,7 @@ from runner.render.markdown import format_threshold
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
+    VALIDATION_SCORES,
     Abstention,
     BaselineResult,
     ClassMetrics,
@@ -303,9 +304,6 @@ def known_out_of_scope(
         texts += extra
         sources.append(f"{len(extra)} texts from {path.name}")
     return KnownOutOfScope(classifier.predict_proba(texts), " and ".join(sources))
-
-
-VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
 
 
 def validation_probabilities(project_dir: Path, classifier: Classifier, texts: list[str]) -> np.ndarray:

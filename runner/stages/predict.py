@@ -5,20 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from runner.models.inference import Classifier, load_classifier, read_model_info
 from runner.models.portable_model import UNKNOWN, answer
-
-
-class Prediction(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    label: str
-    score: float
-    top_label: str
-    abstained: bool
+from runner.schemas import Prediction
 
 
 class Predictor:

@@ -19,8 +19,8 @@ from runner.adapters.hub import HubClient, RemoteFile, RepoType, make_hub_client
 from runner.errors import ProjectError
 from runner.models.inference import read_model_info
 from runner.models.portable_model import ENCODER_DIR, FEATURES_FILE, HEAD_FILE
-from runner.schemas import REPORTS_DIR
-from runner.stages.card import CONFUSION_IMAGE, MODEL_DIR, render_space_files
+from runner.schemas import MODEL_DIR, REPORTS_DIR
+from runner.stages.card import CONFUSION_IMAGE, AppRenderer, render_space_files
 
 logger = logging.getLogger(__name__)
 
@@ -151,11 +151,15 @@ def publish(
     space_id: str | None,
     client: HubClient,
     private: bool = False,
+    render_app: AppRenderer | None = None,
 ) -> PublishResult:
-    """Upload model/ (weights, tokenizer, config, card) and, with `space_id`, the Gradio Space."""
+    """Upload model/ (weights, tokenizer, config, card) and, with `space_id`, the Gradio Space, whose app.py
+    the project's task renders (`render_app`, `Task.render_app`: required with a Space)."""
+    if space_id is not None and render_app is None:
+        raise ValueError("publishing a Space needs the project's task to render its app.py (render_app)")
     check_model_dir(project_dir / MODEL_DIR)
     files = model_files(project_dir)
-    space_files = render_space_files(project_dir, repo_id, space_id) if space_id else None
+    space_files = render_space_files(project_dir, repo_id, space_id, render_app) if space_id and render_app else None
     model_commit, uploaded = sync_repo(
         client,
         repo_id,
@@ -193,9 +197,11 @@ def publish_command(
     token: str | None,
     endpoint: str | None,
     private: bool,
+    render_app: AppRenderer | None = None,
 ) -> PublishResult:
-    """`intern publish` with the token and endpoint the CLI resolved (the option, else HF_TOKEN / HF_ENDPOINT)."""
+    """`intern publish` with the token and endpoint the CLI resolved (the option, else HF_TOKEN / HF_ENDPOINT) and,
+    for a Space, the project's task's `render_app`."""
     if "/" not in repo_id or (space_id is not None and "/" not in space_id):
         raise ProjectError(f"repo ids must look like OWNER/NAME (got {repo_id!r}, space {space_id!r})")
     client = make_hub_client(token, endpoint)
-    return publish(project_dir, repo_id, space_id, client, private=private)
+    return publish(project_dir, repo_id, space_id, client, private=private, render_app=render_app)

@@ -14,8 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from runner.adapters.hub import HubClient, make_hub_client
 from runner.errors import ProjectError, UserInputError
-from runner.schemas import REPORTS_DIR
-from runner.stages.card import MODEL_DIR
+from runner.schemas import MODEL_DIR, REPORTS_DIR
 
 logger = logging.getLogger(__name__)
 

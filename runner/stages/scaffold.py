@@ -1,4 +1,6 @@
-"""Render and write the project directory (docs/architecture.md) (intern.yaml, train.py, app.py, requirements.txt...).
+"""Render and write the project directory (docs/architecture.md): the config (intern.yaml), the demo (app.py),
+requirements.txt, writing the files. A project's files for its task (the task's train.py and app.py among them)
+are assembled by `runner/tasks/project.py`, above the stages.
 
 Rendering is pure (config in, file texts out) so the bot can commit the same files the CLI writes.
 """
@@ -16,11 +18,8 @@ from runner.models.defaults import training_defaults
 from runner.models.portable_model import portable_model_source
 from runner.render.pysource import parse_python
 from runner.render.templating import template_environment
-from runner.render.workflow import WorkflowOptions, render_workflow
-from runner.schemas import InspectReport, write_text_atomic
-from runner.tasks.names import DEFAULT_TASK
-
-GITIGNORE = ".intern/\n__pycache__/\n"
+from runner.schemas import write_text_atomic
+from runner.task_names import DEFAULT_TASK
 
 
 def comment_line(text: str | None) -> str:
@@ -72,8 +71,8 @@ def build_config(
                 "test_format": test_format,
                 "delimiter": delimiter,
                 "test_delimiter": test_delimiter,
-                "licence": licence,
-                "attribution": attribution,
+                "licence": licence or (data_fields or {}).get("licence"),
+                "attribution": attribution or (data_fields or {}).get("attribution"),
             },
             "labels": labels,
             "model": {"name": model},
@@ -88,13 +87,6 @@ def build_config(
             },
         }
     )
-
-
-def render_train_script(config: InternConfig) -> str:
-    """The task's training script (runner/tasks/<task>/train_script.py with its shared blocks pasted in)."""
-    from runner.tasks.registry import get_task
-
-    return get_task(config.task).render_files(config, None, [])["train.py"]
 
 
 def render_app(model_ref: str, title: str, description: str = "", examples: list[str] | None = None) -> str:
@@ -118,28 +110,6 @@ def render_requirements() -> str:
     return _environment().get_template("requirements.txt.j2").render()
 
 
-def render_project(
-    config: InternConfig,
-    inspect: InspectReport | None,
-    *,
-    workflow: bool = True,
-    examples: list[str] | None = None,
-    workflow_options: WorkflowOptions | None = None,
-) -> dict[str, str]:
-    """Every file of the project, by relative path. `reports/inspect.*` only when an inspection is given."""
-    from runner.render.reports import render_inspect_md
-    from runner.tasks.registry import get_task
-
-    files = {"intern.yaml": config.to_yaml(), **get_task(config.task).render_files(config, None, examples or [])}
-    files[".gitignore"] = GITIGNORE
-    if inspect is not None:
-        files["reports/inspect.json"] = inspect.model_dump_json(indent=2) + "\n"
-        files["reports/inspect.md"] = render_inspect_md(inspect)
-    if workflow:
-        files[".github/workflows/intern.yml"] = render_workflow(workflow_options or WorkflowOptions())
-    return files
-
-
 def write_project(files: dict[str, str], out_dir: Path) -> list[Path]:
     """Write the rendered files under `out_dir` (each atomically); returns the paths written."""
     written = []
@@ -159,9 +129,7 @@ __all__ = [
     "build_config",
     "relative_source",
     "render_app",
-    "render_project",
     "render_requirements",
-    "render_train_script",
     "save_config",
     "write_project",
 ]

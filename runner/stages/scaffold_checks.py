@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from runner.render.workflow import PLACEHOLDER_ACTIONS_REF, WORKFLOW_PATH, WorkflowOptions
+from runner.schemas import WORKFLOW_PATH
+from runner.workflow_options import PLACEHOLDER_ACTIONS_REF, WorkflowOptions
 
 
 def outside_project(source: str, fmt: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,10 @@ def full_train_rows(project_dir: Path) -> int:
         return 0
 
 
-def run_smoke(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> SmokeReport:
-    """Run the smoke test and write reports/smoke.json (also on failure)."""
+def run_smoke(
+    project_dir: Path, *, env: Mapping[str, str], reporter: Reporter | None = None, python: str = sys.executable
+) -> SmokeReport:
+    """Run the smoke test with the environment `env` and write reports/smoke.json (also on failure)."""
     project_dir = project_dir.resolve()
     check_project(project_dir)
     config = load_config(project_dir)
@@ -67,11 +70,13 @@ def run_smoke(project_dir: Path, *, reporter: Reporter | None = None, python: st
             time_limit_s=config.smoke.time_limit_s,
             on_line=lambda line: ctx.update(line) if line.startswith(("data:", "model:")) else None,
             python=python,
+            env=env,
         )
     metrics = parse_smoke_line(result.lines)
     if result.returncode == 0 and metrics is not None:
         rate = float(metrics["examples_per_s"])
-        rows = full_train_rows(project_dir)
+        # The task's train.py says how many rows the full run trains on when it knows (it read the data its way).
+        rows = int(metrics.get("train_rows_full") or 0) or full_train_rows(project_dir)
         report = SmokeReport(
             ok=True,
             seconds=result.seconds,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from runner.adapters.subprocess_run import run_script
@@ -11,9 +12,8 @@ from runner.errors import StageFailedError
 from runner.render.figures import pyplot, save_figure
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.render.progress_eta import is_progress_line
-from runner.schemas import REPORTS_DIR, EpochRecord, TrainSummary, read_epochs, read_report
+from runner.schemas import REPORTS_DIR, VALIDATION_SCORES, EpochRecord, TrainSummary, read_epochs, read_report
 from runner.selfheal.diagnose import classify_failure
-from runner.stages.evaluate import VALIDATION_SCORES
 from runner.stages.smoke import check_project
 
 TRAIN_TIME_LIMIT_S = 6 * 3600
@@ -21,8 +21,11 @@ EPOCHS_PNG = "epochs.png"
 PROGRESS_LINES = ("epoch ", "model: ", "data: ", "encoder: ", "candidate ", "fine-tune: ", "winner: ")
 
 
-def run_training(project_dir: Path, *, reporter: Reporter | None = None, python: str = sys.executable) -> TrainSummary:
-    """Train with `python train.py --config intern.yaml`; a failure raises StageFailedError with the diagnosis."""
+def run_training(
+    project_dir: Path, *, env: Mapping[str, str], reporter: Reporter | None = None, python: str = sys.executable
+) -> TrainSummary:
+    """Train with `python train.py --config intern.yaml` in the environment `env`; a failure raises
+    StageFailedError with the diagnosis."""
     project_dir = project_dir.resolve()
     check_project(project_dir)
     config = load_config(project_dir)
@@ -46,6 +49,7 @@ def run_training(project_dir: Path, *, reporter: Reporter | None = None, python:
                 else None
             ),
             python=python,
+            env=env,
         )
         if result.returncode != 0:
             diagnosis = classify_failure(result.log_tail)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runner.config import DataFormat
 from runner.schemas import InspectReport
-from runner.tasks.names import TaskName
+from runner.task_names import TaskName
 from runner.tasks.recognise import DataEvidence
 
 if TYPE_CHECKING:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runner.errors import InternError
+from runner.task_names import DEFAULT_TASK
 from runner.tasks.errors import UnsupportedTaskError
-from runner.tasks.names import DEFAULT_TASK
 from runner.tasks.recognise import DataEvidence, TaskChoice, recognise_task, unsupported_in
 from runner.tasks.registry import REGISTRY, get_task
 
 if TYPE_CHECKING:
     from runner.tasks.base import Task
+
+log = logging.getLogger(__name__)
 
 # The tasks whose data detectors are asked, in this order; the first that recognises the data decides.
 DETECT_ORDER = ("image-classification", "multi-label-classification")
@@ -26,7 +30,12 @@ def data_evidence(source: str, label_hints: list[str] | None = None, label_sep: 
     for name in DETECT_ORDER:
         if name not in REGISTRY:
             continue
-        evidence = get_task(name).detect(source, label_hints[0] if label_hints else None)
+        try:
+            evidence = get_task(name).detect(source, label_hints[0] if label_hints else None)
+        except (InternError, OSError, ValueError) as exc:
+            # Detection only advises: an unreadable source is reported by the inspection, with its own message.
+            log.debug("%s detector could not read %s: %s", name, source, exc)
+            continue
         if evidence.task is not None:
             return evidence
     return DataEvidence()

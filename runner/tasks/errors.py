@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.errors import UserInputError
-from runner.tasks.names import SUPPORTED_TASKS, UNSUPPORTED_TASKS
+from runner.task_names import SUPPORTED_TASKS, UNSUPPORTED_TASKS
 
 
 class UnsupportedTaskError(UserInputError):

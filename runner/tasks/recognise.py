@@ -11,8 +11,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
+from runner.task_names import ALIASES, DEFAULT_TASK, UNSUPPORTED_TASKS, TaskName
 from runner.tasks.errors import UnknownTaskError, UnsupportedTaskError
-from runner.tasks.names import ALIASES, DEFAULT_TASK, UNSUPPORTED_TASKS, TaskName
 
 # (task, pattern) in the order they are tried: the first match wins. Unsupported tasks come first so that
 # "detect objects in photos" is refused rather than planned as image classification.

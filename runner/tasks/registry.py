@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, str] = {
     "text-classification": "runner.tasks.text_classification.task:TextClassification",
     "multi-label-classification": "runner.tasks.multi_label.task:MultiLabelClassification",
+    "image-classification": "runner.tasks.image_classification.task:ImageClassification",
 }
 
 

@@ -9,9 +9,9 @@ headers)`. Validation errors follow GitHub's wording where the bot may see them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tests.fakes.github_state import FakeGitHubError, Repo
 
@@ -63,3 +63,14 @@ def number_of(text: str) -> int:
     if not text.isdigit():
         raise FakeGitHubError(404, "Not Found")
     return int(text)
+
+
+Item = TypeVar("Item")
+
+
+def item_of(items: Mapping[int, Item], text: str) -> Item:
+    """The item a path's numeric id names (a comment, a check run, a workflow run, an artifact), else 404."""
+    key = number_of(text)
+    if key not in items:
+        raise FakeGitHubError(404, "Not Found")
+    return items[key]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes import github_payloads as P
-from tests.fakes.github_router import MAX_BODY, REACTIONS, Reply, number_of, repo_of, require, route
+from tests.fakes.github_router import MAX_BODY, REACTIONS, Reply, item_of, number_of, repo_of, require, route
 from tests.fakes.github_state import Comment, FakeGitHubError, Issue, Pull, Reaction, Repo, Review, now_iso
 
 if TYPE_CHECKING:
@@ -72,23 +72,16 @@ def _check_body(text: Any) -> str:
     return text
 
 
-def _comment(repo: Repo, p: dict[str, str]) -> Comment:
-    comment_id = number_of(p["comment_id"])
-    if comment_id not in repo.comments:
-        raise FakeGitHubError(404, "Not Found")
-    return repo.comments[comment_id]
-
-
 @route("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}")
 def get_comment(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    return Reply(200, P.comment(fake.api, repo, _comment(repo, p)))
+    return Reply(200, P.comment(fake.api, repo, item_of(repo.comments, p["comment_id"])))
 
 
 @route("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}")
 def edit_comment(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    item = _comment(repo, p)
+    item = item_of(repo.comments, p["comment_id"])
     if item.user != login and repo.role_of(login) not in ("admin", "maintain", "write"):
         raise FakeGitHubError(403, "Resource not accessible by integration")
     item.body = _check_body(require(b, "body")["body"])
@@ -100,7 +93,7 @@ def edit_comment(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any,
 @route("POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
 def create_reaction(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    item = _comment(repo, p)
+    item = item_of(repo.comments, p["comment_id"])
     content = require(b, "content")["content"]
     if content not in REACTIONS:
         raise FakeGitHubError(422, f"Validation Failed: content {content!r} is not a valid reaction")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.fakes import github_payloads_actions as P
 from tests.fakes.github_payloads import stable_id
-from tests.fakes.github_router import MAX_BODY, Reply, number_of, repo_of, require, route
+from tests.fakes.github_router import MAX_BODY, Reply, item_of, number_of, repo_of, require, route
 from tests.fakes.github_state import CheckRun, Dispatch, FakeGitHubError, Repo, now_iso, validate_dispatch
 
 if TYPE_CHECKING:
@@ -46,23 +46,16 @@ def create_check_run(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: 
     return Reply(201, P.check_run(fake.api, repo, item, fake.app_slug))
 
 
-def _check_run(repo: Repo, p: dict[str, str]) -> CheckRun:
-    check_id = number_of(p["check_run_id"])
-    if check_id not in repo.check_runs:
-        raise FakeGitHubError(404, "Not Found")
-    return repo.check_runs[check_id]
-
-
 @route("GET", "/repos/{owner}/{repo}/check-runs/{check_run_id}")
 def get_check_run(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    return Reply(200, P.check_run(fake.api, repo, _check_run(repo, p), fake.app_slug))
+    return Reply(200, P.check_run(fake.api, repo, item_of(repo.check_runs, p["check_run_id"]), fake.app_slug))
 
 
 @route("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}")
 def update_check_run(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    item = _check_run(repo, p)
+    item = item_of(repo.check_runs, p["check_run_id"])
     body = require(b)
     if "output" in body:
         item.output = _check_output(body)
@@ -102,44 +95,30 @@ def dispatch(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, log
     return Reply(204)
 
 
-def _run(repo: Repo, p: dict[str, str]) -> int:
-    run_id = number_of(p["run_id"])
-    if run_id not in repo.runs:
-        raise FakeGitHubError(404, "Not Found")
-    return run_id
-
-
 @route("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}")
 def get_run(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    return Reply(200, P.workflow_run(fake.api, repo, repo.runs[_run(repo, p)]))
+    return Reply(200, P.workflow_run(fake.api, repo, item_of(repo.runs, p["run_id"])))
 
 
 @route("GET", "/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts")
 def list_artifacts(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    run_id = _run(repo, p)
+    run_id = item_of(repo.runs, p["run_id"]).id
     items = [P.artifact(fake.api, repo, a) for a in repo.artifacts.values() if a.run_id == run_id]
     return Reply(200, items, paginate=True, headers={"x-list-key": "artifacts"})
-
-
-def _artifact(repo: Repo, p: dict[str, str]) -> int:
-    artifact_id = number_of(p["artifact_id"])
-    if artifact_id not in repo.artifacts:
-        raise FakeGitHubError(404, "Not Found")
-    return artifact_id
 
 
 @route("GET", "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}")
 def get_artifact(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    return Reply(200, P.artifact(fake.api, repo, repo.artifacts[_artifact(repo, p)]))
+    return Reply(200, P.artifact(fake.api, repo, item_of(repo.artifacts, p["artifact_id"])))
 
 
 @route("GET", "/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}")
 def download_artifact(fake: FakeGitHub, p: dict[str, str], q: dict[str, str], b: Any, login: str) -> Reply:
     repo = repo_of(fake, p)
-    item = repo.artifacts[_artifact(repo, p)]
+    item = item_of(repo.artifacts, p["artifact_id"])
     if p["archive_format"] != "zip":
         raise FakeGitHubError(404, "Not Found")
     if item.expired:

@@ -28,8 +28,9 @@ from pathlib import Path
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from runner.render.workflow import PINNED_ACTIONS, SMOKE_ARTIFACT, WorkflowOptions, render_workflow
-from runner.schemas import SmokeReport, json_schemas
+from runner.render.workflow import render_workflow
+from runner.schemas import SMOKE_ARTIFACT, SmokeReport, json_schemas
+from runner.workflow_options import PINNED_ACTIONS, WorkflowOptions
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ OUT_OF_SCOPE = [
     "qwzx plorf vendu kraatm",
     "translate good morning into german",
 ]
+
+OFFLINE = RunnerSettings.from_mapping({**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
 def quick(project: Path) -> None:
@@ -61,7 +64,7 @@ def done(tmp_path_factory: pytest.TempPathFactory) -> Done:
     options = RunOptions(
         data=str(train), test=str(test), out=project, model=str(encoder), workflow=False, abstain_coverage=0.9
     )
-    status = run_pipeline(options, EditingReporter(project, quick), settings=RunnerSettings(hf_offline=True))
+    status = run_pipeline(options, EditingReporter(project, quick), settings=OFFLINE)
     assert status.complete
     return Done(project)
 
@@ -155,9 +158,7 @@ def test_costlier_candidates_are_skipped_once_a_cheaper_one_is_perfect(tmp_path:
         path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
 
     options = RunOptions(data=str(data), out=project, model="scratch:tiny", workflow=False)
-    assert run_pipeline(
-        options, EditingReporter(project, short_smoke), settings=RunnerSettings(hf_offline=True)
-    ).complete
+    assert run_pipeline(options, EditingReporter(project, short_smoke), settings=OFFLINE).complete
     summary = read_report(project / "reports" / "train.json", TrainSummary)
     by_name = {c.name: c for c in summary.candidates}
     assert by_name["tfidf"].validation_macro_f1 == 1.0 and summary.winner == "tfidf"

@@ -15,6 +15,7 @@ from runner.schemas import write_report
 from runner.settings import RunnerSettings
 from runner.stages.card import render_space_files, write_card
 from runner.stages.publish import changed_files, git_blob_sha1, publish, publish_command
+from runner.tasks.choose import task_of_config
 from tests.fakes import sample_reports as sample
 from tests.fakes.hub_server import FakeHub
 
@@ -103,7 +104,7 @@ def project(tmp_path: Path, model_template: Path) -> Path:
 @pytest.mark.slow
 def test_publish_round_trip_and_idempotency(project: Path, fake_hub: FakeHub, tmp_path: Path) -> None:
     client = make_hub_client(fake_hub.token, fake_hub.url)
-    first = publish(project, REPO, SPACE, client)
+    first = publish(project, REPO, SPACE, client, render_app=task_of_config(project).render_app)
     assert first.model_commit is not None and first.space_commit is not None
     assert first.model_url == f"{fake_hub.url}/{REPO}" and first.space_url == f"{fake_hub.url}/spaces/{SPACE}"
     assert {"config.json", "model.safetensors", "README.md", "intern.json", "tokenizer.json"} <= set(
@@ -115,7 +116,7 @@ def test_publish_round_trip_and_idempotency(project: Path, fake_hub: FakeHub, tm
     assert fake_hub.commits(REPO) == ["initial commit", "Publish model, tokenizer and card (ML Intern)"]
     assert fake_hub.state.repos[("space", SPACE)].sdk == "gradio"
 
-    second = publish(project, REPO, SPACE, client)
+    second = publish(project, REPO, SPACE, client, render_app=task_of_config(project).render_app)
     assert (second.model_commit, second.space_commit, second.files_uploaded) == (None, None, [])
     assert len(fake_hub.commits(REPO)) == 2 and len(fake_hub.commits(SPACE, "space")) == 2
 
@@ -128,7 +129,7 @@ def test_publish_round_trip_and_idempotency(project: Path, fake_hub: FakeHub, tm
     assert json.loads((downloaded / "intern.json").read_text())["threshold"] == 0.4
 
     space_dir = client.snapshot_download(SPACE, repo_type="space", local_dir=tmp_path / "space")
-    expected = render_space_files(project, REPO, SPACE)
+    expected = render_space_files(project, REPO, SPACE, task_of_config(project).render_app)
     for name, content in expected.items():
         assert (space_dir / name).read_bytes() == content
     meta = yaml.safe_load((space_dir / "README.md").read_text().split("---", 2)[1])

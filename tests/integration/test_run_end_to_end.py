@@ -9,6 +9,7 @@ the train.py subprocess, which starts after that), or, for the failure case, bre
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,7 +39,7 @@ from tests.fakes.datasets import LABELS, write_dataset
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-OFFLINE = RunnerSettings(hf_offline=True)
+OFFLINE = RunnerSettings.from_mapping({**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
 class EditingReporter(SilentReporter):

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,9 @@ from runner.adapters.llm import LLMSettings, OpenAIClient
 from runner.schemas import FixAttempt, SmokeReport, read_report
 from runner.selfheal.fixes import unified_diff, yaml_set
 from runner.selfheal.loop import PatchProposal, read_project_files, smoke_with_fixes
-from runner.stages.scaffold import build_config, render_project, write_project
+from runner.stages.scaffold import build_config, write_project
+from runner.stages.smoke import run_smoke
+from runner.tasks.project import render_project
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -239,7 +242,9 @@ def run_scenario(root: Path, name: str, scenario: Scenario) -> Outcome:
             server.script(Reply(PatchProposal(reason="fix the misspelt method name", diff=diff)))
             llm = OpenAIClient(LLMSettings(api_key=server.api_key, base_url=server.base_url, max_retries=0))
         started = time.perf_counter()
-        report = smoke_with_fixes(project, max_attempts=3, llm=llm, on_attempt=on_attempt)
+        report = smoke_with_fixes(
+            project, max_attempts=3, llm=llm, on_attempt=on_attempt, smoke=partial(run_smoke, env=os.environ)
+        )
         seconds = time.perf_counter() - started
     # a repair = diagnose + edit + the smoke run that checks it; the first includes the failing run
     per_attempt = [b - a for a, b in zip([started, *stamps], stamps, strict=False)]

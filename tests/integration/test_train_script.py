@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,9 @@ import pytest
 
 from runner.adapters.subprocess_run import child_env
 from runner.config import save_config
-from runner.stages.scaffold import build_config, render_project, write_project
+from runner.stages.scaffold import build_config, write_project
 from runner.stages.smoke import SMOKE_MARKER, parse_smoke_line
+from runner.tasks.project import render_project
 from tests.fakes.datasets import LABELS, write_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -37,7 +39,7 @@ def test_train_script_smoke_run(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=120,
-        env=child_env({"HF_HUB_OFFLINE": "1"}),
+        env=child_env(os.environ, {"HF_HUB_OFFLINE": "1"}),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     lines = result.stdout.splitlines()

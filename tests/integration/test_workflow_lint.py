@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from runner.render.workflow import WorkflowOptions, render_workflow
+from runner.render.workflow import render_workflow
+from runner.workflow_options import WorkflowOptions
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,6 @@
-"""The layers hold: no import cycle inside `bot/` or `runner/` (TYPE_CHECKING imports included), `runner/`
-never imports `bot/`, and modules that must stay light load without their heavy neighbours."""
+"""The layers hold: no import cycle inside `bot/` or `runner/` (TYPE_CHECKING imports included), between modules
+or between folders, `runner/` never imports `bot/`, and modules that must stay light load without their heavy
+neighbours."""
 
 from __future__ import annotations
 
@@ -38,6 +39,24 @@ def import_graph() -> dict[str, set[str]]:
                 targets.update(alias.name for alias in node.names)
         graph[name] = {target for target in targets if target in modules and target != name}
     return graph
+
+
+def unit_of(module: str, path: Path) -> str:
+    """The node a module belongs to in the folder graph: its sub-package (`runner.stages`), or itself for a
+    module at a package's top (`runner.schemas`, `bot.settings`): those are the layers' shared ground."""
+    parts = module.split(".")
+    if path.name == "__init__.py" or len(parts) <= 2:
+        return module
+    return ".".join(parts[:2])
+
+
+def folder_graph(graph: dict[str, set[str]], paths: dict[str, Path]) -> dict[str, set[str]]:
+    """folder (or top-level module) -> the folders and top-level modules it imports."""
+    folders: dict[str, set[str]] = {unit_of(name, path): set() for name, path in paths.items()}
+    for name, targets in graph.items():
+        source = unit_of(name, paths[name])
+        folders[source] |= {unit_of(t, paths[t]) for t in targets} - {source}
+    return folders
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -89,6 +108,24 @@ def test_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_no_loop_between_folders() -> None:
+    """`runner.stages` may use `runner.selfheal` or the reverse, never both (likewise every pair of folders)."""
+    assert cycles(folder_graph(import_graph(), _modules())) == []
+
+
+def test_a_folder_loop_is_found() -> None:
+    graph = {
+        "runner.stages.smoke": {"runner.selfheal.diagnose", "runner.schemas"},
+        "runner.selfheal.diagnose": set(),
+        "runner.selfheal.loop": {"runner.stages.smoke", "runner.schemas"},
+        "runner.schemas": set(),
+    }
+    paths = {name: Path(name.replace(".", "/") + ".py") for name in graph}
+    assert cycles(folder_graph(graph, paths)) == [["runner.selfheal", "runner.stages"]]
+    del graph["runner.selfheal.loop"], paths["runner.selfheal.loop"]
+    assert cycles(folder_graph(graph, paths)) == []
 
 
 def test_runner_never_imports_bot() -> None:

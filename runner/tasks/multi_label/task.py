@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from runner.errors import UserInputError
 from runner.render.script import assemble_script, portable_block
+from runner.task_names import TaskName
 from runner.tasks.base import Inspected, InspectRequest, Predicts
-from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class MultiLabelClassification:
         try:
             frame = load_table(source, detect_format(source), max_rows=5000)
             found = detect_multilabel_columns(frame.head(5000), labels=[label] if label else None)
-        except UserInputError:
+        except UserInputError:  # not multi-label data (or unreadable: the inspection says why)
             return DataEvidence()
         if found.shape.kind == "joined" and found.shape.sep is None:
             return DataEvidence()

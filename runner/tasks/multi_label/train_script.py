@@ -49,7 +49,7 @@ from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Printer
 
 # The inverse regularisation strength of the per-label logistic regressions, and class weights that give a rare
 # label's few examples as much say as the many without it.
-LOGISTIC_C = 4.0
+LOGISTIC_C = 1.0
 CLASS_WEIGHT = "balanced"
 # The encoder's weight against TF-IDF is chosen on validation with at most this many training rows per try.
 WEIGHT_SEARCH_ROWS = 4000
@@ -126,15 +126,17 @@ def multilabel_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, flo
 # ---------------------------------------------------------------------------------------------------------------
 # Step 1: load the data (the same split as `intern inspect` and `intern evaluate`).
 
-def load_data(cfg: dict, project: Path, smoke: bool) -> dict[str, tuple[list[str], list[list[str]]]]:
+def load_data(cfg: dict, project: Path, smoke: bool) -> tuple[dict[str, tuple[list[str], list[list[str]]]], int]:
+    """The splits (a tiny sample of each in a smoke test), and how many rows the full run trains on."""
     splits = load_multilabel_splits(cfg, str(project))
+    full_rows = len(splits["train"][0])
     if smoke:  # a tiny sample of every split: every label present when the data allows it
         per_label, seed = cfg["smoke"]["rows_per_class"], cfg["training"]["seed"]
         for name, share in (("train", per_label), ("validation", max(1, per_label // 2)), ("test", 1)):
             texts, label_sets = splits[name]
             rows = multilabel_sample(label_sets, share, seed)
             splits[name] = ([texts[i] for i in rows], [label_sets[i] for i in rows])
-    return splits
+    return splits, full_rows
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -395,7 +397,7 @@ def candidate_row(candidate: dict, winner: dict) -> dict:
     }
 
 
-def print_smoke_report(candidates: list[dict], batch_size: int, device: str) -> None:
+def print_smoke_report(candidates: list[dict], batch_size: int, device: str, full_rows: int) -> None:
     """The one line `intern smoke` reads: the fine-tuning speed projects the full run on every hardware flavour."""
     fine = candidates[-1]
     print("INTERN_SMOKE " + json.dumps({
@@ -403,7 +405,7 @@ def print_smoke_report(candidates: list[dict], batch_size: int, device: str) -> 
         "train_seconds": round(fine.get("train_seconds", 0.0), 3), "examples_per_s": fine["examples_per_s"],
         "eval_macro_f1": max(c["validation"]["macro_f1"] for c in candidates if c["status"] == "trained"),
         "max_length": fine["max_length"], "parameters": fine["parameters"], "device": device,
-        "candidates": [c["name"] for c in candidates if c["status"] == "trained"],
+        "candidates": [c["name"] for c in candidates if c["status"] == "trained"], "train_rows_full": full_rows,
     }), flush=True)
 
 
@@ -446,7 +448,7 @@ def main() -> int:
     (project / ".intern").mkdir(exist_ok=True)
 
     # Step 1: the data, and every split's labels as a 0/1 matrix.
-    splits = load_data(cfg, project, args.smoke)
+    splits, full_rows = load_data(cfg, project, args.smoke)
     truth = {name: label_matrix(splits[name][1], label_names) for name in splits}
     print(f"data: {len(splits['train'][0])} train, {len(splits['validation'][0])} validation rows, "
           f"{len(label_names)} labels, {truth['train'].sum(axis=1).mean():.2f} labels per text", flush=True)
@@ -464,7 +466,7 @@ def main() -> int:
             print(f"candidate {candidate['name']}: validation macro F1 {candidate['validation']['macro_f1']:.4f}, "
                   f"micro F1 {candidate['validation']['micro_f1']:.4f} ({candidate['seconds']:.1f} s)", flush=True)
     if args.smoke:
-        print_smoke_report(candidates, training["batch_size"], device)
+        print_smoke_report(candidates, training["batch_size"], device, full_rows)
         return 0
 
     # Step 4: the choice, the winner's out-of-sample validation scores (for `intern evaluate`), a refit on more

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from runner.render.script import assemble_script
+from runner.task_names import TaskName
 from runner.tasks.base import Inspected, InspectRequest, Predicts
-from runner.tasks.names import TaskName
 from runner.tasks.recognise import DataEvidence
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class TextClassification:
 
     def render_prediction(self, prediction: BaseModel) -> str:
         from runner.render.predictions import render_text_line
-        from runner.stages.predict import Prediction
+        from runner.schemas import Prediction
 
         if not isinstance(prediction, Prediction):
             raise TypeError(f"not a text-classification prediction: {type(prediction).__name__}")

@@ -19,7 +19,9 @@ from bot.github_auth import StaticTokenProvider
 from bot.router import Ctx
 from bot.run_record import RunRecord
 from bot.states import RunState
-from runner.render.workflow import WorkflowOptions, render_workflow
+from bot.store import Columns
+from runner.render.workflow import render_workflow
+from runner.workflow_options import WorkflowOptions
 from tests.fakes.github_server import FakeGitHub
 from tests.unit.bot.bot_harness import make_services
 
@@ -63,7 +65,12 @@ def test_training_and_publish_dispatch_the_workflow_by_file_name(fake_github: Fa
         data=RunRecord(train_workflow_run_id=991),
     )
     run = ctx.store.transition(
-        run.id, RunState.PR_OPENED, actor="t", action="t", delivery_id=None, branch=BRANCH, head_sha=head
+        run.id,
+        RunState.PR_OPENED,
+        actor="t",
+        action="t",
+        delivery_id=None,
+        columns=Columns(branch=BRANCH, head_sha=head),
     )
     backend = ActionsBackend()
     dispatched = backend.start_training(ctx, run, "cpu-basic")

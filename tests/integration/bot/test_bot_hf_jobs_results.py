@@ -8,6 +8,7 @@ or ERROR with only a log uploaded: the PR says the job failed, and why.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def world(
         store=store,
         gateway_for=lambda _id: gateway,
         backends={"actions": actions, "local": LocalBackend(), "hf-jobs": hub},
+        environment=dict(os.environ),
     )
     with serve(create_app(settings, services)) as base, httpx2.Client(timeout=30) as client:
         yield base, client, services
@@ -93,7 +95,7 @@ def _approved_and_running(world: World, fake_github: FakeGitHub, fake_hub: FakeH
     send(
         client, base, SECRET, "issue_comment", payloads.issue_comment(REPO, issue, command, "alice", comment_id=comment)
     )
-    wait_for(lambda: _state(services, issue) in ("smoke_running", "failed"), timeout=60, what="the PR")
+    wait_for(lambda: _state(services, issue) in ("pr_opened", "failed"), timeout=60, what="the PR")
     pull = fake_github.pulls(REPO)[0]
     fake_github.add_workflow_run(
         REPO, 501, pull.head_sha, "success", {"intern-smoke-reports": smoke_zip()},

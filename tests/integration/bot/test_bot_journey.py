@@ -6,6 +6,7 @@ comment -> PR (one commit) -> smoke results -> approval -> training results -> m
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -80,6 +81,24 @@ def tickets_csv() -> bytes:
     return ("text,label\n" + "".join(f"{text},{label}\n" for text, label in rows)).encode()
 
 
+def tagged_csv() -> bytes:
+    """Multi-label tickets: every topic a ticket mentions, joined by ';' (some mention none)."""
+    rng = random.Random(1)
+    rows = []
+    for i in range(45):
+        chosen = sorted(rng.sample(sorted(LABELS), rng.choice([0, 1, 1, 2])))
+        parts = [rng.choice(LABELS[label]) for label in chosen] or ["hello, just saying thanks"]
+        rows.append((" and ".join(parts) + f" (ticket {i})", ";".join(chosen)))
+    return ("message,topics\n" + "".join(f'"{text}",{labels}\n' for text, labels in rows)).encode()
+
+
+# Per task: the data file in the repository, the command's arguments, and the figure committed with the results.
+TASKS = {
+    "text-classification": ("data/tickets.csv", "text=text label=label", "reports/confusion_matrix.png"),
+    "multi-label-classification": ("data/tagged.csv", "", "reports/per_label_f1.png"),
+}
+
+
 def smoke_zip() -> bytes:
     report = SmokeReport(
         ok=True,
@@ -104,7 +123,7 @@ def world(
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "1")  # the fake Hub speaks LFS, not Xet; the runner subprocess inherits it
     fake_github.add_repo(
         REPO,
-        files={"README.md": b"# tickets\n", "data/tickets.csv": tickets_csv()},
+        files={"README.md": b"# tickets\n", "data/tickets.csv": tickets_csv(), "data/tagged.csv": tagged_csv()},
         collaborators={"alice": "admin", "reader": "read"},
     )
     settings = settings_for_fakes(SECRET, fake_github, fake_hub, tmp_path, compute="local", local_timeout_s=300)
@@ -134,6 +153,7 @@ def world(
             "local": LocalBackend(),
             "hf-jobs": HfJobsBackend(lambda: None, fallback=actions),
         },
+        environment=dict(os.environ),
     )
     with serve(create_app(settings, services)) as base, httpx2.Client(timeout=30) as client:
         yield base, client, services
@@ -145,11 +165,15 @@ def _run(services: Services, number: int) -> Run:
     return run
 
 
+@pytest.mark.parametrize("task", sorted(TASKS))
 def test_comment_to_published_model(
     world: tuple[str, httpx2.Client, Services],
     fake_github: FakeGitHub,
     fake_hub: FakeHub,
+    task: str,
 ) -> None:
+    """The same journey for every task: nothing in it but the data and its figure differs."""
+    dataset, columns, figure = TASKS[task]
     base, client, services = world
     started = time.monotonic()
     issue = fake_github.add_issue(REPO, "Classify support tickets", "Route tickets to billing, shipping, account.")
@@ -170,7 +194,7 @@ def test_comment_to_published_model(
         "issue_comment",
         payloads.issue_comment(REPO, issue, "/intern train", fake_github.bot_login, kind="Bot", comment_id=2),
     )
-    command = "Let's try it:\n/intern train dataset=data/tickets.csv text=text label=label model=scratch:tiny epochs=2"
+    command = f"Let's try it:\n/intern train dataset={dataset} {columns} model=scratch:tiny epochs=2"
     accepted = fake_github.add_comment(REPO, issue, "alice", command)
     send(
         client,
@@ -184,10 +208,10 @@ def test_comment_to_published_model(
         latest = services.store.latest_run(REPO, issue)
         return latest.state if latest else None
 
-    wait_for(lambda: state() in ("smoke_running", "failed"), timeout=60, what="the PR")
+    wait_for(lambda: state() in ("pr_opened", "failed"), timeout=60, what="the PR")
     pull = fake_github.pulls(REPO)[0]
     run = _run(services, issue)
-    assert run.state == "smoke_running" and run.pr_number == pull.number
+    assert run.state == "pr_opened" and run.pr_number == pull.number
     head = fake_github.commit(REPO, pull.head_sha)
     assert head.parents == [pull.base_sha]  # every scaffolded file in ONE commit on top of main
     files = fake_github.files(REPO, pull.head_sha)
@@ -201,7 +225,8 @@ def test_comment_to_published_model(
         "reports/inspect.json",
     ):
         assert path in files, path
-    assert f"#{issue}" in pull.body
+    assert f"#{issue}" in pull.body and task in pull.body
+    assert f"task: {task}" in files["intern.yaml"].decode()
     assert any("Only people with **write**" in c.body for c in fake_github.comments(REPO, issue))
     assert any(r.content == "eyes" for r in fake_github.reactions(REPO))
 
@@ -233,7 +258,7 @@ def test_comment_to_published_model(
     assert results_sha != pull.head_sha
     results = fake_github.files(REPO, results_sha)
     assert "reports/eval.json" in results and "reports/train.jsonl" in results
-    assert "reports/confusion_matrix.png" in results
+    assert figure in results
 
     # 4. merge -> publish to the (fake) Hub -> links
     fake_github.merge_pull(REPO, pull.number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,9 @@ from bot.router import Services, make_job_runner
 from bot.run_record import RunRecord
 from bot.settings import Settings
 from bot.states import RunState
-from bot.store import Run, Store
+from bot.store import Columns, Run, Store
 from bot.wiring import make_planner
-from runner.adapters.hub import ComputeRefusedError
+from runner.adapters.hub import ComputeRefusedError, JobSpec
 from tests.unit.bot.fake_gateway import FakeGateway
 
 REPO = "octo/tickets"
@@ -35,8 +36,8 @@ class RefusingHub:
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def run_job(self, **kwargs: Any) -> Any:
-        self.calls.append(str(kwargs.get("flavor")))
+    def run_job(self, spec: JobSpec) -> Any:
+        self.calls.append(spec.flavor)
         raise ComputeRefusedError("402 Payment Required: no credits left for a10g-small")
 
 
@@ -75,6 +76,7 @@ def make_services(tmp_path: Path, gateway: FakeGateway, hub: Any = None, **overr
         gateway_for=lambda _id: gateway,
         backends=backends,
         planner=make_planner(settings),
+        environment=dict(os.environ),
     )
 
 
@@ -140,16 +142,14 @@ def seed_run(
         actor="seed",
         action="seed",
         delivery_id=None,
-        pr_number=pull.number,
-        branch=BRANCH,
-        head_sha=sha,
+        columns=Columns(pr_number=pull.number, branch=BRANCH, head_sha=sha),
     )
     for step in path[1:]:
         if run.run_state is state:
             break
         # approved on the head, as the review handler requires
-        approved = {"approved_sha": sha} if step is RunState.TRAINING else {}
-        run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, **approved)
+        approved = Columns(approved_sha=sha) if step is RunState.TRAINING else Columns()
+        run = store.transition(run.id, step, actor="seed", action="seed", delivery_id=None, columns=approved)
     if run.run_state is RunState.EVALUATED:  # its training results came in, as `ingest_training` records
-        run = store.update_run(run.id, data={"trained_sha": sha})
+        run = store.update_run(run.id, record=RunRecord(trained_sha=sha))
     return run

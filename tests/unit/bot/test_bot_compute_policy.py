@@ -12,8 +12,9 @@ import pytest
 
 from bot.errors import ConfigurationError
 from bot.router import Services
-from bot.settings import Settings, load_settings, require_serving
+from bot.settings import Settings, load_settings
 from bot.states import RunState
+from bot.wiring import require_serving_with_compute
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, REPO, SECRET, deliver, make_services, seed_repo, seed_run
 from tests.unit.bot.fake_gateway import FakeGateway
@@ -80,7 +81,7 @@ def test_serving_refuses_local_without_a_sandbox(
         _env_file=None, webhook_secret=SECRET, github_app_id=1, github_private_key="k" * 20, actions_ref="a" * 40
     )
     with pytest.raises(ConfigurationError, match=problem):
-        require_serving(settings)
+        require_serving_with_compute(settings)
 
 
 def test_the_default_backend_must_be_allowed() -> None:

@@ -17,7 +17,7 @@ import pytest
 from bot.errors import CommandError
 from bot.runs.project_files import build_project
 from runner.planning import plan_command
-from runner.render.workflow import WorkflowOptions
+from runner.workflow_options import WorkflowOptions
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import REPO, deliver, make_services, seed_repo
 from tests.unit.bot.fake_gateway import FakeGateway

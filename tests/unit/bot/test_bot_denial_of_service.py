@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.store import Store
 from bot.worker import LONG_LANE, SHORT_LANE, worker_lanes
 from runner.data.load import load_table
 from runner.planning import plan_command
-from runner.render.workflow import WorkflowOptions
+from runner.workflow_options import WorkflowOptions
 from tests.fakes.zips import zip_files
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, REPO, deliver, make_services, seed_repo, seed_run
@@ -158,7 +159,7 @@ def test_a_cancelled_run_stops_its_running_stage(tmp_path: Path) -> None:
             "train",
             project,
             timeout_s=60,
-            env=subprocess_env(project),
+            env=subprocess_env(os.environ, project),
             on_tick=cancelled,
             command=[sys.executable, "-c", sleeper, str(child)],
         )

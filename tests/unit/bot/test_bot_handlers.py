@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from bot.router import Services
+from bot.run_record import RunRecord
 from bot.states import RunState
+from bot.store import Columns
 from runner.schemas import (
     ConfusionMatrix,
     EpochRecord,
@@ -204,7 +206,7 @@ def test_budget_caps_come_from_the_default_branch_only(services: Services, gatew
     head = gateway.commit_files(
         REPO, BRANCH, run.head_sha or "", {".github/intern.yml": b"max_run_cost_usd: 99\n"}, "raise budget"
     )
-    services.store.update_run(run.id, head_sha=head, data={"bot_shas": [head]})
+    services.store.update_run(run.id, columns=Columns(head_sha=head), record=RunRecord(bot_shas=[head]))
     _approve(services, run.pr_number or 0, head, "alice")
     assert services.store.get_run(run.id).state == "awaiting_approval"  # type: ignore[union-attr]
     assert gateway.repos[REPO].dispatches == []
@@ -345,7 +347,7 @@ def test_a_known_smoke_failure_gets_a_fix_commit_then_a_human(services: Services
     yaml_text = config().to_yaml().replace("device: auto", "device: cuda")
     assert "device: cuda" in yaml_text
     head = gateway.commit_files(REPO, BRANCH, run.head_sha or "", {"intern.yaml": yaml_text.encode()}, "cuda")
-    services.store.update_run(run.id, head_sha=head, data={"bot_shas": [head]})
+    services.store.update_run(run.id, columns=Columns(head_sha=head), record=RunRecord(bot_shas=[head]))
     log = "Traceback...\nAssertionError: Torch not compiled with CUDA enabled\n"
     gateway.add_artifact(REPO, 601, "intern-smoke-reports", zip_files({"smoke.json": _smoke(False, log)}))
     deliver(services, "workflow_run", payloads.workflow_run(REPO, 601, BRANCH, head, conclusion="failure"))
@@ -368,7 +370,7 @@ def test_a_known_smoke_failure_gets_a_fix_commit_then_a_human(services: Services
 
 def test_fix_attempts_are_capped_at_three(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.SMOKE_RUNNING)
-    services.store.update_run(run.id, smoke_attempts=3)
+    services.store.update_run(run.id, columns=Columns(smoke_attempts=3))
     gateway.add_artifact(
         REPO,
         603,
@@ -413,7 +415,9 @@ def test_a_merge_of_other_code_than_the_trained_commit_does_not_publish(
     run = seed_run(services, gateway, RunState.EVALUATED)
     if merged_head == "bot-results":  # the bot's results commit on top of the approved one: fine
         results = gateway.commit_files(REPO, BRANCH, run.head_sha or "", {"reports/eval.json": b"{}"}, "results")
-        run = services.store.update_run(run.id, head_sha=results, data={"bot_shas": [*run.data.bot_shas, results]})
+        run = services.store.update_run(
+            run.id, columns=Columns(head_sha=results), record=RunRecord(bot_shas=[*run.data.bot_shas, results])
+        )
         merged_head = results
     deliver(
         services,

@@ -13,8 +13,10 @@ import pytest
 from bot.compute import hf_jobs, hf_jobs_config
 from bot.compute.actions import ActionsBackend
 from bot.errors import ConfigurationError
-from bot.settings import Settings, load_settings, require_serving
+from bot.settings import Settings, load_settings
 from bot.states import RunState
+from bot.wiring import require_serving_with_compute
+from runner.adapters.hub import JobSpec
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, HF_JOBS_TOKEN, HF_TOKEN, REPO, deliver, make_services, seed_run
 from tests.unit.bot.fake_gateway import FakeGateway
@@ -34,8 +36,8 @@ class RecordingHub:
     def __init__(self) -> None:
         self.jobs: list[dict[str, Any]] = []
 
-    def run_job(self, **kwargs: Any) -> Any:
-        self.jobs.append(kwargs)
+    def run_job(self, spec: JobSpec) -> Any:
+        self.jobs.append(spec.model_dump())  # every field, secrets included (JobSpec's repr leaves them out)
         return type("Job", (), {"id": "job-1", "namespace": "octo", "url": "https://hf.co/jobs/octo/job-1"})()
 
 
@@ -86,8 +88,8 @@ def test_serving_refuses_hf_jobs_without_a_separate_token() -> None:
     }
     for token in (None, HF_TOKEN):
         with pytest.raises(ConfigurationError, match="INTERN_HF_JOBS_TOKEN"):
-            require_serving(Settings(_env_file=None, **base, hf_jobs_token=token))
-    require_serving(Settings(_env_file=None, **base, hf_jobs_token=HF_JOBS_TOKEN))
+            require_serving_with_compute(Settings(_env_file=None, **base, hf_jobs_token=token))
+    require_serving_with_compute(Settings(_env_file=None, **base, hf_jobs_token=HF_JOBS_TOKEN))
 
 
 def test_the_token_leaves_the_environment_before_anything_is_installed(tmp_path: Path) -> None:

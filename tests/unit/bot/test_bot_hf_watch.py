@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from bot import queue
 from bot.router import Ctx
+from bot.run_record import RunRecord
 from bot.runs.hf_watch import GRACE_S, MAX_HUB_ERRORS, poll_hf_job
 from bot.runs.lifecycle import cancel
 from bot.states import RunState
@@ -46,7 +47,7 @@ def _setup(tmp_path: Path, hub: FakeJobs) -> tuple[Ctx, Run, dict[str, Any]]:
     gateway = FakeGateway()
     services = make_services(tmp_path, gateway, hub=hub, hf_job_poll_s=60, max_run_hours=1)
     run = seed_run(services, gateway, state=RunState.TRAINING, compute="hf-jobs")
-    run = services.store.update_run(run.id, data={"external_job_id": "job-1"})
+    run = services.store.update_run(run.id, record=RunRecord(external_job_id="job-1"))
     payload = {
         "run_id": run.id,
         "job_id": "job-1",
@@ -105,7 +106,7 @@ def test_a_cancelled_run_cancels_its_job(tmp_path: Path) -> None:
 def test_a_superseded_watcher_stops_quietly(tmp_path: Path) -> None:
     hub = FakeJobs("COMPLETED")
     ctx, run, payload = _setup(tmp_path, hub)
-    ctx.store.update_run(run.id, data={"external_job_id": "job-2"})
+    ctx.store.update_run(run.id, record=RunRecord(external_job_id="job-2"))
     poll_hf_job(ctx, payload)
     assert hub.inspected == [] and hub.cancelled == [] and _state(ctx, run) == "training"
     assert _queued_payloads(ctx) == []

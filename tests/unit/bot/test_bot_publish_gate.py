@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.router import Services
+from bot.run_record import RunRecord
 from bot.states import RunState
 from tests.unit.bot import payloads
 from tests.unit.bot.bot_harness import BRANCH, REPO, deliver, make_services, seed_repo, seed_run
@@ -54,7 +55,7 @@ def test_a_refused_merge_cannot_be_published_by_command_or_retry(services: Servi
     assert merged is not None and merged.data.merged_head_sha == other
     # a failed publish retried later goes through the same gate
     services.store.transition(run.id, RunState.FAILED, actor="t", action="publish failed", delivery_id=None)
-    services.store.update_run(run.id, data={"failed_stage": "publish"})
+    services.store.update_run(run.id, record=RunRecord(failed_stage="publish"))
     for command in ("/intern retry", "/intern publish"):
         _comment(services, number, command)
         assert _publishes(gateway) == [], command

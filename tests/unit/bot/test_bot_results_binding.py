@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.router import Services
+from bot.run_record import RunRecord
 from bot.states import RunState
 from runner.schemas import Projection, SmokeReport
 from tests.fakes.zips import zip_files
@@ -57,7 +58,7 @@ def test_training_results_from_elsewhere_are_ignored(
     services: Services, gateway: FakeGateway, where: str, overrides: dict[str, Any]
 ) -> None:
     run = seed_run(services, gateway, RunState.TRAINING)
-    services.store.update_run(run.id, data={"train_dispatched_at": 1.7e9})
+    services.store.update_run(run.id, record=RunRecord(train_dispatched_at=1.7e9))
     gateway.add_artifact(where, 900, f"intern-train-reports-{run.id}", zip_files(TRAIN_FILES))
     data = payloads.workflow_run(
         where,
@@ -75,7 +76,7 @@ def test_training_results_from_elsewhere_are_ignored(
 
 def test_the_dispatched_run_is_ingested(services: Services, gateway: FakeGateway) -> None:
     run = seed_run(services, gateway, RunState.TRAINING)
-    services.store.update_run(run.id, data={"train_dispatched_at": 1.7e9})
+    services.store.update_run(run.id, record=RunRecord(train_dispatched_at=1.7e9))
     gateway.add_artifact(REPO, 901, f"intern-train-reports-{run.id}", zip_files(TRAIN_FILES))
     deliver(
         services,

@@ -90,7 +90,7 @@ def _probe(sandbox: Sandbox, secret: Path, workdir: Path) -> dict[str, object]:
     result = subprocess.run(
         [_python_for(sandbox), "-I", "-c", PROBE, str(secret)],
         cwd=project,
-        env=subprocess_env(project),
+        env=subprocess_env(os.environ, project),
         capture_output=True,
         text=True,
         timeout=60,
@@ -155,7 +155,7 @@ def test_the_stage_runs_in_its_own_session_and_leaves_nothing_running(tmp_path: 
     prepare_workdir(tmp_path, project, Sandbox())
     (project / "intern.yaml").write_text("not: [valid\n")
     with pytest.raises(Exception, match="failed"):
-        run_stage("train", project, timeout_s=120, env=subprocess_env(project))
+        run_stage("train", project, timeout_s=120, env=subprocess_env(os.environ, project))
     assert popen_kwargs(Sandbox())["start_new_session"] is True
     assert (tmp_path / "run-1.train.log").is_file()  # the log is the bot's, outside the sandbox's dir
 
@@ -170,5 +170,7 @@ def test_a_runner_package_planted_in_the_project_is_not_imported(tmp_path: Path)
     (project / "runner" / "__init__.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\n")
     (project / "runner" / "cli.py").write_text("def main():\n    return 0\n")
     with pytest.raises(Exception, match="failed"):
-        run_stage("publish", project, timeout_s=120, env=subprocess_env(project), extra=("--repo-id", "o/n"))
+        run_stage(
+            "publish", project, timeout_s=120, env=subprocess_env(os.environ, project), extra=("--repo-id", "o/n")
+        )
     assert not marker.exists()

@@ -107,7 +107,7 @@ def test_a_setsid_child_does_not_outlive_its_stage(sandbox: Sandbox, base: Path)
         "train",
         project,
         timeout_s=60,
-        env=subprocess_env(project),
+        env=subprocess_env(os.environ, project),
         sandbox=sandbox,
         command=[_python(sandbox), "-I", "-c", DAEMON],
     )

@@ -13,6 +13,7 @@ import pytest
 
 from bot.router import Services
 from bot.states import RunState
+from runner.adapters.hub import JobSpec
 from runner.schemas import Projection, SmokeReport
 from tests.fakes.zips import zip_files
 from tests.unit.bot import payloads
@@ -28,10 +29,10 @@ FORGED = [
 
 class RecordingHub:
     def __init__(self) -> None:
-        self.jobs: list[dict[str, Any]] = []
+        self.jobs: list[JobSpec] = []
 
-    def run_job(self, **kwargs: Any) -> Any:
-        self.jobs.append(kwargs)
+    def run_job(self, spec: JobSpec) -> Any:
+        self.jobs.append(spec)
         return type("Job", (), {"id": "job-1", "namespace": "octo", "url": "https://hf.co/jobs/octo/job-1"})()
 
 
@@ -86,5 +87,5 @@ def test_an_hf_job_cannot_outspend_the_caps(tmp_path: Path, gateway: FakeGateway
     cheap_claim = [{"flavour": "a100-large", "hardware": "A100", "seconds": 100.0, "cost_usd": 0.0}]
     run = seed_run(services, gateway, compute="hf-jobs", projections=cheap_claim)
     _approve(services, run.pr_number or 0, run.head_sha or "")
-    assert [job["flavor"] for job in hub.jobs] == ["a100-large"]
-    assert hub.jobs[0]["timeout"] == 2 * 3600  # $5 at the bot's $2.50/h, not the 6 h cap
+    assert [job.flavor for job in hub.jobs] == ["a100-large"]
+    assert hub.jobs[0].timeout == 2 * 3600  # $5 at the bot's $2.50/h, not the 6 h cap

@@ -11,7 +11,7 @@ from bot import queue
 from bot.errors import IllegalTransitionError
 from bot.run_record import RunRecord
 from bot.states import RunState
-from bot.store import Run, Store, utcnow
+from bot.store import Columns, Run, Store, utcnow
 from bot.worker import Worker, recover_at_startup
 
 
@@ -123,7 +123,9 @@ def _run(store: Store) -> int:
 
 def test_transitions_are_audited(store: Store) -> None:
     run_id = _run(store)
-    store.transition(run_id, RunState.PR_OPENED, actor="alice", action="PR opened", delivery_id="d-2", pr_number=5)
+    store.transition(
+        run_id, RunState.PR_OPENED, actor="alice", action="PR opened", delivery_id="d-2", columns=Columns(pr_number=5)
+    )
     run = store.get_run(run_id)
     assert run is not None and run.state == "pr_opened" and run.pr_number == 5
     log = store.audit_log(run_id)
@@ -145,7 +147,7 @@ def test_illegal_transition_changes_nothing(store: Store) -> None:
 
 def test_one_active_run_lookup_and_record_merge(store: Store) -> None:
     run_id = _run(store)
-    store.update_run(run_id, data={"next_step": "wait"})
+    store.update_run(run_id, record=RunRecord(next_step="wait"))
     run = store.get_run(run_id)
     assert run is not None and run.data == RunRecord(hub_repo_id="o/model", next_step="wait")
     store.transition(run_id, RunState.CANCELLED, actor="a", action="cancel", delivery_id=None)
@@ -153,26 +155,37 @@ def test_one_active_run_lookup_and_record_merge(store: Store) -> None:
     assert store.latest_run("o/r", 1) is not None
 
 
+@pytest.mark.parametrize("fields", [{"next_stpe": "typo"}, {"section": {"smoke": "ok"}}, {"notice": ["x"]}])
+def test_a_misspelt_record_field_is_refused(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        RunRecord(**fields)
+
+
 @pytest.mark.parametrize(
-    "change",
+    ("change", "problem"),
     [
-        {"data": {"next_stpe": "typo"}},
-        {"merge": {"section": {"smoke": "ok"}}},
-        {"append": {"notice": ["x"]}},
+        ({"merge": RunRecord(failed_stage="plan")}, "failed_stage is not a mapping"),
+        ({"append": RunRecord(next_step="wait")}, "next_step is not a list"),
+        ({"merge": RunRecord.model_construct(checks={"smoke": "not a pair"})}, "checks"),
     ],
 )
-def test_a_misspelt_record_field_is_refused(store: Store, change: dict[str, Any]) -> None:
+def test_a_change_that_does_not_fit_the_record_changes_nothing(
+    store: Store, change: dict[str, RunRecord], problem: str
+) -> None:
     run_id = _run(store)
-    with pytest.raises(ValueError, match="not run record fields"):
+    with pytest.raises(ValueError, match=problem):
         store.update_run(run_id, **change)
     run = store.get_run(run_id)
     assert run is not None and run.data == RunRecord(hub_repo_id="o/model")
 
 
-def test_a_wrongly_typed_record_value_is_refused(store: Store) -> None:
+def test_only_the_fields_a_change_names_are_written(store: Store) -> None:
     run_id = _run(store)
-    with pytest.raises(ValueError, match="checks"):
-        store.update_run(run_id, merge={"checks": {"smoke": "not a pair"}})
+    store.update_run(run_id, record=RunRecord(next_step=None, failed_stage="plan"))
+    store.update_run(run_id, record=RunRecord(failed_stage=None), columns=Columns(head_sha="abc", smoke_attempts=2))
+    run = store.get_run(run_id)
+    assert run is not None and run.data == RunRecord(hub_repo_id="o/model")
+    assert (run.head_sha, run.smoke_attempts, run.branch) == ("abc", 2, None)
 
 
 def test_old_rows_with_unknown_keys_still_load(store: Store) -> None:
@@ -183,7 +196,7 @@ def test_old_rows_with_unknown_keys_still_load(store: Store) -> None:
         row.data_json = '{"hub_repo_id": "o/old", "retired_key": 1, "bot_shas": ["abc"]}'
     run = store.get_run(run_id)
     assert run is not None and run.data == RunRecord(hub_repo_id="o/old", bot_shas=["abc"])
-    store.update_run(run_id, append={"notices": ["kept"]})
+    store.update_run(run_id, append=RunRecord(notices=["kept"]))
     run = store.get_run(run_id)
     assert run is not None and "retired_key" not in run.data_json and run.data.notices == ["kept"]
 
@@ -193,13 +206,13 @@ def test_nested_updates_from_two_workers_do_not_overwrite_each_other(store: Stor
     stale_a = store.get_run(run_id)
     stale_b = store.get_run(run_id)
     assert stale_a is not None and stale_b is not None
-    store.update_run(stale_a.id, merge={"sections": {"smoke": "ok"}}, append={"notices": ["one"]})
-    store.update_run(stale_b.id, merge={"sections": {"training": "epoch 1"}}, append={"notices": ["two"]})
+    store.update_run(stale_a.id, merge=RunRecord(sections={"smoke": "ok"}), append=RunRecord(notices=["one"]))
+    store.update_run(stale_b.id, merge=RunRecord(sections={"training": "epoch 1"}), append=RunRecord(notices=["two"]))
     run = store.get_run(run_id)
     assert run is not None
     assert run.data.sections == {"smoke": "ok", "training": "epoch 1"}
     assert run.data.notices == ["one", "two"]
     for index in range(60):
-        store.update_run(run_id, append={"bot_shas": [str(index)]}, keep_last=50)
+        store.update_run(run_id, append=RunRecord(bot_shas=[str(index)]), keep_last=50)
     run = store.get_run(run_id)
     assert run is not None and run.data.bot_shas == [str(i) for i in range(10, 60)]

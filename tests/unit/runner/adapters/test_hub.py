@@ -9,7 +9,7 @@ import pytest
 from huggingface_hub.errors import LocalTokenNotFoundError, OfflineModeIsEnabled
 from huggingface_hub.utils import hf_raise_for_status
 
-from runner.adapters.hub import ComputeRefusedError, HubClient, make_hub_client, map_hub_error
+from runner.adapters.hub import ComputeRefusedError, HubClient, JobSpec, make_hub_client, map_hub_error
 from runner.errors import ExternalServiceError
 from tests.fakes.hub_server import FakeHub
 
@@ -111,7 +111,7 @@ def test_dataset_search_and_info(fake_hub: FakeHub) -> None:
 def test_jobs_and_payment_required(fake_hub: FakeHub) -> None:
     client = make_hub_client(fake_hub.token, fake_hub.url)
     job = client.run_job(
-        image="python:3.12", command=["python", "train.py"], flavor="cpu-basic", namespace="intern-user"
+        JobSpec(image="python:3.12", command=["python", "train.py"], flavor="cpu-basic", namespace="intern-user")
     )
     assert job.stage == "SCHEDULING" and job.namespace == "intern-user" and job.flavor == "cpu-basic"
     fake_hub.state.set_job_stage(job.id, "COMPLETED")
@@ -119,7 +119,7 @@ def test_jobs_and_payment_required(fake_hub: FakeHub) -> None:
 
     fake_hub.state.refuse_gpu_jobs = True
     with pytest.raises(ComputeRefusedError, match="402"):
-        client.run_job(image="python:3.12", command=["true"], flavor="a10g-small", namespace="intern-user")
-    cpu = client.run_job(image="python:3.12", command=["true"], flavor="cpu-upgrade", namespace="intern-user")
+        client.run_job(JobSpec(image="python:3.12", command=["true"], flavor="a10g-small", namespace="intern-user"))
+    cpu = client.run_job(JobSpec(image="python:3.12", command=["true"], flavor="cpu-upgrade", namespace="intern-user"))
     client.cancel_job(cpu.id, namespace="intern-user")
     assert client.inspect_job(cpu.id, namespace="intern-user").stage == "CANCELED"

@@ -83,7 +83,8 @@ def test_a_coding_declaration_is_honoured_as_python_reads_the_file() -> None:
 def test_the_objective_is_never_on_the_first_two_lines_of_generated_files() -> None:
     from runner.config import InternConfig
     from runner.render.pysource import declared_encoding
-    from runner.stages.scaffold import render_app, render_train_script
+    from runner.stages.scaffold import render_app
+    from runner.tasks.project import render_train_script
     from tests.unit.runner.stages.test_scaffold import config
 
     script = render_train_script(config(objective=SMUGGLED))

@@ -13,16 +13,9 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from runner.render.workflow import (
-    MODEL_ARTIFACT_PREFIX,
-    PINNED_ACTIONS,
-    SMOKE_ARTIFACT,
-    TRAIN_REPORTS_ARTIFACT_PREFIX,
-    WorkflowOptions,
-    model_artifact,
-    render_workflow,
-    train_reports_artifact,
-)
+from runner.render.workflow import model_artifact, render_workflow, train_reports_artifact
+from runner.schemas import MODEL_ARTIFACT_PREFIX, SMOKE_ARTIFACT, TRAIN_REPORTS_ARTIFACT_PREFIX
+from runner.workflow_options import PINNED_ACTIONS, WorkflowOptions
 
 ROOT = Path(__file__).resolve().parents[4]
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -11,7 +11,8 @@ from runner.config import InternConfig
 from runner.data.columns import ColumnChoice
 from runner.selfheal.diagnose import Diagnosis, classify_failure
 from runner.selfheal.fixes import RENAMED_ARGUMENTS, keyword_span, propose_fix, yaml_set
-from runner.stages.scaffold import build_config, render_project
+from runner.stages.scaffold import build_config
+from runner.tasks.project import render_project
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from runner.stages.card import (
     render_space_files,
     write_card,
 )
+from runner.tasks.choose import task_of_config
 from tests.fakes import sample_reports as sample
 
 
@@ -136,7 +137,8 @@ def test_write_card_without_model_dir_names_the_stage(tmp_path: Path) -> None:
 
 def test_space_files(tmp_path: Path) -> None:
     save_config(sample.config(), tmp_path)
-    files = render_space_files(tmp_path, "intern-user/router", "intern-user/router-demo")
+    render_app = task_of_config(tmp_path).render_app
+    files = render_space_files(tmp_path, "intern-user/router", "intern-user/router-demo", render_app)
     assert set(files) == {"README.md", "app.py", "requirements.txt"}
     meta = front_matter(files["README.md"].decode())
     assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"

@@ -1,4 +1,4 @@
-"""Rendering the project directory (runner/stages/scaffold.py and its templates)."""
+"""Rendering the project directory (runner/stages/scaffold.py, runner/tasks/project.py and their templates)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ from runner.stages.scaffold import (
     comment_line,
     relative_source,
     render_app,
-    render_project,
     render_requirements,
-    render_train_script,
     write_project,
 )
+from runner.tasks.project import render_project, render_train_script
 from tests.fakes import sample_reports as sample
 
 BASE_FILES = {"intern.yaml", "train.py", "app.py", "requirements.txt", ".gitignore"}

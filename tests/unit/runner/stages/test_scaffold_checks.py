@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
-from runner.render.workflow import WorkflowOptions
 from runner.stages.scaffold_checks import outside_project, scaffold_warnings
+from runner.workflow_options import WorkflowOptions
 from tests.fakes.datasets import make_rows, write_rows
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

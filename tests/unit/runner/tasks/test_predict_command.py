@@ -13,7 +13,7 @@ import pytest
 
 from runner.cli import main
 from runner.render.predictions import prediction_record, render_json_line, render_text_line
-from runner.stages.predict import Prediction
+from runner.schemas import Prediction
 from tests.fakes.datasets import make_rows
 from tests.fakes.linear_models import build_linear_model
 

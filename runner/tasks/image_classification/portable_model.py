@@ -1,0 +1,220 @@
+"""Features, heads and a delivered image model: the same code in the runner, in train.py and in app.py.
+
+The block between the markers is pasted into the generated scripts after the image data and backbone blocks
+(it uses their functions): keep it free of imports from `runner`.
+"""
+
+from __future__ import annotations
+
+from runner.tasks.image_classification.portable_backbone import load_backbone
+from runner.tasks.image_classification.portable_data import iter_batches, resize_and_crop
+
+# isort: split
+
+# --- BEGIN PORTABLE: image model (pasted into train.py and app.py; edit the runner's portable_model.py) ---
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+MODEL_INFO_FILE = "intern.json"
+HEAD_FILE = "head.skops"
+WEIGHTS_FILE = "model.safetensors"
+THUMBNAIL = 16  # the baseline's thumbnail side, in pixels
+HISTOGRAM_BINS = 16
+
+
+def pixel_features(pixels: np.ndarray) -> np.ndarray:
+    """The cheap baseline's features of uint8 images (n, s, s, 3): a 16-bin histogram per colour channel and a
+    16x16 colour thumbnail, scaled to 0-1."""
+    n, side = pixels.shape[0], pixels.shape[1]
+    histograms = (
+        np.stack(
+            [
+                np.stack(
+                    [
+                        np.bincount(image[..., c].ravel() // (256 // HISTOGRAM_BINS), minlength=HISTOGRAM_BINS)
+                        for c in range(3)
+                    ]
+                ).ravel()
+                / float(side * side)
+                for image in pixels
+            ]
+        )
+        if n
+        else np.zeros((0, 3 * HISTOGRAM_BINS))
+    )
+    cell = side // THUMBNAIL
+    cropped = pixels[:, : cell * THUMBNAIL, : cell * THUMBNAIL].astype(np.float32)
+    thumbs = cropped.reshape(n, THUMBNAIL, cell, THUMBNAIL, cell, 3).mean(axis=(2, 4)).reshape(n, -1) / 255.0
+    return np.concatenate([histograms, thumbs], axis=1).astype(np.float32)
+
+
+def cached_features(
+    backbone,
+    references: list[str],
+    folder: Path,
+    flips: bool = True,
+    batch_size: int = 64,
+    progress=None,
+    keep_maps: bool = False,
+) -> dict:
+    """Backbone features (as is, and of the mirrored image when `flips`) and baseline features of every image,
+    computed a batch at a time and cached on disk under a key of the backbone, the preprocessing and the images.
+    With `keep_maps` (a backbone that splits), the trunk's output maps are also kept, in float16 files on disk
+    (memory-mapped, never all in RAM), for fine-tuning the tail. Rows of unreadable images are zeros and listed in
+    "failed" ({row: why})."""
+    keep_maps = keep_maps and getattr(backbone, "can_split", False)
+    key = hashlib.sha1(json.dumps([backbone.name, backbone.size, backbone.resize, flips, references]).encode())
+    stem = Path(folder) / key.hexdigest()[:20]
+    path = stem.with_suffix(".npz")
+    maps_paths = [Path(f"{stem}.maps.npy"), Path(f"{stem}.maps-flip.npy")]
+    if path.is_file() and (not keep_maps or all(p.is_file() for p in maps_paths[: 1 + flips])):
+        with np.load(path, allow_pickle=False) as cached:
+            failed = json.loads(str(cached["failed"]))
+            out = {
+                "plain": cached["plain"],
+                "flip": cached["flip"] if flips else None,
+                "pixels": cached["pixels"],
+                "failed": {int(k): v for k, v in failed.items()},
+                "computed": False,
+            }
+        if keep_maps:
+            out["maps"] = [np.load(p, mmap_mode="r") for p in maps_paths[: 1 + flips]]
+        return out
+    n = len(references)
+    plain = np.zeros((n, backbone.dim), dtype=np.float32)
+    flip = np.zeros((n, backbone.dim), dtype=np.float32) if flips else None
+    pixels_out = np.zeros((n, 3 * HISTOGRAM_BINS + 3 * THUMBNAIL * THUMBNAIL), dtype=np.float32)
+    maps = None
+    failed: dict[int, str] = {}
+    done = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for rows, pixels, bad in iter_batches(references, backbone.size, backbone.resize, batch_size):
+        failed.update(bad)
+        if rows:
+            if keep_maps:
+                views = [backbone.features_and_maps(pixels, flip=f) for f in ([False, True] if flips else [False])]
+                if maps is None:
+                    shape = (n, *views[0][1].shape[1:])
+                    maps = [
+                        np.lib.format.open_memmap(f"{p}.tmp.npy", mode="w+", dtype=np.float16, shape=shape)
+                        for p in maps_paths[: len(views)]
+                    ]
+                for view, (pooled, trunk_maps) in enumerate(views):
+                    (plain if view == 0 else flip)[rows] = pooled
+                    maps[view][rows] = trunk_maps
+            else:
+                plain[rows] = backbone.features(pixels)
+                if flip is not None:
+                    flip[rows] = backbone.features(pixels, flip=True)
+            pixels_out[rows] = pixel_features(pixels)
+        done += len(rows) + len(bad)
+        if progress is not None and (done == n or done // batch_size % 10 == 0):
+            progress(done, n)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(
+        tmp,
+        plain=plain,
+        flip=flip if flip is not None else np.zeros((0,)),
+        pixels=pixels_out,
+        failed=np.array(json.dumps(failed)),
+    )
+    out = {"plain": plain, "flip": flip, "pixels": pixels_out, "failed": failed, "computed": True}
+    if keep_maps and maps is not None:
+        for array, target in zip(maps, maps_paths, strict=False):
+            array.flush()
+            Path(f"{target}.tmp.npy").replace(target)
+        out["maps"] = [np.load(p, mmap_mode="r") for p in maps_paths[: len(maps)]]
+    tmp.replace(path)
+    return out
+
+
+def predict_proba(head, features: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Class probabilities from a fitted scikit-learn head, one column per label in `labels` order (a label the
+    head never saw gets probability 0)."""
+    if len(features) == 0:
+        return np.zeros((0, len(labels)))
+    raw = head.predict_proba(features)
+    columns = {str(c): i for i, c in enumerate(head.classes_)}
+    out = np.zeros((len(features), len(labels)))
+    for j, label in enumerate(labels):
+        if label in columns:
+            out[:, j] = raw[:, columns[label]]
+    return out
+
+
+def read_model_info(model_dir: Path) -> dict:
+    path = Path(model_dir) / MODEL_INFO_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+class ImageModel:
+    """A delivered image classifier (model/): its backbone, its head, its labels and abstain threshold."""
+
+    def __init__(self, model_dir: Path, device: str = "cpu") -> None:
+        self.info = read_model_info(model_dir)
+        self.labels = list(self.info["labels"])
+        self.threshold = float(self.info.get("threshold") or 0.0)
+        self.kind = self.info["kind"]
+        self.device = device
+        self.head = None
+        self.torch_head = None
+        self.backbone = None
+        if self.info.get("features") != "pixels" or self.kind != "linear":
+            self.backbone = load_backbone(self.info["backbone"], device)
+        if self.kind == "linear":
+            import skops.io as sio
+
+            path = Path(model_dir) / HEAD_FILE
+            self.head = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+        else:
+            import torch
+            from safetensors.torch import load_file
+
+            state = load_file(str(Path(model_dir) / WEIGHTS_FILE))
+            self.backbone.model.load_state_dict({k[9:]: v for k, v in state.items() if k.startswith("backbone.")})
+            self.torch_head = torch.nn.Linear(self.backbone.dim, len(self.labels))
+            self.torch_head.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("head.")})
+            self.torch_head = self.torch_head.to(device).eval()
+        prep = self.info["preprocessing"]
+        self.size, self.resize = int(prep["size"]), int(prep["resize"])
+
+    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """Class probabilities of uint8 images (n, size, size, 3), preprocessed as in training."""
+        if len(pixels) == 0:
+            return np.zeros((0, len(self.labels)))
+        if self.kind == "linear":
+            if self.info.get("features") == "pixels":
+                return predict_proba(self.head, pixel_features(pixels), self.labels)
+            out = predict_proba(self.head, self.backbone.features(pixels), self.labels)
+            if self.info.get("tta_flip"):
+                out = (out + predict_proba(self.head, self.backbone.features(pixels, flip=True), self.labels)) / 2
+            return out
+        import torch
+
+        x = self.backbone.to_tensor(pixels)
+        views = [x, torch.flip(x, dims=[3])] if self.info.get("tta_flip") else [x]
+        with torch.inference_mode():
+            out = [torch.softmax(self.torch_head(self.backbone.forward(v)), 1).cpu().numpy() for v in views]
+        return sum(out) / len(out)
+
+    def pixels_of(self, image) -> np.ndarray:
+        """A PIL image (already RGB and upright) as the model's input array."""
+        return np.asarray(resize_and_crop(image, self.size, self.resize), dtype=np.uint8)
+
+    def predict_references(self, references: list[str], batch_size: int = 32, progress=None):
+        """(probabilities with one row per reference, {row: why unreadable}); unreadable rows are NaN."""
+        out = np.full((len(references), len(self.labels)), np.nan)
+        failed: dict[int, str] = {}
+        for rows, pixels, bad in iter_batches(references, self.size, self.resize, batch_size):
+            failed.update(bad)
+            if rows:
+                out[rows] = self.probabilities(pixels)
+            if progress is not None:
+                progress(len(rows) + len(bad))
+        return out, failed
+
+
+# --- END PORTABLE ---
