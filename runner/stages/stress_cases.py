@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from pydantic import BaseModel, ConfigDict
 
-from runner.tasks.text_classification.perturb import NEGATIONS, add_typos, class_keywords, gibberish
+from runner.data.perturb import NEGATIONS, add_typos, class_keywords, gibberish
 
 UNKNOWN = "unknown"
 OFF_TOPIC = (

@@ -94,8 +94,8 @@ from runner.tasks.common.training import (
 # --- end paste ---
 
 
-# --- paste: runner.tasks.text_classification.perturb ---
-from runner.tasks.text_classification.perturb import class_keywords, perturbed_copies
+# --- paste: runner.data.perturb ---
+from runner.data.perturb import class_keywords, perturbed_copies
 # --- end paste ---
 
 

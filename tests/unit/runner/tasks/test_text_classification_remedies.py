@@ -12,7 +12,7 @@ from sklearn.svm import LinearSVC
 from runner.render.reports import remedies_md
 from runner.schemas import RemedyResult
 from runner.tasks.text_classification import train_script
-from runner.tasks.text_classification.perturb import class_keywords, perturbed_copies
+from runner.data.perturb import class_keywords, perturbed_copies
 
 WORDS = {
     "billing": ["invoice", "charge", "bill", "payment", "receipt"],

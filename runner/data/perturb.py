@@ -7,7 +7,7 @@ Standard library only: the block is pasted into the generated train.py.
 
 from __future__ import annotations
 
-# --- BEGIN PORTABLE PERTURBATIONS (copied into train.py; edit runner/tasks/text_classification/perturb.py) ---
+# --- BEGIN PORTABLE PERTURBATIONS (copied into train.py; edit runner/data/perturb.py) ---
 import random
 import re
 import string
