@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.svm import LinearSVC
 
+from runner.data.perturb import class_keywords, perturbed_copies
 from runner.render.reports import remedies_md
 from runner.schemas import RemedyResult
 from runner.tasks.text_classification import train_script
-from runner.data.perturb import class_keywords, perturbed_copies
 
 WORDS = {
     "billing": ["invoice", "charge", "bill", "payment", "receipt"],
