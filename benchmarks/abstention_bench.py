@@ -2,6 +2,7 @@
 
     python benchmarks/abstention_bench.py                     # readme, snips+oos (about 15 minutes on 2 cores)
     python benchmarks/abstention_bench.py --only readme bitext --keep runs/abstention
+    python benchmarks/abstention_bench.py --quick      # a generated 96-row CSV, scratch:tiny: figures printed only
 
 Each case is a real `intern run` subprocess (HF_HUB_OFFLINE=1) with no abstention option: the operating point is the
 one chosen for the data. Then, in this process, through the runner's own `Predictor` (what `intern predict` answers):
@@ -51,6 +52,7 @@ class Case:
     test: str | None = None
     out_of_scope: str | None = None  # a CSV whose `text` column joins the test split as label `oos`
     unknown_texts: str | None = None  # a CSV whose texts (500, seeded) go to `--unknown-texts`
+    model: str | None = None  # --model for `intern run` (None: its default)
 
 
 CASES = {
@@ -85,6 +87,7 @@ def intern_run(name: str, case: Case, shared: Path, out_root: Path) -> tuple[Pat
     out = out_root / name
     command = [sys.executable, "-m", "runner.cli", "run", str(resolve(case.data, shared)), "--label", case.label]
     command += ["--out", str(out)] + (["--text", case.text] if case.text else [])
+    command += ["--model", case.model] if case.model else []
     if case.test:
         test = resolve(case.test, shared)
         if case.out_of_scope:
@@ -233,14 +236,32 @@ def snips(out: Path, shared: Path) -> tuple[dict[str, object], list[str]]:
     return result, missed
 
 
+def quick(out_root: Path) -> int:
+    """Four separable classes of generated text (the tests' fake data) and scratch:tiny: the whole path runs."""
+    from runner.stages.stress_cases import OFF_TOPIC
+    from tests.fakes.datasets import make_rows, write_rows
+
+    data = out_root / "tiny.csv"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    write_rows(data, make_rows(24)[0])
+    out, seconds = intern_run("quick", Case(str(data), "label", model="scratch:tiny"), Path("/"), out_root)
+    result = {"name": "quick", "seconds": round(seconds, 1), **stress_and_remedies(out)}
+    result["off_topic"] = answered(out, list(OFF_TOPIC), None)
+    print(json.dumps(result, indent=2), flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(CASES), default=["readme", "snips+oos"])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data", help="the reference data")
     parser.add_argument("--keep", type=Path, help="keep the project directories here")
+    parser.add_argument("--quick", action="store_true", help="a tiny run: the figures are printed, not judged")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     out_root = args.keep or Path(tempfile.mkdtemp(prefix="intern-abstention-"))
+    if args.quick:
+        return quick(out_root)
     failures = 0
     for name in args.only:
         print(f"running {name} ...", flush=True)
