@@ -58,7 +58,16 @@ CoverageOpt = Annotated[
         "--abstain-coverage",
         min=0.01,
         max=1.0,
-        help="share of validation texts the model keeps answering; it abstains below that confidence (default 0.95)",
+        help="a fixed share of validation texts the model keeps answering; it abstains below that confidence "
+        "(default: the operating point is chosen for the data)",
+    ),
+]
+UnknownTextsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--unknown-texts",
+        help="a file of texts known to be out of scope (.txt one per line, or .jsonl with `text`): they help choose "
+        "where the model answers `unknown`",
     ),
 ]
 
@@ -100,6 +109,7 @@ def run(
     out: Annotated[Path | None, typer.Option(help="project directory (default: runs/<dataset name>)")] = None,
     test: TestOpt = None,
     abstain_coverage: CoverageOpt = None,
+    unknown_texts: UnknownTextsOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """The whole loop: inspect, scaffold, smoke, train, evaluate, stress, card, demo."""
@@ -117,6 +127,7 @@ def run(
         objective=objective,
         test=test,
         abstain_coverage=abstain_coverage,
+        unknown_texts=str(unknown_texts) if unknown_texts else None,
         task=task,
         label_sep=label_sep,
     )
@@ -251,12 +262,19 @@ def train(project: DirArg, json_out: JsonOpt = False) -> None:
 
 
 @app.command()
-def evaluate(project: DirArg, abstain_coverage: CoverageOpt = None, json_out: JsonOpt = False) -> None:
-    """Test-split metrics, confusion matrix, baseline, leakage check, and the abstain threshold chosen on validation
+def evaluate(
+    project: DirArg,
+    abstain_coverage: CoverageOpt = None,
+    unknown_texts: UnknownTextsOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Test-split metrics, confusion matrix, baseline, leakage check, and the abstain threshold chosen for the data
     (stored in model/intern.json); writes reports/eval.*, confusion_matrix.png and coverage_curve.png."""
     from runner.tasks.choose import task_of_config
 
-    options = {"coverage": abstain_coverage} if abstain_coverage is not None else {}
+    options: dict[str, object] = {"coverage": abstain_coverage} if abstain_coverage is not None else {}
+    if unknown_texts is not None:
+        options["unknown_texts"] = str(unknown_texts.resolve())
     report = task_of_config(project).evaluate(project, _reporter(), options)
     if json_out:
         typer.echo(report.model_dump_json(indent=2))
@@ -274,7 +292,7 @@ def stress(project: DirArg, json_out: JsonOpt = False) -> None:
         typer.echo(report.model_dump_json(indent=2))
         return
     for family in report.families:
-        typer.echo(f"{family.family}: {family.metric} {family.score:.1%} over {family.n} cases")
+        typer.echo(f"{family.summary or f'{family.family}: {family.right:.1%} right'} ({family.n} cases)")
 
 
 @app.command()

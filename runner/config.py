@@ -99,11 +99,20 @@ class SmokeConfig(_Strict):
 
 
 class AbstainConfig(_Strict):
-    coverage: float = Field(
-        default=0.95,
+    coverage: float | None = Field(
+        default=None,
         gt=0,
         le=1,
-        description="share of validation texts the model keeps answering; below the matching confidence it abstains",
+        description=(
+            "a fixed share of validation texts the model keeps answering (it abstains below the matching "
+            "confidence); unset: the operating point is chosen for the data, from validation and texts known to be "
+            "out of scope"
+        ),
+    )
+    unknown_texts: str | None = Field(
+        default=None,
+        description="a file of texts known to be out of scope (one per line, or .jsonl with `text`), relative to "
+        "intern.yaml: they help choose where the model abstains",
     )
 
 

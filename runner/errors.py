@@ -7,7 +7,8 @@ Hierarchy::
     │   ├── DataError               unreadable or unusable dataset (missing file, bad encoding, one class...)
     │   ├── ColumnError             a named or detected column is missing or unsuitable
     │   ├── ConfigError             intern.yaml is missing or invalid
-    │   └── ProjectError            a project directory lacks what a stage needs (run the earlier stage)
+    │   ├── ProjectError            a project directory lacks what a stage needs (run the earlier stage)
+    │   └── UnsafeModelError        a model file names a type ML Intern never saves: refused before loading
     ├── StageFailedError            a stage ran and failed (smoke test, training subprocess); exit 1
     └── ExternalServiceError        the Hub or another service refused or failed; exit 1
 
@@ -43,6 +44,10 @@ class ConfigError(UserInputError):
 
 class ProjectError(UserInputError):
     """The project directory lacks the files a stage needs."""
+
+
+class UnsafeModelError(UserInputError):
+    """A model file (a .skops head or vectoriser) holds a type outside the allowlist; nothing in it was run."""
 
 
 class StageFailedError(InternError):

@@ -64,6 +64,7 @@ class RunOptions(BaseModel):
     test: str | None = None
     workflow: bool = True
     abstain_coverage: float | None = None
+    unknown_texts: str | None = None  # a file of texts known to be out of scope
     task: str | None = None
     labels: list[str] = []
     label_sep: str | None = None
@@ -149,6 +150,10 @@ def scaffold_project(
     workflow_options: WorkflowOptions | None = None,
     task: str = DEFAULT_TASK,
 ) -> Path:
+    if options.unknown_texts:  # a missing or unreadable file is the user's to fix, before anything runs
+        from runner.stages.evaluate import read_unknown_texts
+
+        read_unknown_texts(Path(options.unknown_texts))
     out = options.out
     fields = get_task(task).config_fields(inspected)
     licence = _licence_of(options.data)
@@ -166,6 +171,7 @@ def scaffold_project(
         else None,
         test_format=inspected.test_format,
         abstain_coverage=options.abstain_coverage,
+        unknown_texts=relative_source(options.unknown_texts, "csv", out) if options.unknown_texts else None,
         licence=licence["licence"],
         attribution=licence["attribution"],
         task=task,

@@ -234,6 +234,21 @@ class CandidateResult(Report):
     seconds: float = 0.0
 
 
+class RemedyResult(Report):
+    """A remedy the stress tests called for, tried as one more candidate (train.py, step 4b)."""
+
+    name: str = Field(description="'augment': training on perturbed copies")
+    families: list[str] = Field(description="the weak families it addresses (top label wrong on > 2% of checks)")
+    candidate: str | None = None
+    kept: bool
+    reason: str
+    check_cases: int = Field(default=0, description="perturbed validation texts, from a random stream of their own")
+    wrong_before: dict[str, float] = Field(default={}, description="per family, share of check cases answered wrong")
+    wrong_after: dict[str, float] = {}
+    validation_macro_f1_before: float | None = None
+    validation_macro_f1_after: float | None = None
+
+
 class TrainSummary(Report):
     schema_version: int = SCHEMA_VERSION
     task: str = "text-classification"
@@ -254,6 +269,7 @@ class TrainSummary(Report):
     train_rows: int
     validation_rows: int
     hyperparameters: dict[str, float | int | str | None]
+    remedies: list[RemedyResult] = Field(default=[], description="remedies from the stress tests, before and after")
     skipped_images: list[dict[str, str]] = Field(default=[], description="image tasks: unreadable images left out")
     images_per_s: float | None = Field(default=None, description="image tasks: decoding + features, images/s")
 
@@ -308,10 +324,18 @@ class CoveragePoint(Report):
 
 class Abstention(Report):
     threshold: float = Field(description="the model answers `unknown` below this top-class probability")
-    coverage_target: float = Field(description="share of validation texts kept answered (abstain.coverage)")
-    reason: str
+    method: Literal["chosen for the data", "fixed coverage"] = "fixed coverage"
+    coverage_target: float | None = Field(
+        default=None, description="share of validation texts kept answered (abstain.coverage), when fixed"
+    )
+    reason: str = Field(description="how the point was chosen, in one sentence with its figures")
+    abstain_label: str | None = Field(default=None, description="the data's own out-of-scope class, when it has one")
+    known_out_of_scope: int = Field(default=0, description="texts known to be out of scope the choice looked at")
+    known_out_of_scope_sources: str = ""
+    known_out_of_scope_caught: float | None = Field(default=None, description="share of them sent to `unknown`")
     validation_coverage: float
     validation_answered_accuracy: float
+    validation_answered_right: float = Field(default=0.0, description="share of validation texts answered right")
     test_answered: float = Field(description="share of in-scope test texts answered")
     test_answered_right: float = Field(description="share of in-scope test texts answered with the right label")
     out_of_scope_rows: int = 0
@@ -357,9 +381,11 @@ class EvalReport(Report):
 class StressExample(Report):
     text: str
     expected: str = Field(description="a label, 'unknown' (must abstain) or 'a|b' (either is right)")
-    predicted: str
-    score: float
+    predicted: str = Field(description="the answer shown: a label, or 'unknown' when the model abstained")
+    score: float = Field(description="the top class's probability")
     passed: bool
+    top_label: str | None = Field(default=None, description="the top class, also when the model abstained")
+    outcome: Literal["right", "wrong", "abstained"] | None = None
 
 
 class StressFamily(Report):
@@ -368,17 +394,20 @@ class StressFamily(Report):
     n: int
     metric: str = Field(description="'accuracy' or 'abstain rate': what `score` counts (the share right)")
     score: float = Field(description="the share right (= `right`), kept for older readers")
-    right: float = Field(default=0.0, description="share answered right")
-    wrong: float = Field(default=0.0, description="share answered with a wrong label")
+    right: float = Field(
+        default=0.0, description="share answered right; for `unknown`, the share abstained, which is the right answer"
+    )
+    wrong: float = Field(default=0.0, description="share answered with a wrong label (for `unknown`: with any label)")
     abstained: float = Field(default=0.0, description="share answered `unknown` (multi-label: no label)")
     summary: str = Field(default="", description="one sentence from right / wrong / abstained")
-    worst: list[StressExample]
+    worst: list[StressExample] = Field(description="wrong answers first (most confident first), then abstentions")
 
 
 class StressReport(Report):
     schema_version: int = SCHEMA_VERSION
-    threshold: float = Field(description="abstain below this top-class probability")
+    threshold: float = Field(description="abstain below this in-scope score (abstain_score)")
     threshold_reason: str
+    abstain_score: str = Field(default="probability", description="what the threshold cuts: 'probability' (top class)")
     families: list[StressFamily]
     llm_examples: int = 0
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from runner.errors import ProjectError
+from runner.errors import ProjectError, UnsafeModelError
 from runner.models import portable_model
-from runner.models.portable_model import MODEL_INFO_FILE, load_model
+from runner.models.portable_model import MODEL_INFO_FILE, UnsafeModelFile, load_model
 
 CALIBRATION_FILE = MODEL_INFO_FILE
 
@@ -77,6 +77,8 @@ def load_classifier(model_dir: Path) -> Classifier:
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     try:
         model = load_model(model_dir)
+    except UnsafeModelFile as exc:
+        raise UnsafeModelError(str(exc)) from None
     except (OSError, KeyError, ValueError) as exc:
         raise ProjectError(f"{model_dir}: the model cannot be loaded ({exc}); re-run `intern train`") from exc
     labels = [str(label) for label in model.labels]

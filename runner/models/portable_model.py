@@ -28,6 +28,17 @@ MODEL_INFO_FILE = "intern.json"
 HEAD_FILE = "head.skops"
 FEATURES_FILE = "tfidf.skops"
 ENCODER_DIR = "encoder"
+# The types a .skops file of ours may hold beyond the ones skops itself trusts (scikit-learn's estimators, numpy and
+# scipy containers): exactly what train.py saves, and no `builtins` (a file naming `builtins.eval` or any other
+# callable would have skops call it with arguments taken from the file). Anything else is refused before loading.
+SKOPS_ALLOWED_TYPES = frozenset(
+    {
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._TemperatureScaling",
+        "sklearn.calibration._SigmoidCalibration",
+        "sklearn.frozen._frozen.FrozenEstimator",
+    }
+)
 _VERIFIED: dict[str, str] = {}
 _ENCODERS: dict[str, object] = {}
 
@@ -115,6 +126,19 @@ def read_model_info(model_dir: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+UNKNOWN = "unknown"
+
+
+def answer(labels: list[str], row, info: dict) -> tuple[str, str, float]:
+    """What a user is shown for one row of probabilities: (answer, top label, its probability). The answer is
+    `unknown` when the top probability is below the threshold chosen for the data (model/intern.json) or when the
+    top label is the data's own out-of-scope class."""
+    top = int(np.argmax(row))
+    label, score = labels[top], float(row[top])
+    abstained = score < float(info.get("threshold") or 0.0) or label == info.get("abstain_label")
+    return (UNKNOWN if abstained else label), label, score
+
+
 def decision_scores(head, features) -> np.ndarray:
     """A linear model's margins, one column per class in `head.classes_` (two columns for two classes)."""
     decision = np.asarray(head.decision_function(features), dtype=np.float64)
@@ -123,13 +147,17 @@ def decision_scores(head, features) -> np.ndarray:
     return decision
 
 
-def class_probabilities(head, features, labels: list[str], temperature: float) -> np.ndarray:
-    """Softmax of the margins times `temperature` (fitted on validation), columns in `labels` order; a class the
-    head never saw gets probability 0."""
-    decision = decision_scores(head, features) * temperature
-    decision = decision - decision.max(axis=1, keepdims=True)
-    exp = np.exp(decision)
-    probabilities = exp / exp.sum(axis=1, keepdims=True)
+def class_probabilities(head, features, labels: list[str], temperature: float = 1.0) -> np.ndarray:
+    """A calibrated head's probabilities (scikit-learn's CalibratedClassifierCV, fitted on validation), or for a bare
+    head the softmax of its margins times `temperature`; columns in `labels` order, a class the head never saw
+    gets probability 0."""
+    if hasattr(head, "predict_proba"):
+        probabilities = np.asarray(head.predict_proba(features), dtype=np.float64)
+    else:
+        decision = decision_scores(head, features) * temperature
+        decision = decision - decision.max(axis=1, keepdims=True)
+        exp = np.exp(decision)
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
     out = np.zeros((probabilities.shape[0], len(labels)), dtype=np.float32)
     column = {label: i for i, label in enumerate(labels)}
     for j, label in enumerate(head.classes_):
@@ -141,17 +169,15 @@ class LinearModel:
     """A linear head over frozen sentence embeddings, TF-IDF features, or both joined."""
 
     def __init__(self, model_dir: Path, info: dict, device: str = "cpu") -> None:
-        import skops.io as sio
-
         model_dir = Path(model_dir)
         self.labels = [str(label) for label in info["labels"]]
         self.features = list(info["features"])
         self.encoder_weight = float(info.get("encoder_weight", 1.0))
         self.temperature = float(info.get("temperature", 1.0))
-        self.head = sio.load(model_dir / HEAD_FILE, trusted=_sklearn_types(model_dir / HEAD_FILE))
+        self.head = safe_skops_load(model_dir / HEAD_FILE)
         self.tfidf = None
         if "tfidf" in self.features:
-            self.tfidf = sio.load(model_dir / FEATURES_FILE, trusted=_sklearn_types(model_dir / FEATURES_FILE))
+            self.tfidf = safe_skops_load(model_dir / FEATURES_FILE)
         self.encoder = load_encoder(str(model_dir / ENCODER_DIR), device) if "encoder" in self.features else None
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -176,15 +202,23 @@ def join_features(blocks: list):
     return np.hstack(blocks)
 
 
-def _sklearn_types(path: Path) -> list[str]:
-    """The types in a skops file, accepted only when every one is numpy, scipy or scikit-learn's own."""
+class UnsafeModelFile(ValueError):
+    """A model file names a type that ML Intern never saves: it is refused, nothing in it has run."""
+
+
+def safe_skops_load(path: Path):
+    """Load a .skops file only when every type skops does not trust by itself is in SKOPS_ALLOWED_TYPES."""
     import skops.io as sio
 
     types = sio.get_untrusted_types(file=path)
-    foreign = [name for name in types if not name.startswith(("sklearn.", "numpy.", "scipy.", "builtins."))]
-    if foreign:
-        raise ValueError(f"{path} holds types that are not scikit-learn's: {', '.join(foreign)}")
-    return types
+    refused = sorted(name for name in types if name not in SKOPS_ALLOWED_TYPES)
+    if refused:
+        raise UnsafeModelFile(
+            f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves "
+            f"(allowed beyond scikit-learn, numpy and scipy's own: {', '.join(sorted(SKOPS_ALLOWED_TYPES))}); "
+            "nothing in the file was run. Load models only from a source you trust, or retrain with `intern train`"
+        )
+    return sio.load(path, trusted=types)
 
 
 class TransformerModel:

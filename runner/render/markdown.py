@@ -22,6 +22,7 @@ decimal), `duration`, `money` (USD, 2 decimals, `<$0.01` for a positive amount u
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -139,8 +140,14 @@ def score(value: float | None) -> str:
 
 
 def threshold(value: float) -> str:
-    """A probability cut-off (the abstain threshold): 4 decimals, like the score it is compared with."""
-    return f"{value:.4f}"
+    """A probability cut-off: 4 decimals like the score it is compared with, more when it is close to 1 (two
+    significant digits of its distance to 1: 0.99904), so that a cut near 1 never reads as "1.0000"."""
+    gap = 1.0 - value
+    decimals = 4 if gap <= 0 or gap >= 0.01 else max(4, math.ceil(-math.log10(gap)) + 1)
+    return f"{value:.{min(decimals, 6)}f}"
+
+
+format_threshold = threshold  # the name the card and the reports of the abstention work use
 
 
 def percent(value: float) -> str:

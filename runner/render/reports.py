@@ -23,6 +23,7 @@ from runner.schemas import (
     EpochRecord,
     EvalReport,
     InspectReport,
+    RemedyResult,
     RunStatus,
     SmokeReport,
     StressReport,
@@ -55,15 +56,14 @@ def candidates_table(candidates: list[CandidateResult]) -> str:
 
 
 def abstention_md(abstention: Abstention | None) -> str:
-    """The chosen operating point in two sentences (and the out-of-scope catch rate when the test split has any)."""
+    """How the operating point was chosen, in one sentence with its figures, then what it gives on test."""
     if abstention is None:
         return ""
+    also = f" or when its top label is `{abstention.abstain_label}`" if abstention.abstain_label else ""
     text = (
-        f"The model answers `unknown` below a top-class probability of **{threshold(abstention.threshold)}**: "
-        f"{prose(abstention.reason)}. On validation it then answers {percent(abstention.validation_coverage)} of "
-        f"texts, {percent(abstention.validation_answered_accuracy)} of them right. On the in-scope test texts it "
-        f"answers {percent(abstention.test_answered)}, and {percent(abstention.test_answered_right)} are answered "
-        "and right."
+        f"The model answers `unknown` below a top-class probability of **{threshold(abstention.threshold)}**"
+        f"{also}, {prose(abstention.reason)}. On the in-scope test texts it answers "
+        f"{percent(abstention.test_answered)}, and {percent(abstention.test_answered_right)} are answered and right."
     )
     if abstention.out_of_scope_caught is not None:
         text += (
@@ -71,6 +71,37 @@ def abstention_md(abstention: Abstention | None) -> str:
             f"**{percent(abstention.out_of_scope_caught)} caught** (answered `unknown`)."
         )
     return text + "\n"
+
+
+def remedies_md(remedies: list[RemedyResult]) -> str:
+    """The remedies the stress tests called for: one before/after table, and a plain sentence when none helped."""
+    if not remedies:
+        return ""
+    lines = []
+    for remedy in remedies:
+        if not remedy.families:
+            lines.append(f"Remedy `{remedy.name}`: {remedy.reason}.")
+            continue
+        lines.append(
+            f"Remedy `{remedy.name}` (training on perturbed copies) for {', '.join(remedy.families)}, checked on "
+            f"{remedy.check_cases} perturbed validation texts from another random stream: {remedy.reason}."
+        )
+        rows = ["| check | before | after |", "|---|---:|---:|"]
+        for family in remedy.wrong_before:
+            after = remedy.wrong_after.get(family)
+            rows.append(
+                f"| {family}: top label wrong | {percent(remedy.wrong_before[family])} | "
+                f"{percent(after) if after is not None else 'n/a'} |"
+            )
+        if remedy.validation_macro_f1_after is not None and remedy.validation_macro_f1_before is not None:
+            rows.append(
+                f"| validation macro F1 | {score(remedy.validation_macro_f1_before)} | "
+                f"{score(remedy.validation_macro_f1_after)} |"
+            )
+        lines.append("\n".join(rows))
+    if not any(remedy.kept for remedy in remedies):
+        lines.append("No remedy was kept: the delivered model is the one chosen before.")
+    return "\n\n".join(lines) + "\n"
 
 
 @cache
@@ -81,6 +112,7 @@ def _environment() -> Environment:
             "truncate_log": truncate_log,
             "candidates_table": candidates_table,
             "abstention_md": abstention_md,
+            "remedies_md": remedies_md,
         }
     )
 

@@ -21,8 +21,9 @@ from jinja2 import Environment
 from runner.config import InternConfig, load_config
 from runner.errors import ProjectError
 from runner.models.inference import read_model_info, read_threshold
-from runner.render.markdown import MARKDOWN_FILTERS, duration, escape_md, inline_code, table
-from runner.render.reports import abstention_md, candidates_table
+from runner.models.portable_model import SKOPS_ALLOWED_TYPES
+from runner.render.markdown import MARKDOWN_FILTERS, duration, escape_md, format_threshold, inline_code, table
+from runner.render.reports import abstention_md, candidates_table, remedies_md
 from runner.render.templating import template_environment
 from runner.schemas import (
     MODEL_DIR,
@@ -91,10 +92,11 @@ def derive_limitations(
     items: list[str] = []
     if evaluate is not None and evaluate.per_class:
         worst = min(evaluate.per_class, key=lambda c: c.f1)
-        items.append(
-            f"Weakest class: {inline_code(worst.label)} (F1 {worst.f1:.2f}, precision {worst.precision:.2f}, recall "
-            f"{worst.recall:.2f} on {worst.support} test rows); expect most of the errors there."
-        )
+        if any(c.f1 != worst.f1 for c in evaluate.per_class):  # a weakest class only when the classes differ
+            items.append(
+                f"Weakest class: {inline_code(worst.label)} (F1 {worst.f1:.2f}, precision {worst.precision:.2f}, "
+                f"recall {worst.recall:.2f} on {worst.support} test rows); expect most of the errors there."
+            )
         small = [c.label for c in evaluate.per_class if c.support < 20]
         if small:
             items.append(
@@ -118,44 +120,7 @@ def derive_limitations(
     if stress is None:
         items.append("Stress tests were not run: robustness to negation, typos and unrelated inputs is unmeasured.")
     else:
-        by_family = {family.family: family for family in stress.families}
-        unknown = by_family.get("unknown")
-        if unknown is not None:
-            if unknown.score < 0.8:
-                items.append(
-                    f"On gibberish and off-topic inputs it abstains only {100 * unknown.score:.0f}% "
-                    "of the time "
-                    f"(n={unknown.n}): it will often give a confident label to text that belongs to no class."
-                )
-            else:
-                items.append(
-                    f"It abstains on {100 * unknown.score:.0f}% of gibberish and off-topic inputs "
-                    f"(n={unknown.n}) "
-                    f"with a threshold of {stress.threshold:.2f}; the rest still get a label."
-                )
-        typos = by_family.get("typos")
-        if typos is not None and evaluate is not None:
-            drop = evaluate.accuracy - typos.score
-            if drop > 0.05:
-                items.append(
-                    f"Typos cost {100 * drop:.0f} points of accuracy ({typos.score:.2f} on noisy text "
-                    "against "
-                    f"{evaluate.accuracy:.2f} on clean test text)."
-                )
-            else:
-                items.append(f"Robust to character-level typos (accuracy {typos.score:.2f} on noisy text).")
-        negation = by_family.get("negation")
-        if negation is not None and negation.score < 0.7:
-            items.append(
-                f"Negation is often misread (accuracy {negation.score:.2f} on negated requests): the "
-                "label may "
-                "follow the keywords rather than the intent."
-            )
-        if "ambiguity" in by_family:
-            items.append(
-                f"A text that mentions two issue types gets one label only (either was accepted in "
-                f"{100 * by_family['ambiguity'].score:.0f}% of the ambiguous cases)."
-            )
+        items += stress_limitations(stress)
     if inspect is not None:
         if inspect.imbalance_ratio >= 3:
             items.append(
@@ -172,6 +137,34 @@ def derive_limitations(
         "language may be "
         "labelled with unwarranted confidence. Keep a human in the loop for decisions that matter."
     )
+    return items
+
+
+def stress_limitations(stress: StressReport) -> list[str]:
+    """One sentence per stress family, each from its right / wrong / abstained shares (a refusal is not an error)."""
+    items = []
+    for family in stress.families:
+        summary = family.summary or f"{family.family}: {family.right:.0%} right"
+        if family.family == "unknown":
+            cut = format_threshold(stress.threshold)
+            if family.right < 0.8:
+                verdict = "it often gives a confident label to text that belongs to no class"
+            elif family.wrong > 0:
+                verdict = f"at a threshold of {cut}, the rest still get a label"
+            else:
+                verdict = f"at a threshold of {cut}, none of them got a label"
+        elif family.family == "ambiguity":
+            verdict = "a text that mentions two classes gets one label only (either counts as right)"
+        elif family.wrong >= 0.1:
+            verdict = {
+                "negation": "the label may follow the keywords rather than the intent",
+                "typos": "character noise leads to wrong labels",
+            }[family.family]
+        elif family.abstained >= 0.1:
+            verdict = "the model mostly abstains rather than answering wrong"
+        else:
+            verdict = "robust"
+        items.append(f"Stress test {summary} (n={family.n}): {verdict}.")
     return items
 
 
@@ -208,7 +201,7 @@ def build_card_data(
         license=config.hub.license or hub_licence_id(config.data.licence),
         library_name=library,
         pipeline_tag="text-classification",
-        tags=["text-classification", "ml-intern"],
+        tags=["text-classification", "ml-intern", *(["skops"] if library == "sklearn" else [])],
         metrics=["accuracy", "f1"],
         eval_results=results or None,
     )
@@ -273,10 +266,11 @@ def render_model_card(
     info = read_model_info(model_dir) if model_dir is not None else {}
     kind, features = str(info.get("kind", "transformer")), [str(f) for f in info.get("features", [])]
     summary = model_summary(config, base_text, train.winner if train else None, features)
-    library = (
-        "transformers" if kind == "transformer" else "sentence-transformers" if "encoder" in features else "sklearn"
-    )
+    # A linear winner is scikit-learn estimators saved with skops (plus, for embeddings, a sentence-transformers
+    # encoder in encoder/): no library loads the folder as a whole, the card's snippet does.
+    library = "transformers" if kind == "transformer" else "sklearn"
     card_data = build_card_data(config, evaluate, model_name, library)
+    limitations = derive_limitations(config, inspect, evaluate, stress)
     text = (
         _environment()
         .get_template("model_card.md.j2")
@@ -294,11 +288,15 @@ def render_model_card(
             results_table=results_table,
             confusion_table=confusion_table,
             confusion_image=confusion_image,
-            limitations=derive_limitations(config, inspect, evaluate, stress),
+            limitations=limitations,
+            weakest_named=any(item.startswith("Weakest class") for item in limitations),
             threshold=threshold,
+            abstain_label=info.get("abstain_label"),
+            allowed_types=sorted(SKOPS_ALLOWED_TYPES),
             kind=kind,
             features=" + ".join(features) or "none",
             candidates_table=candidates_table(train.candidates) if train else "",
+            remedies_text=remedies_md(train.remedies) if train else "",
             abstention_text=abstention_md(evaluate.abstention) if evaluate else "",
             usage_example=" ".join(f"Example text about {config.labels[0]}".split())
             .replace('"', "'")

@@ -1,10 +1,12 @@
-"""Evaluation on the held-out test split: metrics, confusion matrix, baseline, leakage check, and the abstain
-threshold chosen on validation (the coverage/accuracy curve)."""
+"""Evaluation on the held-out test split: metrics, confusion matrix, baseline, leakage check, and the operating
+point where the model abstains, chosen for the data from validation and texts known to be out of scope
+(runner/models/abstain.py; the coverage/accuracy curve shows it)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +15,20 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from runner.config import InternConfig, load_config
 from runner.data.portable import load_splits
 from runner.data.profile import leakage_share
+from runner.errors import DataError
 from runner.models import baseline
-from runner.models.abstain import answered_share, choose_threshold, coverage_curve, plot_coverage_curve
+from runner.models.abstain import (
+    answered_share,
+    choose_operating_point,
+    choose_threshold,
+    coverage_curve,
+    measure,
+    out_of_scope_label,
+    plot_coverage_curve,
+)
 from runner.models.inference import Classifier, load_classifier, update_model_info
 from runner.render.confusion_plot import plot_confusion
+from runner.render.markdown import format_threshold
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
@@ -33,6 +45,7 @@ from runner.schemas import (
     write_report,
     write_text_atomic,
 )
+from runner.stages.stress_cases import known_out_of_scope as generated_out_of_scope
 
 CONFUSION_PNG = "confusion_matrix.png"
 COVERAGE_PNG = "coverage_curve.png"
@@ -116,47 +129,154 @@ def baseline_from_candidates(summary: TrainSummary | None) -> BaselineResult | N
     return None
 
 
+@dataclass(frozen=True)
+class KnownOutOfScope:
+    """Texts known to be out of scope, scored by the model, and where they came from."""
+
+    probabilities: np.ndarray
+    sources: str
+
+
+def confidence_and_correct(
+    probabilities: np.ndarray, true: list[str], labels: list[str], abstain_label: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-class probability (-1 where the top class is the data's out-of-scope class: always abstained) and
+    whether the top class is the true label."""
+    if not len(probabilities):
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    top = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1).astype(np.float64)
+    if abstain_label is not None:
+        confidence[top == labels.index(abstain_label)] = -1.0
+    return confidence, np.array([labels[k] == t for k, t in zip(top, true, strict=True)], dtype=bool)
+
+
 def abstention(
     config: InternConfig,
     validation: tuple[np.ndarray, list[str]],
     test: tuple[np.ndarray, list[str]],
     labels: list[str],
-    coverage: float,
+    coverage: float | None,
+    known: KnownOutOfScope | None = None,
 ) -> Abstention:
-    """Choose the threshold on validation; measure it on the in-scope and out-of-scope test texts."""
-    known = set(config.labels)
-
-    def confidence_and_correct(probabilities: np.ndarray, true: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        if not len(probabilities):
-            return np.zeros(0), np.zeros(0, dtype=bool)
-        top = probabilities.argmax(axis=1)
-        return probabilities.max(axis=1), np.array([labels[k] == t for k, t in zip(top, true, strict=True)])
-
-    val_conf, val_correct = confidence_and_correct(*validation)
-    threshold = choose_threshold(val_conf, coverage)
-    curve = coverage_curve(val_conf, val_correct)
+    """Choose the operating point on validation and the known out-of-scope texts (or keep a fixed coverage);
+    measure it on the in-scope and out-of-scope test texts."""
+    abstain_label = out_of_scope_label(labels)
+    in_scope = set(config.labels) - ({abstain_label} if abstain_label else set())
+    val_probabilities, val_labels = validation
+    val_rows = [i for i, label in enumerate(val_labels) if label in in_scope]
+    val_conf, val_correct = confidence_and_correct(
+        val_probabilities[val_rows], [val_labels[i] for i in val_rows], labels, abstain_label
+    )
+    outside_parts, sources = [], []
+    if known is not None and len(known.probabilities):
+        outside_parts.append(
+            confidence_and_correct(known.probabilities, [""] * len(known.probabilities), labels, abstain_label)[0]
+        )
+        sources.append(known.sources)
+    val_outside = [i for i, label in enumerate(val_labels) if label not in in_scope]
+    if val_outside:
+        outside_parts.append(
+            confidence_and_correct(val_probabilities[val_outside], [""] * len(val_outside), labels, abstain_label)[0]
+        )
+        sources.append(f"{len(val_outside)} validation rows labelled `{abstain_label}`")
+    outside = np.concatenate(outside_parts) if outside_parts else np.zeros(0)
+    what = " and ".join(sources) or "none"
+    if coverage is None:
+        point = choose_operating_point(val_conf, val_correct, outside)
+        reason = (
+            f"chosen for the data: the cut that best separates the {len(val_conf)} validation texts the model gets "
+            f"right from those it gets wrong and from {len(outside)} texts known to be out of scope ({what}); "
+            f"there it answers {point.in_scope_right:.1%} of validation texts right, "
+            f"{point.in_scope_wrong:.1%} wrong"
+            + (
+                f", and sends {point.caught:.1%} of those out-of-scope texts to `unknown`"
+                if point.caught is not None
+                else ""
+            )
+        )
+    else:
+        point = measure(choose_threshold(val_conf[val_conf >= 0], coverage), val_conf, val_correct, outside)
+        reason = (
+            f"a fixed coverage: the confidence that keeps {coverage:.0%} of the {len(val_conf)} validation texts "
+            f"answered (abstain.coverage in intern.yaml, or --abstain-coverage); there it answers "
+            f"{point.in_scope_right:.1%} of validation texts right"
+            + (
+                f" and sends {point.caught:.1%} of {len(outside)} texts known to be out of scope ({what}) to `unknown`"
+                if point.caught is not None
+                else ""
+            )
+        )
+    threshold = point.threshold
+    curve = coverage_curve(np.clip(val_conf, 0, None), val_correct)
     test_probabilities, test_labels = test
-    in_scope = [i for i, label in enumerate(test_labels) if label in known]
-    out_scope = [i for i, label in enumerate(test_labels) if label not in known]
-    test_conf, test_correct = confidence_and_correct(test_probabilities[in_scope], [test_labels[i] for i in in_scope])
+    test_in = [i for i, label in enumerate(test_labels) if label in in_scope]
+    test_out = [i for i, label in enumerate(test_labels) if label not in in_scope]
+    test_conf, test_correct = confidence_and_correct(
+        test_probabilities[test_in], [test_labels[i] for i in test_in], labels, abstain_label
+    )
     answered = test_conf >= threshold
-    oos_conf = test_probabilities[out_scope].max(axis=1) if out_scope else np.zeros(0)
+    oos_conf = confidence_and_correct(test_probabilities[test_out], [""] * len(test_out), labels, abstain_label)[0]
     kept = val_conf >= threshold
     return Abstention(
         threshold=threshold,
+        method="chosen for the data" if coverage is None else "fixed coverage",
         coverage_target=coverage,
-        reason=(
-            f"the confidence that keeps {coverage:.0%} of the {len(val_conf)} validation texts answered "
-            "(abstain.coverage in intern.yaml, or --abstain-coverage)"
-        ),
+        reason=reason,
+        abstain_label=abstain_label,
+        known_out_of_scope=len(outside),
+        known_out_of_scope_sources=what,
+        known_out_of_scope_caught=point.caught,
         validation_coverage=answered_share(val_conf, threshold),
         validation_answered_accuracy=round(float(val_correct[kept].mean()), 4) if kept.any() else 0.0,
+        validation_answered_right=point.in_scope_right,
         test_answered=round(float(answered.mean()), 4) if len(answered) else 0.0,
         test_answered_right=round(float((answered & test_correct).mean()), 4) if len(answered) else 0.0,
-        out_of_scope_rows=len(out_scope),
-        out_of_scope_caught=round(float((oos_conf < threshold).mean()), 4) if out_scope else None,
+        out_of_scope_rows=len(test_out),
+        out_of_scope_caught=round(float((oos_conf < threshold).mean()), 4) if test_out else None,
         curve=curve,
     )
+
+
+def read_unknown_texts(path: Path) -> list[str]:
+    """Texts known to be out of scope: one per line (.txt), a `text` field per line (.jsonl), or the `text` column
+    (else the first) of a .csv/.tsv."""
+    import csv
+    import json
+
+    if not path.is_file():
+        raise DataError(f"{path} not found: --unknown-texts takes a file of out-of-scope texts, one per line")
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not valid UTF-8: re-save it as UTF-8") from exc
+    lines = [line for line in raw.splitlines() if line.strip()]
+    if path.suffix == ".jsonl":
+        try:
+            return [str(json.loads(line)["text"]) for line in lines]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(f'{path}: expected one JSON object with a "text" field per line') from exc
+    if path.suffix in {".csv", ".tsv"}:
+        rows = list(csv.reader(lines, delimiter="\t" if path.suffix == ".tsv" else ","))
+        column = rows[0].index("text") if rows and "text" in rows[0] else 0
+        return [row[column] for row in rows[1:] if len(row) > column and row[column].strip()]
+    return lines
+
+
+def known_out_of_scope(
+    project_dir: Path, config: InternConfig, classifier: Classifier, unknown_texts: str | None = None
+) -> KnownOutOfScope:
+    """Generated off-topic texts and gibberish, plus the user's own out-of-scope texts (`--unknown-texts`,
+    abstain.unknown_texts in intern.yaml), scored by the model."""
+    texts = generated_out_of_scope(config.split.seed)
+    sources = [f"{len(texts)} generated off-topic texts and gibberish"]
+    given = unknown_texts or config.abstain.unknown_texts
+    if given:
+        path = Path(given) if Path(given).is_absolute() else project_dir / given
+        extra = read_unknown_texts(path)
+        texts += extra
+        sources.append(f"{len(extra)} texts from {path.name}")
+    return KnownOutOfScope(classifier.predict_proba(texts), " and ".join(sources))
 
 
 def validation_probabilities(project_dir: Path, classifier: Classifier, texts: list[str]) -> np.ndarray:
@@ -176,6 +296,7 @@ def run_evaluation(
     reporter: Reporter | None = None,
     with_baseline: bool = True,
     coverage: float | None = None,
+    unknown_texts: str | None = None,
 ) -> EvalReport:
     """Score model/ on the test split, choose the abstain threshold on validation (stored in model/intern.json);
     write reports/eval.json, eval.md, confusion_matrix.png and coverage_curve.png."""
@@ -201,8 +322,9 @@ def run_evaluation(
             (probabilities, splits["test"][1]),
             classifier.labels,
             coverage,
+            known_out_of_scope(project_dir, config, classifier, unknown_texts),
         )
-        ctx.update(f"abstain threshold {chosen.threshold:.4f}")
+        ctx.update(f"abstain threshold {format_threshold(chosen.threshold)} ({chosen.method})")
         result = baseline_from_candidates(summary)
         if result is None and with_baseline:
             known = set(config.labels)
@@ -227,6 +349,9 @@ def run_evaluation(
         coverage=coverage,
         calibrated_on="validation",
         labels=classifier.labels,
+        abstain_score="probability",
+        abstain_label=chosen.abstain_label,
+        threshold_reason=chosen.reason,
     )
     if report.confusion is not None:
         title = f"Test confusion matrix (macro F1 {report.macro_f1:.4f})"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.models.inference import Classifier, load_classifier
+from runner.models.inference import Classifier, load_classifier, read_model_info
+from runner.models.portable_model import UNKNOWN, answer
 from runner.schemas import Prediction
-from runner.stages.stress_cases import UNKNOWN
 
 
 class Predictor:
@@ -16,7 +16,10 @@ class Predictor:
     def __init__(self, model_dir: Path, threshold: float | None = None) -> None:
         self.model_dir = model_dir
         self.classifier: Classifier = load_classifier(model_dir)
-        self.threshold = self.classifier.threshold if threshold is None else threshold
+        self.info = read_model_info(model_dir)  # the threshold and the data's out-of-scope class, if any
+        if threshold is not None:
+            self.info["threshold"] = threshold
+        self.threshold = float(self.info.get("threshold") or 0.0)
 
     @property
     def labels(self) -> list[str]:
@@ -25,17 +28,11 @@ class Predictor:
     def predict(self, texts: list[str]) -> list[Prediction]:
         probabilities = self.classifier.predict_proba(texts)
         predictions = []
-        for text, row in zip(texts, probabilities, strict=True):
-            top = int(row.argmax())
-            score = float(row[top])
-            abstained = score < self.threshold
+        for text, row in zip(texts, probabilities, strict=True):  # as the demo answers (portable_model.answer)
+            label, top_label, score = answer(self.classifier.labels, row, self.info)
             predictions.append(
                 Prediction(
-                    text=text,
-                    label=UNKNOWN if abstained else self.classifier.labels[top],
-                    score=round(score, 4),
-                    top_label=self.classifier.labels[top],
-                    abstained=abstained,
+                    text=text, label=label, score=round(score, 4), top_label=top_label, abstained=label == UNKNOWN
                 )
             )
         return predictions

@@ -49,6 +49,7 @@ def build_config(
     licence: str | None = None,
     attribution: str | None = None,
     abstain_coverage: float | None = None,
+    unknown_texts: str | None = None,
     task: str = DEFAULT_TASK,
     data_fields: dict[str, Any] | None = None,
     delimiter: str | None = None,
@@ -79,7 +80,11 @@ def build_config(
             # A pretrained encoder's steps are slow on a CPU: three show that fine-tuning runs (the speed comes from
             # a separate timed probe); a scratch model's quick steps also show the loss moving.
             "smoke": {"max_steps": 8 if model.startswith("scratch:") else 3},
-            "abstain": {"coverage": abstain_coverage} if abstain_coverage is not None else {},
+            "abstain": {
+                key: value
+                for key, value in (("coverage", abstain_coverage), ("unknown_texts", unknown_texts))
+                if value is not None
+            },
         }
     )
 

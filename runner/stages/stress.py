@@ -1,19 +1,27 @@
 """Stress tests: run the families (negation, ambiguity, unknown, typos) and write stress.json/md.
 
-The abstain threshold (the top-class probability below which the model answers `unknown`) is the one
-`intern evaluate` chose on validation and stored in model/intern.json; when evaluation has not run yet it is
-chosen here the same way (runner/models/abstain.py) and stored.
+Every case is answered as `intern predict` answers it: the top label, or `unknown` below the abstain threshold
+`intern evaluate` chose for the data (model/intern.json; before evaluation, a stopgap that keeps 95% of validation
+answered). Each family then counts right, wrong and abstained apart: a refusal is not a wrong answer.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from runner.adapters.llm import LLMClient
 from runner.config import load_config
 from runner.data.portable import load_splits
-from runner.models.abstain import choose_threshold
-from runner.models.inference import Classifier, load_classifier, read_threshold, update_model_info
+from runner.models.abstain import choose_threshold, out_of_scope_label
+from runner.models.inference import (
+    Classifier,
+    load_classifier,
+    read_model_info,
+    read_threshold,
+    update_model_info,
+)
+from runner.render.markdown import format_threshold
 from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
@@ -35,26 +43,55 @@ DESCRIPTIONS = {
 }
 
 
+def percent(share: float) -> str:
+    """A share as a whole percentage, with one decimal where rounding would say 0% or 100% of something that is not."""
+    text = f"{share:.0%}"
+    if (text == "0%" and share > 0) or (text == "100%" and share < 1):
+        text = f"{share:.1%}"
+    return text
+
+
 def judge(case: Case, predicted: str, score: float, threshold: float) -> tuple[str, bool]:
     """The answer shown to a user (a label or `unknown`) and whether it is right for the case."""
-    answer = UNKNOWN if score < threshold else predicted
+    answer = UNKNOWN if score < threshold or predicted == UNKNOWN else predicted
     if case.expected == UNKNOWN:
         return answer, answer == UNKNOWN
     return answer, answer in case.expected.split("|")
 
 
-def score_cases(classifier: Classifier, cases: list[Case], threshold: float) -> list[StressFamily]:
+def outcome(case: Case, answer: str, passed: bool) -> Literal["right", "wrong", "abstained"]:
+    """Right, wrong, or abstained: refusing is not a wrong answer (except on `unknown`, where it is the right one)."""
+    if passed:
+        return "right"
+    return "abstained" if answer == UNKNOWN else "wrong"
+
+
+def family_summary(family: str, right: float, wrong: float, abstained: float) -> str:
+    """The one sentence every report and the card use for a family, derived from its three shares."""
+    if family == "unknown":
+        return f"{family}: {percent(right)} abstained (right), {percent(wrong)} got a label (wrong)"
+    return f"{family}: {percent(right)} right, {percent(abstained)} abstained, {percent(wrong)} wrong"
+
+
+def score_cases(
+    classifier: Classifier, cases: list[Case], threshold: float, abstain_label: str | None = None
+) -> list[StressFamily]:
+    """Every case answered as `intern predict` would (a label, or `unknown` below the threshold or for the
+    data's own out-of-scope class `abstain_label`), then counted right, wrong or abstained per family."""
     probabilities = classifier.predict_proba([case.text for case in cases])
     families: dict[str, list[StressExample]] = {}
     for case, row in zip(cases, probabilities, strict=True):
         top = int(row.argmax())
-        answer, passed = judge(case, classifier.labels[top], float(row[top]), threshold)
+        label = classifier.labels[top]
+        answer, passed = judge(case, UNKNOWN if label == abstain_label else label, float(row[top]), threshold)
         example = StressExample(
             text=case.text,
             expected=case.expected,
             predicted=answer,
             score=round(float(row[top]), 4),
             passed=passed,
+            top_label=label,
+            outcome=outcome(case, answer, passed),
         )
         families.setdefault(case.family, []).append(example)
     results = []
@@ -62,19 +99,27 @@ def score_cases(classifier: Classifier, cases: list[Case], threshold: float) -> 
         examples = families.get(family, [])
         if not examples:
             continue
-        failures = sorted((e for e in examples if not e.passed), key=lambda e: -e.score)
+        n = len(examples)
+        right = round(sum(e.outcome == "right" for e in examples) / n, 4)
+        wrong = round(sum(e.outcome == "wrong" for e in examples) / n, 4)
+        abstained = round(sum(e.predicted == UNKNOWN for e in examples) / n, 4)
+        failures = sorted((e for e in examples if not e.passed), key=lambda e: (e.outcome != "wrong", -e.score))
         description = DESCRIPTIONS[family]
         if family == "ambiguity":
-            first = sum(e.predicted == e.expected.split("|")[0] for e in examples) / len(examples)
-            second = sum(e.predicted == e.expected.split("|")[-1] for e in examples) / len(examples)
+            first = sum(e.predicted == e.expected.split("|")[0] for e in examples) / n
+            second = sum(e.predicted == e.expected.split("|")[-1] for e in examples) / n
             description += f" (the first text's label wins in {first:.0%}, the second's in {second:.0%})"
         results.append(
             StressFamily(
                 family=family,
                 description=description,
-                n=len(examples),
+                n=n,
                 metric="abstain rate" if family == "unknown" else "accuracy",
-                score=round(sum(e.passed for e in examples) / len(examples), 4),
+                score=right,
+                right=right,
+                wrong=wrong,
+                abstained=abstained,
+                summary=family_summary(family, right, wrong, abstained),
                 worst=failures[:WORST],
             )
         )
@@ -94,15 +139,25 @@ def run_stress(
         splits = load_splits(config.model_dump(mode="json"), str(project_dir))
         model_dir = project_dir / "model"
         classifier = load_classifier(model_dir)
+        info = read_model_info(model_dir)
         threshold = read_threshold(model_dir)
-        coverage = config.abstain.coverage
-        if threshold is None:
+        abstain_label = out_of_scope_label(classifier.labels)
+        reason = str(info.get("threshold_reason") or "")
+        if threshold is None:  # `intern evaluate` has not run: a fixed coverage of validation, as a stopgap
+            coverage = config.abstain.coverage or 0.95
             validation = classifier.predict_proba(splits["validation"][0])
             threshold = choose_threshold(validation.max(axis=1) if len(validation) else validation, coverage)
-            update_model_info(model_dir, threshold=threshold, coverage=coverage, calibrated_on="validation")
-        ctx.update(f"abstain threshold {threshold:.4f}")
-        keywords = class_keywords(*splits["train"], config.labels)
-        cases = build_cases(*splits["test"], keywords, config.labels, per_family, config.split.seed)
+            reason = (
+                f"chosen on validation so that the model answers {coverage:.0%} of in-domain texts "
+                "(`intern evaluate` chooses the operating point for the data)"
+            )
+            update_model_info(
+                model_dir, threshold=threshold, coverage=coverage, calibrated_on="validation", threshold_reason=reason
+            )
+        ctx.update(f"abstain threshold {format_threshold(threshold)}")
+        classes = [label for label in config.labels if label != abstain_label]
+        keywords = class_keywords(*splits["train"], classes)
+        cases = build_cases(*splits["test"], keywords, classes, per_family, config.split.seed)
         generated = []
         if llm is not None:
             samples: dict[str, list[str]] = {}
@@ -111,13 +166,10 @@ def run_stress(
             generated = llm_cases(llm, config.labels, samples)
             ctx.update(f"{len(generated)} LLM-written cases")
         cases += generated
-        families = score_cases(classifier, cases, threshold)
+        families = score_cases(classifier, cases, threshold, abstain_label)
         report = StressReport(
             threshold=threshold,
-            threshold_reason=(
-                f"chosen on validation so that the model answers {coverage:.0%} of in-domain texts "
-                f"(the {(1 - coverage) * 100:g}% least confident abstain; abstain.coverage in intern.yaml)"
-            ),
+            threshold_reason=reason or "stored in model/intern.json",
             families=families,
             llm_examples=len(generated),
         )

@@ -11,11 +11,11 @@ Families:
 from __future__ import annotations
 
 import random
-import re
-import string
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from pydantic import BaseModel, ConfigDict
+
+from runner.data.perturb import NEGATIONS, add_typos, class_keywords, gibberish
 
 UNKNOWN = "unknown"
 OFF_TOPIC = (
@@ -30,9 +30,50 @@ OFF_TOPIC = (
     "The mitochondria is the powerhouse of the cell.",
     "Let's meet for coffee next Thursday at ten.",
 )
-NEGATIONS = ("This is not about {kw}.", "I am not asking about {kw}.", "Nothing to do with {kw}.")
-_WORD = re.compile(r"[a-z]{4,}")
-_KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
+# Texts known to be out of scope for (almost) any classifier, used to choose where the model abstains. Kept apart
+# from OFF_TOPIC above, which the `unknown` stress family uses, so that the stress test is not the calibration set.
+CALIBRATION_OFF_TOPIC = (
+    "How tall is the Eiffel Tower?",
+    "Who painted the Mona Lisa?",
+    "What year did the Second World War end?",
+    "Give me a recipe for banana bread.",
+    "Tell me a joke about penguins.",
+    "What does photosynthesis produce?",
+    "Recommend a good science fiction novel.",
+    "How do I change a flat tyre on a bicycle?",
+    "The train to Edinburgh leaves from platform nine.",
+    "Is it going to snow in the mountains this weekend?",
+    "Explain the rules of chess in simple words.",
+    "My neighbour's dog barks all night long.",
+    "What is the square root of one hundred and forty four?",
+    "Which planet is closest to the sun?",
+    "I love the smell of rain on dry earth.",
+    "Sing happy birthday to my grandmother.",
+    "How many legs does a spider have?",
+    "The museum opens at nine and closes at five.",
+    "Name three famous jazz trumpet players.",
+    "What is the boiling point of water at sea level?",
+    "Let's play a game of twenty questions.",
+    "Describe the plot of Hamlet in two sentences.",
+    "The tomatoes in my garden are finally ripe.",
+    "Why is the sky blue?",
+    "How do you say thank you in Japanese?",
+    "Our team won the quiz night at the pub.",
+    "What is the longest river in Africa?",
+    "Draw me a picture of a dragon.",
+    "Which vitamins are in oranges?",
+    "The concert was cancelled because of the storm.",
+    "Who invented the telephone?",
+    "What should I name my new goldfish?",
+    "Solve x squared minus four equals zero.",
+    "The sunset over the harbour was beautiful tonight.",
+    "What language is spoken in Brazil?",
+    "Find me a hiking trail near the lake.",
+    "How long should I boil an egg?",
+    "Summarise the theory of relativity.",
+    "The library is closed on public holidays.",
+    "What are the colours of the rainbow?",
+)
 
 
 class Case(BaseModel):
@@ -43,58 +84,13 @@ class Case(BaseModel):
     expected: str = "a label, 'unknown', or 'a|b'"
 
 
-def class_keywords(texts: list[str], labels: list[str], label_set: list[str]) -> dict[str, str]:
-    """The word most specific to each class (frequent in it, rare elsewhere), from the training texts."""
-    per_class: dict[str, Counter[str]] = defaultdict(Counter)
-    overall: Counter[str] = Counter()
-    for text, label in zip(texts, labels, strict=True):
-        words = set(_WORD.findall(text.lower()))
-        per_class[label].update(words)
-        overall.update(words)
-    keywords = {}
-    for label in label_set:
-        counts = per_class.get(label)
-        if not counts:
-            continue
-        total = sum(1 for lab in labels if lab == label)
-        best = max(
-            counts,
-            key=lambda word: (counts[word] / total) * (counts[word] / overall[word]),
-        )
-        keywords[label] = best
-    return keywords
-
-
-def add_typos(text: str, rng: random.Random, rate: float = 0.25) -> str:
-    """Swap, drop, double or replace one character in about `rate` of the words of 3+ letters."""
-    words = text.split(" ")
-    for index, word in enumerate(words):
-        if len(word) < 3 or rng.random() > rate:
-            continue
-        position = rng.randrange(1, len(word) - 1)
-        action = rng.choice(("swap", "drop", "double", "replace"))
-        if action == "swap":
-            word = word[: position - 1] + word[position] + word[position - 1] + word[position + 1 :]
-        elif action == "drop":
-            word = word[:position] + word[position + 1 :]
-        elif action == "double":
-            word = word[:position] + word[position] + word[position:]
-        else:
-            word = word[:position] + rng.choice(_KEYBOARD) + word[position + 1 :]
-        words[index] = word
-    return " ".join(words)
-
-
-def gibberish(rng: random.Random) -> str:
-    kind = rng.randrange(3)
-    if kind == 0:
-        return " ".join(
-            "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 9)))
-            for _ in range(rng.randint(2, 7))
-        )
-    if kind == 1:
-        return "".join(rng.choice(_KEYBOARD[:10]) for _ in range(rng.randint(8, 20)))
-    return "".join(rng.choice(string.punctuation + string.digits) for _ in range(rng.randint(5, 15)))
+def known_out_of_scope(seed: int, count: int = 80) -> list[str]:
+    """Generated texts that belong to no class: off-topic sentences and gibberish, from their own random stream
+    (not the stress tests' one), for choosing the operating point."""
+    rng = random.Random(f"out-of-scope:{seed}")
+    texts = list(CALIBRATION_OFF_TOPIC)
+    texts += [gibberish(rng) for _ in range(max(0, count - len(texts)))]
+    return texts[:count] if count < len(texts) else texts
 
 
 def build_cases(
@@ -131,3 +127,17 @@ def build_cases(
         text = OFF_TOPIC[i % len(OFF_TOPIC)] if i % 2 else gibberish(rng)
         cases.append(Case(family="unknown", text=text, expected=UNKNOWN))
     return cases
+
+
+__all__ = [
+    "CALIBRATION_OFF_TOPIC",
+    "NEGATIONS",
+    "OFF_TOPIC",
+    "UNKNOWN",
+    "Case",
+    "add_typos",
+    "build_cases",
+    "class_keywords",
+    "gibberish",
+    "known_out_of_scope",
+]

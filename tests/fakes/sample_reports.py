@@ -131,11 +131,31 @@ def eval_report(f1: tuple[float, float, float] = (0.95, 0.9, 0.55)) -> EvalRepor
 
 def stress_report(unknown: float = 0.1, typos: float = 0.5) -> StressReport:
     def family(name: str, metric: str, score: float) -> StressFamily:
+        """`score` right; the rest wrong for `unknown`, else shared between wrong and abstained."""
+        from runner.stages.stress import family_summary
+
         example = StressExample(
-            text=f"{name} | example", expected="unknown", predicted="billing", score=0.9, passed=False
+            text=f"{name} | example",
+            expected="unknown",
+            predicted="billing",
+            score=0.9,
+            passed=False,
+            top_label="billing",
+            outcome="wrong",
         )
+        wrong = round(1 - score, 4) if name == "unknown" else round((1 - score) / 2, 4)
+        abstained = score if name == "unknown" else round(1 - score - wrong, 4)
         return StressFamily(
-            family=name, description=f"{name} inputs", n=20, metric=metric, score=score, worst=[example]
+            family=name,
+            description=f"{name} inputs",
+            n=20,
+            metric=metric,
+            score=score,
+            right=score,
+            wrong=wrong,
+            abstained=abstained,
+            summary=family_summary(name, score, wrong, abstained),
+            worst=[example],
         )
 
     return StressReport(

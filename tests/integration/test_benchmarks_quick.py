@@ -20,6 +20,7 @@ BENCHMARKS = sorted(path.name for path in (ROOT / "benchmarks").glob("*.py"))
 
 def test_every_benchmark_is_listed() -> None:
     assert BENCHMARKS == [
+        "abstention_bench.py",
         "durability_bench.py",
         "finetune_lr.py",
         "image_bench.py",

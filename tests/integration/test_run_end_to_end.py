@@ -33,6 +33,7 @@ from runner.schemas import (
     read_report,
 )
 from runner.settings import RunnerSettings
+from runner.stages.predict import predict_texts
 from tests.fakes.datasets import LABELS, write_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -112,6 +113,13 @@ def test_every_report_validates(finished: Run) -> None:
     stress = read_report(reports / "stress.json", StressReport)
     assert {family.family for family in stress.families} == {"negation", "ambiguity", "unknown", "typos"}
     assert 0.0 <= stress.threshold <= 1.0
+    for family in stress.families:  # right, wrong and abstained apart, and the sentence said from them
+        if family.family != "unknown":
+            assert family.right + family.abstained + family.wrong == pytest.approx(1.0, abs=2e-4)
+        assert family.summary.startswith(f"{family.family}: ")
+    abstention = read_report(reports / "eval.json", EvalReport).abstention
+    assert abstention is not None and abstention.method == "chosen for the data"
+    assert abstention.known_out_of_scope >= 80 and "generated off-topic" in abstention.reason
     assert (reports / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -188,10 +196,14 @@ def test_demo_serves_the_trained_model(finished: Run, monkeypatch: pytest.Monkey
         port = probe.getsockname()[1]
     app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, ssr_mode=False)
     try:
-        result = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("my invoice payment", api_name="/predict")
+        answer, scores = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
+            "my invoice payment", api_name="/predict"
+        )
     finally:
         app.demo.close()
-    shown = {item["label"] for item in result["confidences"]}
-    assert result["label"] in shown
-    assert set(LABELS) <= shown | {"unknown"}
-    assert shown <= {*LABELS, "unknown"}
+    # The headline is what `intern predict` answers (a label, or `unknown`); every class's score beneath it.
+    shown = {item["label"] for item in scores["confidences"]}
+    assert scores["label"] in shown and set(LABELS) <= shown <= set(LABELS)
+    expected = predict_texts(finished.project / "model", ["my invoice payment"])[0]
+    assert answer["label"] == expected.label
+    assert scores["label"] == expected.top_label

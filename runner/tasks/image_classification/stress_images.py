@@ -159,9 +159,10 @@ def run_image_stress(project_dir: Path, reporter: Reporter | None = None) -> Str
     if threshold is None:
         probabilities, _ = model.predict_references(splits["validation"][0])
         confidence = np.nanmax(probabilities, axis=1)
-        threshold = choose_threshold(confidence[~np.isnan(confidence)], config.abstain.coverage)
+        coverage = config.abstain.coverage or 0.95  # unset: `intern evaluate` chooses for the data; a stopgap here
+        threshold = choose_threshold(confidence[~np.isnan(confidence)], coverage)
         update_model_info(project_dir / "model", threshold=threshold)
-        reason = f"chosen here on validation: keeps {config.abstain.coverage:.0%} of validation images answered"
+        reason = f"chosen here on validation: keeps {coverage:.0%} of validation images answered"
     families = []
     with reporter.stage("stress", "corrupted and out-of-task images") as ctx:
         originals = []

@@ -15,11 +15,11 @@ from runner.models.portable_model import (  # train.py and app.py have them past
     ENCODER_DIR,
     FEATURES_FILE,
     HEAD_FILE,
-    _sklearn_types,
     embed,
     join_features,
     load_encoder,
     read_model_info,
+    safe_skops_load,
 )
 
 # --- BEGIN PORTABLE MULTI-LABEL SCORING (copied into train.py and app.py; edit portable_scoring.py) ---
@@ -82,17 +82,16 @@ class MultiLabelLinearModel:
     """One logistic regression per label over frozen sentence embeddings, TF-IDF features, or both joined."""
 
     def __init__(self, model_dir: Path, info: dict, device: str = "cpu") -> None:
-        import skops.io as sio
 
         model_dir = Path(model_dir)
         self.labels = [str(label) for label in info["labels"]]
         self.thresholds = [float(t) for t in info["thresholds"]]
         self.features = list(info["features"])
         self.encoder_weight = float(info.get("encoder_weight", 1.0))
-        self.head = sio.load(model_dir / HEAD_FILE, trusted=_sklearn_types(model_dir / HEAD_FILE))
+        self.head = safe_skops_load(model_dir / HEAD_FILE)
         self.tfidf = None
         if "tfidf" in self.features:
-            self.tfidf = sio.load(model_dir / FEATURES_FILE, trusted=_sklearn_types(model_dir / FEATURES_FILE))
+            self.tfidf = safe_skops_load(model_dir / FEATURES_FILE)
         self.encoder = load_encoder(str(model_dir / ENCODER_DIR), device) if "encoder" in self.features else None
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:

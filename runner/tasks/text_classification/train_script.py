@@ -42,7 +42,8 @@ import yaml
 import skops.io as sio
 from datasets import ClassLabel, Dataset, disable_progress_bars
 from scipy import sparse
-from scipy.optimize import minimize_scalar
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
@@ -62,6 +63,13 @@ PARALLEL_FROM_CLASSES = 16
 PARALLEL_FROM_WORK = 150_000
 # Where train.py leaves the winner's validation probabilities (from before any refit) for `intern evaluate`.
 VALIDATION_SCORES = "validation_probabilities.npy"
+# Temperature scaling is kept unless it rounds this share of validation texts to probability 1 (separable data).
+SATURATED_SHARE = 0.5
+# Remedies from the stress tests: a family (typos, negation) whose top label is wrong on more than WEAK_WRONG of
+# CHECK_ROWS perturbed validation texts gets a candidate trained with up to REMEDY_ROWS perturbed training copies.
+WEAK_WRONG = 0.02
+CHECK_ROWS = 300
+REMEDY_ROWS = 1000
 
 
 # The blocks below are copied verbatim from ML Intern's runner (runner/data/portable.py, runner/tasks/common/
@@ -89,6 +97,11 @@ from runner.tasks.common.training import (
 # --- end paste ---
 
 
+# --- paste: runner.data.perturb ---
+from runner.data.perturb import class_keywords, perturbed_copies
+# --- end paste ---
+
+
 # --- paste: runner.models.portable_model ---
 from runner.models.portable_model import (
     ENCODER_DIR,
@@ -96,7 +109,6 @@ from runner.models.portable_model import (
     HEAD_FILE,
     MODEL_INFO_FILE,
     class_probabilities,
-    decision_scores,
     embed,
     join_features,
     load_encoder,
@@ -141,23 +153,34 @@ def load_data(cfg: dict, project: Path, smoke: bool) -> dict[str, tuple[list[str
 # Step 2: linear candidates over TF-IDF features and frozen sentence embeddings.
 
 
-def fit_temperature(decision, true: list[str], classes: list[str]) -> float:
-    """The softmax temperature that makes the SVM's margins honest probabilities on validation (lowest NLL)."""
-    index = {label: i for i, label in enumerate(classes)}
-    rows = [(i, index[label]) for i, label in enumerate(true) if label in index]
-    if not rows:
-        return 1.0
-    picked = np.array([r for r, _ in rows]), np.array([c for _, c in rows])
+def calibrate(head, val_x, val_labels: list[str]) -> tuple[Any, str]:
+    """scikit-learn's calibration of the fitted (frozen) head on validation. Temperature scaling first: one
+    parameter, the ranking of texts kept. When validation is separable (the model gets it all right) the best
+    temperature is infinite: probabilities round to 1.0 and no longer tell a sure text from an unrelated one (on the
+    README example, 99.7% of validation and of TREC questions at 1.0). Then Platt's sigmoid per class, whose smoothed
+    targets never reach 1. Calibration needs every class of the head in validation; without, the margins' softmax."""
+    if set(map(str, head.classes_)) - set(val_labels):
+        return head, "none: a class is missing from validation, the margins' softmax is used"
+    every_row = np.arange(len(val_labels))  # one "split": the frozen head is not refit, all of validation calibrates
+    for method in ("temperature", "sigmoid"):
+        calibrated = CalibratedClassifierCV(FrozenEstimator(head), method=method, cv=[(every_row, every_row)])
+        calibrated.fit(val_x, val_labels)
+        saturated = float((calibrated.predict_proba(val_x).max(axis=1) >= 1 - 1e-6).mean())
+        if method == "sigmoid" or saturated < SATURATED_SHARE:
+            return calibrated, method
+    raise AssertionError("unreachable")
 
-    def nll(log_t: float) -> float:
-        logits = decision * math.exp(log_t)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        return float(-log_p[picked].mean())
 
-    # Bounded above: on a validation split the model gets all right, the best fit is an infinite temperature,
-    # and saturated probabilities could no longer rank texts for abstention.
-    return float(math.exp(minimize_scalar(nll, bounds=(math.log(0.05), math.log(5.0)), method="bounded").x))
+def with_head(model, head):
+    """A calibrated model whose calibration stays, over a new head (refit on more data)."""
+    if not hasattr(model, "calibrated_classifiers_"):
+        return head
+    model = copy.deepcopy(model)
+    frozen = FrozenEstimator(head)
+    model.estimator = frozen
+    for part in model.calibrated_classifiers_:
+        part.estimator = frozen
+    return model
 
 
 def linear_head(num_labels: int, rows: int, seed: int):
@@ -171,13 +194,13 @@ def linear_head(num_labels: int, rows: int, seed: int):
 
 def fit_and_score(train_x, train_labels: list[str], val_x, val_labels: list[str], label_names: list[str],
                   seed: int) -> dict:
-    """Fit a head, fit its softmax temperature on validation, score it on validation."""
+    """Fit a head, calibrate it on validation (scikit-learn), score it on validation."""
     head = linear_head(len(label_names), len(train_labels), seed).fit(train_x, train_labels)
-    classes = [str(c) for c in head.classes_]
-    temperature = fit_temperature(decision_scores(head, val_x), val_labels, classes)
-    probabilities = class_probabilities(head, val_x, label_names, temperature)
+    calibrated, method = calibrate(head, val_x, val_labels)
+    probabilities = class_probabilities(calibrated, val_x, label_names, 1.0)
     predicted = [label_names[i] for i in probabilities.argmax(axis=1)]
-    return {"head": head, "temperature": temperature, "validation": scores(val_labels, predicted, label_names)}
+    return {"head": calibrated, "temperature": 1.0, "calibration": method,
+            "validation": scores(val_labels, predicted, label_names)}
 
 
 def choose_encoder_weight(features: dict, splits: dict, label_names: list[str], weights: list[float],
@@ -388,16 +411,89 @@ def validation_probabilities(candidate: dict, features: dict, label_names: list[
 
 def refit_on_train_and_validation(candidate: dict, features: dict, splits: dict, label_names: list[str],
                                   seed: int) -> None:
-    """Once the choice is made, a linear candidate learns from the validation rows too (its softmax temperature,
-    fitted on validation before, is kept)."""
+    """Once the choice is made, a linear candidate learns from the validation rows too (its calibration, fitted on
+    validation before, is kept; a remedy's perturbed copies stay in)."""
     stacked = {}
+    extra = candidate.get("extra")
     for name in candidate["features"]:
-        blocks = [features[name]["train"], features[name]["validation"]]
+        blocks = [features[name]["train"], features[name]["validation"]] + ([extra[name]] if extra else [])
         stacked[name] = sparse.vstack(blocks).tocsr() if sparse.issparse(blocks[0]) else np.vstack(blocks)
     x = join_features([stacked[f] * (candidate["weight"] if f == "encoder" else 1.0) for f in candidate["features"]])
-    labels = splits["train"][1] + splits["validation"][1]
-    candidate["head"] = linear_head(len(label_names), len(labels), seed).fit(x, labels)
+    labels = splits["train"][1] + splits["validation"][1] + (candidate["extra_labels"] if extra else [])
+    candidate["head"] = with_head(candidate["head"], linear_head(len(label_names), len(labels), seed).fit(x, labels))
     candidate["title"] += "; refit on train + validation after the choice"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Step 4b: remedies from the stress tests, tried as one more candidate and kept only when they help.
+
+def raw_features(candidate: dict, texts: list[str], encoder) -> dict:
+    """The candidate's feature blocks for new texts, before the encoder's weight."""
+    blocks = {}
+    for name in candidate["features"]:
+        blocks[name] = candidate["vectorizer"].transform(texts) if name == "tfidf" else embed(encoder, texts)
+    return blocks
+
+
+def weighted(candidate: dict, blocks: dict):
+    return join_features([blocks[f] * (candidate["weight"] if f == "encoder" else 1.0) for f in candidate["features"]])
+
+
+def wrong_shares(candidate: dict, checks: dict, label_names: list[str]) -> dict[str, float]:
+    """Per family, the share of check cases whose top label is wrong (before any abstention)."""
+    shares = {}
+    for family, (blocks, labels) in checks.items():
+        if labels:
+            probabilities = class_probabilities(candidate["head"], weighted(candidate, blocks), label_names)
+            shares[family] = round(float(np.mean([label_names[i] != t for i, t in
+                                                  zip(probabilities.argmax(axis=1), labels, strict=True)])), 4)
+    return shares
+
+
+def try_remedies(winner: dict, features: dict, splits: dict, label_names: list[str], encoder,
+                 seed: int) -> tuple[dict | None, list[dict]]:
+    """When typos or negation fool the winner (checked on perturbed validation texts, stream `remedy-check`), train
+    the same candidate on its training rows plus perturbed copies (stream `augment`, another random stream);
+    the remedy is kept only when validation macro F1 does not drop and the weak families' wrong share falls."""
+    if winner["kind"] != "linear":
+        return None, [{"name": "augment", "families": [], "kept": False, "candidate": None,
+                       "reason": "not tried: remedies are tried for a linear winner only"}]
+    started = time.perf_counter()
+    keywords = class_keywords(*splits["train"], label_names)
+    check_rows = perturbed_copies(*splits["validation"], keywords, f"remedy-check:{seed}", CHECK_ROWS)
+    checks = {family: (raw_features(winner, texts, encoder), labels) for family, (texts, labels) in check_rows.items()
+              if texts}
+    before = wrong_shares(winner, checks, label_names)
+    weak = [family for family, share in before.items() if share > WEAK_WRONG]
+    record = {"name": "augment", "families": weak, "check_cases": sum(len(v[1]) for v in checks.values()),
+              "wrong_before": before, "validation_macro_f1_before": winner["validation"]["macro_f1"]}
+    if not weak:
+        return None, [{**record, "kept": False, "candidate": None,
+                       "reason": f"not needed: no family's top label is wrong on more than {WEAK_WRONG:.0%} of its "
+                                 "check cases"}]
+    copies = perturbed_copies(*splits["train"], keywords, f"augment:{seed}", REMEDY_ROWS)
+    texts = [text for family in weak for text in copies[family][0]]
+    labels = [label for family in weak for label in copies[family][1]]
+    extra = raw_features(winner, texts, encoder)
+    train_blocks = {}
+    for name in winner["features"]:
+        blocks = [features[name]["train"], extra[name]]
+        train_blocks[name] = sparse.vstack(blocks).tocsr() if sparse.issparse(blocks[0]) else np.vstack(blocks)
+    val_blocks = {name: features[name]["validation"] for name in winner["features"]}
+    fitted = fit_and_score(weighted(winner, train_blocks), splits["train"][1] + labels, weighted(winner, val_blocks),
+                           splits["validation"][1], label_names, seed)
+    remedy = {**winner, **fitted, "name": f"{winner['name']}+augment", "extra": extra, "extra_labels": labels,
+              "title": f"{winner['title']}, trained with {len(texts):,} perturbed copies ({', '.join(weak)})",
+              "seconds": round(winner["seconds"] + time.perf_counter() - started, 2)}
+    after = wrong_shares(remedy, checks, label_names)
+    val_before, val_after = winner["validation"]["macro_f1"], remedy["validation"]["macro_f1"]
+    helped = sum(after[f] for f in weak) < sum(before[f] for f in weak)
+    kept = val_after >= val_before and helped
+    reason = ("kept: validation macro F1 did not drop and the wrong share fell" if kept else
+              "not kept: validation macro F1 dropped" if val_after < val_before else
+              "not kept: the wrong share did not fall")
+    return remedy, [{**record, "kept": kept, "candidate": remedy["name"], "reason": reason, "wrong_after": after,
+                     "validation_macro_f1_after": val_after}]
 
 
 def score_on_test(candidates: list[dict], features: dict, encoder, test: tuple[list[str], list[str]],
@@ -438,7 +534,8 @@ def save_winner(winner: dict, encoder, label_names: list[str], staging: Path, ta
             sio.dump(winner["vectorizer"], staging / FEATURES_FILE)
         if "encoder" in winner["features"]:
             encoder.save(str(staging / ENCODER_DIR))
-        info.update(features=winner["features"], encoder_weight=winner["weight"], temperature=winner["temperature"])
+        info.update(features=winner["features"], encoder_weight=winner["weight"], temperature=winner["temperature"],
+                    calibration=winner.get("calibration", "none"))
     else:
         winner["trainer"].save_model(str(staging))
         winner["tokenizer"].save_pretrained(str(staging))
@@ -513,7 +610,8 @@ def print_smoke_report(candidates: list[dict], cfg: dict, device: str, splits: d
 def build_summary(cfg: dict, candidates: list[dict], winner: dict, why: str, encoder_source: str | None,
                   splits: dict, device: str, threads: int, seconds: float) -> dict:
     """reports/train.json: every candidate, the winner and why, the hardware and the time."""
-    training, fine = cfg["training"], candidates[-1]
+    training = cfg["training"]
+    fine = next(c for c in candidates if c["name"] == "fine-tune")  # a remedy candidate may come after it
     return {
         "schema_version": 1,
         "model": cfg["model"]["name"],
@@ -590,6 +688,13 @@ def main() -> int:
     # threshold on them), a refit on more data, and the test split for the report.
     winner, why = choose(candidates)
     print(f"winner: {winner['name']}: {why}", flush=True)
+    remedy, remedies = try_remedies(winner, features, splits, label_names, encoder, training["seed"])
+    for record in remedies:
+        print(f"remedy {record['name']} ({', '.join(record['families']) or 'none'}): {record['reason']}", flush=True)
+    if remedy is not None:
+        candidates.append(remedy)
+        if remedies[-1]["kept"]:
+            winner, why = remedy, f"{why}; then {remedy['name']}: {remedies[-1]['reason']}"
     np.save(project / ".intern" / VALIDATION_SCORES,
             validation_probabilities(winner, features, label_names, splits["validation"][0]))
     if winner["kind"] == "linear":  # the winner, and the baseline it is compared with
@@ -603,6 +708,7 @@ def main() -> int:
     save_winner(winner, encoder, label_names, project / ".intern" / "model.staging", target)
     summary = build_summary(cfg, candidates, winner, why, source, splits, device, threads,
                             time.perf_counter() - started)
+    summary["remedies"] = remedies
     write_summary(project / "reports" / "train.json", summary)
     print(f"best on validation: {winner['name']} (macro F1 {winner['validation']['macro_f1']:.4f}); "
           f"model saved to {target}", flush=True)

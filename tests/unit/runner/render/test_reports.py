@@ -197,8 +197,11 @@ def test_render_eval_md_without_baseline() -> None:
 def test_render_stress_md_escapes_pipes_in_cases() -> None:
     text = render_stress_md(sample.stress_report(unknown=0.1))
     assert "Abstain threshold **0.5500**" in text
-    assert "| unknown | 20 | abstain rate | **10.0%** |" in text
-    assert "| negation \\| example | unknown | billing | 0.9000 |" in text
+    assert "| family | cases | right | abstained | wrong |" in text
+    assert "| unknown | 20 | **10.0%** | 10.0% | 90.0% |" in text
+    assert "| negation | 20 | **60.0%** | 20.0% | 20.0% |" in text
+    assert "- typos: 50% right, 25% abstained, 25% wrong." in text  # every sentence from the three shares
+    assert "| negation \\| example | unknown | billing | billing | 0.9000 |" in text
     assert text.count("<details>") == 4
 
 

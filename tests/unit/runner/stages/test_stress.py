@@ -7,7 +7,7 @@ import pytest
 
 from runner.models.abstain import choose_threshold as calibrate_threshold
 from runner.models.inference import Classifier
-from runner.stages.stress import WORST, judge, score_cases
+from runner.stages.stress import WORST, judge, percent, score_cases
 from runner.stages.stress_cases import UNKNOWN, Case
 
 
@@ -111,3 +111,40 @@ def test_score_cases_skips_absent_families() -> None:
     families = score_cases(ScriptedClassifier(["a", "b"], {}), cases, threshold=0.9)
     assert [f.family for f in families] == ["unknown"]
     assert families[0].score == 1.0
+
+
+def test_a_refusal_is_not_a_wrong_answer() -> None:
+    """The right label below the threshold is abstained, not wrong; each family's three shares and sentence."""
+    labels = ["billing", "refund"]
+    answers = {
+        "sure": [0.99, 0.01],
+        "shy": [0.7, 0.3],  # right label, abstained at 0.9
+        "fooled": [0.05, 0.95],  # wrong label, answered
+        "noise": [0.6, 0.4],  # abstained: right for `unknown`
+        "loud": [0.97, 0.03],  # answered: wrong for `unknown`
+    }
+    cases = [Case(family="typos", text=t, expected="billing") for t in ("sure", "shy", "fooled", "sure")]
+    cases += [Case(family="unknown", text=t, expected=UNKNOWN) for t in ("noise", "loud")]
+    families = {f.family: f for f in score_cases(ScriptedClassifier(labels, answers), cases, threshold=0.9)}
+    typos, unknown = families["typos"], families["unknown"]
+    assert (typos.right, typos.abstained, typos.wrong) == (0.5, 0.25, 0.25)
+    assert typos.summary == "typos: 50% right, 25% abstained, 25% wrong"
+    assert [e.text for e in typos.worst] == ["fooled", "shy"]  # wrong answers first
+    assert typos.worst[1].predicted == UNKNOWN and typos.worst[1].top_label == "billing"
+    assert [e.outcome for e in typos.worst] == ["wrong", "abstained"]
+    assert (unknown.right, unknown.abstained, unknown.wrong) == (0.5, 0.5, 0.5)
+    assert unknown.summary == "unknown: 50% abstained (right), 50% got a label (wrong)"
+
+
+def test_the_datas_own_out_of_scope_class_is_an_abstention() -> None:
+    answers = {"weather?": [0.01, 0.99], "refund me": [0.02, 0.98]}
+    cases = [Case(family="unknown", text="weather?", expected=UNKNOWN)]
+    (family,) = score_cases(ScriptedClassifier(["refund", "oos"], answers), cases, threshold=0.5, abstain_label="oos")
+    assert family.right == 1.0 and family.worst == []
+
+
+@pytest.mark.parametrize(
+    ("share", "text"), [(0.0, "0%"), (0.004, "0.4%"), (0.5, "50%"), (0.997, "99.7%"), (1.0, "100%")]
+)
+def test_percent_never_rounds_something_to_nothing_or_everything(share: float, text: str) -> None:
+    assert percent(share) == text
