@@ -31,6 +31,7 @@ import random
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,11 @@ from sklearn.preprocessing import StandardScaler
 DEFAULT_BUDGET_S = {"cuda": 1200, "cpu": 60}
 # Inverse regularisation strengths of the logistic regression, tried on validation.
 C_GRID = [0.05, 0.2, 1.0]
+# A validation split smaller than this is too noisy to choose on (one image moves its accuracy by more than 2%):
+# the linear heads are then chosen by CV_FOLDS-fold cross-validation over train + validation, and the fine-tune,
+# which cannot be cross-validated cheaply, is skipped.
+CV_BELOW = 50
+CV_FOLDS = 5
 # Where train.py leaves the winner's validation probabilities (from before any refit) for `intern evaluate`.
 VALIDATION_SCORES = "validation_probabilities.npy"
 COST_ORDER = ["pixels", "frozen", "fine-tune"]  # cheapest first: it wins a tie
@@ -161,44 +167,106 @@ def contact_sheet(splits: dict, path: Path, per_class: int = 6, side: int = 96) 
 # ---------------------------------------------------------------------------------------------------------------
 # Step 2: linear candidates over the cached features.
 
-def fit_linear(train_x, train_y, val_x, val_y, labels: list[str], seed: int) -> dict:
-    """A standardised logistic regression, its strength C chosen on validation macro F1."""
+def linear_head(c: float, seed: int):
+    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000, random_state=seed))
+
+
+def with_flips(plain: np.ndarray, flip: np.ndarray | None, y: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Training rows: every image as is and, when its mirror was embedded, mirrored (the same label)."""
+    if flip is None:
+        return plain, list(y)
+    return np.concatenate([plain, flip]), list(y) * 2
+
+
+def view_probabilities(head, plain: np.ndarray, flip: np.ndarray | None, labels: list[str]) -> dict:
+    """Probabilities without and (when the mirrors exist) with the test-time flip: the mean of both views."""
+    out = {False: predict_proba(head, plain, labels)}
+    if flip is not None:
+        out[True] = (out[False] + predict_proba(head, flip, labels)) / 2
+    return out
+
+
+def fit_on_validation(train: dict, val: dict, key: str, labels: list[str], seed: int) -> dict:
+    """A standardised logistic regression per C (and with / without the test-time flip), scored on validation."""
+    flips = key == "plain" and train["flip"] is not None and val["flip"] is not None
+    x, y = with_flips(train[key], train["flip"] if flips else None, train["labels"])
     best = None
     for c in C_GRID:
-        head = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000, random_state=seed))
-        head.fit(train_x, train_y)
-        probabilities = predict_proba(head, val_x, labels)
-        score = scores(val_y, [labels[i] for i in probabilities.argmax(1)], labels)
-        if best is None or score["macro_f1"] > best["validation"]["macro_f1"]:
-            best = {"head": head, "C": c, "validation": score, "val_probabilities": probabilities}
+        head = linear_head(c, seed).fit(x, y)
+        for tta, probabilities in view_probabilities(head, val[key], val["flip"] if flips else None, labels).items():
+            score = scores(val["labels"], [labels[i] for i in probabilities.argmax(1)], labels)
+            if best is None or score["macro_f1"] > best["validation"]["macro_f1"]:
+                best = {"head": head, "C": c, "tta": tta, "validation": score, "val_probabilities": probabilities,
+                        "chosen_by": f"the validation split ({len(val['labels'])} images)"}
     return best
+
+
+def cv_folds(labels: list[str]) -> int:
+    """Folds for cross-validation: up to CV_FOLDS, at least two images of each class in every fold's training part."""
+    counts = Counter(labels)
+    return min(CV_FOLDS, min(counts.values())) if len(counts) > 1 else 0
+
+
+def fit_by_cross_validation(train: dict, val: dict, key: str, labels: list[str], seed: int) -> dict:
+    """C (and the test-time flip) chosen by stratified k-fold cross-validation over train + validation, for when
+    the validation split is too small to choose on. An image and its mirror always fall in the same fold. The head
+    is then fitted on train, so that validation probabilities (for the abstain threshold) are out-of-sample."""
+    from sklearn.model_selection import StratifiedKFold
+
+    flips = key == "plain" and train["flip"] is not None and val["flip"] is not None
+    plain = np.concatenate([train[key], val[key]])
+    flip = np.concatenate([train["flip"], val["flip"]]) if flips else None
+    y = np.asarray(train["labels"] + val["labels"])
+    folds = cv_folds(list(y))
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    predicted: dict[tuple[float, bool], list] = {}
+    for fit_rows, held_rows in splitter.split(plain, y):
+        for c in C_GRID:
+            x, fit_y = with_flips(plain[fit_rows], flip[fit_rows] if flip is not None else None, list(y[fit_rows]))
+            head = linear_head(c, seed).fit(x, fit_y)
+            held = view_probabilities(head, plain[held_rows], flip[held_rows] if flip is not None else None, labels)
+            for tta, probabilities in held.items():
+                predicted.setdefault((c, tta), []).append((held_rows, probabilities))
+    best_score, best_key = None, None
+    for (c, tta), parts in predicted.items():
+        rows = np.concatenate([r for r, _ in parts])
+        guesses = np.concatenate([p for _, p in parts]).argmax(1)
+        score = scores(list(y[rows]), [labels[i] for i in guesses], labels)
+        if best_score is None or score["macro_f1"] > best_score["macro_f1"]:
+            best_score, best_key = score, (c, tta)
+    c, tta = best_key
+    x, fit_y = with_flips(train[key], train["flip"] if flips else None, train["labels"])
+    head = linear_head(c, seed).fit(x, fit_y)
+    probabilities = view_probabilities(head, val[key], val["flip"] if flips else None, labels)[tta]
+    return {"head": head, "C": c, "tta": tta, "validation": best_score, "val_probabilities": probabilities,
+            "chosen_by": f"{folds}-fold cross-validation over train + validation ({len(y)} images; the validation "
+                         f"split has {len(val['labels'])}, fewer than {CV_BELOW})"}
+
+
+def fit_linear(data: dict, key: str, labels: list[str], seed: int) -> dict:
+    """The linear head over `key` features ("plain": the backbone's, "pixels": the baseline's), its C chosen on
+    validation, or by cross-validation when the validation split is tiny."""
+    train, val = data["train"], data["validation"]
+    if len(val["labels"]) < CV_BELOW and cv_folds(train["labels"] + val["labels"]) >= 2:
+        return fit_by_cross_validation(train, val, key, labels, seed)
+    return fit_on_validation(train, val, key, labels, seed)
 
 
 def pixels_candidate(data: dict, labels: list[str], seed: int) -> dict:
     started = time.perf_counter()
-    train, val = data["train"], data["validation"]
-    fitted = fit_linear(train["pixels"], train["labels"], val["pixels"], val["labels"], labels, seed)
+    fitted = fit_linear(data, "pixels", labels, seed)
     return {"name": "pixels", "title": "colour histograms + 16x16 thumbnails, logistic regression",
-            "status": "trained", "kind": "linear", "features": "pixels", "tta": False, **fitted,
+            "status": "trained", "kind": "linear", "features": "pixels", **fitted,
             "seconds": round(time.perf_counter() - started, 2)}
 
 
-def frozen_candidate(data: dict, labels: list[str], backbone_name: str, seed: int) -> dict:
+def frozen_candidate(data: dict, labels: list[str], backbone, seed: int) -> dict:
     """Frozen features + logistic regression; flipped training images as extra rows; a flip at test time (the
-    mean of both views' probabilities) only when it helps on validation."""
+    mean of both views' probabilities) only when it helps on validation (or in cross-validation)."""
     started = time.perf_counter()
-    train, val = data["train"], data["validation"]
-    x = np.concatenate([train["plain"], train["flip"]]) if train["flip"] is not None else train["plain"]
-    y = train["labels"] * (2 if train["flip"] is not None else 1)
-    fitted = fit_linear(x, y, val["plain"], val["labels"], labels, seed)
-    tta = False
-    if val["flip"] is not None and len(val["labels"]):
-        both = (fitted["val_probabilities"] + predict_proba(fitted["head"], val["flip"], labels)) / 2
-        with_flip = scores(val["labels"], [labels[i] for i in both.argmax(1)], labels)
-        if with_flip["macro_f1"] > fitted["validation"]["macro_f1"]:
-            tta, fitted["validation"], fitted["val_probabilities"] = True, with_flip, both
-    return {"name": "frozen", "title": f"{backbone_name} features (frozen) + logistic regression",
-            "status": "trained", "kind": "linear", "features": "backbone", "tta": tta, **fitted,
+    fitted = fit_linear(data, "plain", labels, seed)
+    return {"name": "frozen", "title": f"{backbone.name} features (frozen{backbone.pooling_note}) + logistic regression",
+            "status": "trained", "kind": "linear", "features": "backbone", **fitted,
             "seconds": round(time.perf_counter() - started, 2)}
 
 
@@ -316,13 +384,25 @@ def tail_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: s
             "seconds": round(time.perf_counter() - started + probe_s, 2)}
 
 
+def wants_tail(cfg: dict, splits: dict, smoke: bool) -> bool:
+    """Whether the CPU fine-tune of the last blocks may run (so the trunk's maps are worth caching)."""
+    mode = cfg["model"].get("fine_tune", "auto")
+    return mode == "always" or (mode != "never" and (smoke or len(splits["validation"][0]) >= CV_BELOW))
+
+
 def fine_tune_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: str, smoke: bool,
                         project: Path) -> dict:
-    if backbone.can_split and device == "cpu" and cfg["model"].get("fine_tune", "auto") != "never":
+    mode = cfg["model"].get("fine_tune", "auto")
+    tiny = len(data["validation"]["labels"]) < CV_BELOW
+    if device == "cpu" and mode == "auto" and tiny and not smoke and backbone.kind != "scratch":
+        return {"name": "fine-tune", "title": f"{backbone.name} fine-tuned", "status": "skipped",
+                "reason": f"the validation split has {len(data['validation']['labels'])} images (fewer than "
+                          f"{CV_BELOW}): too few to tell a fine-tune from the frozen features, and cross-validating "
+                          "it would cost one fine-tune per fold on this CPU"}
+    if backbone.can_split and device == "cpu" and mode != "never":
         return tail_candidate(cfg, backbone, data, labels, device, smoke, project)
     title = f"{backbone.name} fine-tuned end to end (crops and flips)"
     training = cfg["training"]
-    mode = cfg["model"].get("fine_tune", "auto")
     if mode == "never" and backbone.kind != "scratch":
         return {"name": "fine-tune", "title": title, "status": "skipped", "reason": "model.fine_tune is never"}
     index = {label: i for i, label in enumerate(labels)}
@@ -404,7 +484,8 @@ def choose(candidates: list[dict]) -> tuple[dict, str]:
     trained = [c for c in candidates if c["status"] == "trained"]
     best = max(trained, key=lambda c: (c["validation"]["macro_f1"], -COST_ORDER.index(c["name"])))
     others = [c for c in trained if c is not best]
-    why = f"best validation macro F1 ({best['validation']['macro_f1']:.4f})"
+    how = "cross-validated" if "cross-validation" in best.get("chosen_by", "") else "validation"
+    why = f"best {how} macro F1 ({best['validation']['macro_f1']:.4f})"
     if others:
         why += "; " + ", ".join(f"{c['name']} {c['validation']['macro_f1']:.4f}" for c in others)
     return best, why
@@ -472,7 +553,7 @@ def save_winner(winner: dict, backbone, labels: list[str], staging: Path, target
     info = {
         "schema_version": 1, "task": "image-classification", "kind": winner["kind"], "candidate": winner["name"],
         "labels": labels, "features": winner.get("features", "backbone"), "tta_flip": winner["tta"],
-        "backbone": backbone.name, "backbone_source": backbone.why,
+        "backbone": backbone.name, "backbone_source": backbone.why, "feature_pooling": backbone.pooling,
         "preprocessing": {"size": backbone.size, "resize": backbone.resize, "mean": list(backbone.mean),
                           "std": list(backbone.std), "colour": "RGB", "exif_rotation": True},
     }
@@ -530,7 +611,7 @@ def main() -> int:
     backbone = load_backbone(cfg["model"]["name"], device)
     print(f"model: {backbone.name} ({backbone.why})", flush=True)
     features = features_of(backbone, cfg, project, splits, flips=backbone.kind != "scratch",
-                           keep_maps=backbone.can_split and device == "cpu" and cfg["model"].get("fine_tune") != "never")
+                           keep_maps=backbone.can_split and device == "cpu" and wants_tail(cfg, splits, args.smoke))
     data = features["splits"]
 
     # Steps 2 and 3: the candidates, scored on validation.
@@ -540,12 +621,13 @@ def main() -> int:
         candidates.append({"name": "frozen", "title": "frozen features + logistic regression", "status": "skipped",
                            "reason": "a scratch CNN has no pretrained features to freeze"})
     else:
-        candidates.append(frozen_candidate(data, labels, backbone.name, seed))
+        candidates.append(frozen_candidate(data, labels, backbone, seed))
     candidates.append(fine_tune_candidate(cfg, backbone, data, labels, device, args.smoke, project))
     for candidate in candidates:
         if candidate["status"] == "trained":
+            chosen = f", C {candidate['C']} by {candidate['chosen_by']}" if "chosen_by" in candidate else ""
             print(f"candidate {candidate['name']}: validation macro F1 {candidate['validation']['macro_f1']:.4f} "
-                  f"({candidate['seconds']:.1f} s)", flush=True)
+                  f"({candidate['seconds']:.1f} s{chosen})", flush=True)
         else:
             print(f"candidate {candidate['name']}: skipped: {candidate['reason']}", flush=True)
     if args.smoke:
@@ -591,7 +673,8 @@ def main() -> int:
         "device": device, "hardware": f"{platform.machine()} {os.cpu_count()} cores"
         + (f", {torch.cuda.get_device_name(0)}" if device == "cuda" else ""),
         "threads": threads, "train_rows": len(data["train"]["labels"]), "validation_rows": len(data["validation"]["labels"]),
-        "hyperparameters": {"C": winner.get("C"), "tta_flip": winner["tta"], "image_size": backbone.size,
+        "hyperparameters": {"C": winner.get("C"), "chosen_by": winner.get("chosen_by"), "tta_flip": winner["tta"],
+                            "image_size": backbone.size, "feature_pooling": backbone.pooling,
                             "batch_size": training["batch_size"], "learning_rate": training["learning_rate"],
                             "seed": seed},
         "skipped_images": features["skipped"], "images_per_s": features["images_per_s"],
