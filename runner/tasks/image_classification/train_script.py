@@ -14,8 +14,9 @@ The candidates:
                  the projected time fits training.time_budget_s (a `scratch:` CNN is only fine-tuned)
 The winner is the best by validation macro F1 (the cheaper one on a tie); when the validation split is tiny (fewer
 than CV_BELOW images), the linear candidates are compared by cross-validation over train + validation instead and
-the CPU fine-tune is skipped. The test split is scored only after the choice, for the report. Images are decoded lazily, a batch at a time; features are cached under
-.intern/features/ so candidates (and `intern evaluate`) do not recompute them.
+the CPU fine-tune is skipped. The test split is scored only after the choice, for the report. Images are decoded
+lazily, a batch at a time; features are cached under .intern/features/ so candidates (and `intern evaluate`) do
+not recompute them.
 
 Writes (next to intern.yaml):
     model/                 the winner: model/intern.json says its kind, backbone, preprocessing and labels
