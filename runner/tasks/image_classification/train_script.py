@@ -382,6 +382,10 @@ def tail_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: s
             if stale >= patience:
                 print(f"fine-tune: stopped at the validation plateau ({patience} epochs without a gain)", flush=True)
                 break
+        if time.perf_counter() - started + seconds > budget and epoch < epochs:  # the probe's projection was short
+            print(f"fine-tune: stopped after epoch {epoch}: another would pass the time budget ({budget:.0f} s)",
+                  flush=True)
+            break
     return {"name": "fine-tune", "title": title, "status": "trained", "kind": "fine-tune", "tta": True,
             "examples_per_s": round(rate, 2), "epochs_run": epoch, **best,
             "seconds": round(time.perf_counter() - started + probe_s, 2)}
