@@ -156,6 +156,7 @@ def write_image_card(project_dir: Path, repo_id: str | None = None) -> Path:
             backbone_source=info.get("backbone_source"),
             prep=info.get("preprocessing", {}),
             tta=info.get("tta_flip", False),
+            pooling=info.get("feature_pooling") if info.get("kind") == "linear" and winner == "frozen" else None,
             dataset=config.data.source if config.data.format == "hub" else Path(config.data.source).name,
             licence=config.data.licence,
             attribution=config.data.attribution,

@@ -66,7 +66,8 @@ def cached_features(
     (memory-mapped, never all in RAM), for fine-tuning the tail. Rows of unreadable images are zeros and listed in
     "failed" ({row: why})."""
     keep_maps = keep_maps and getattr(backbone, "can_split", False)
-    key = hashlib.sha1(json.dumps([backbone.name, backbone.size, backbone.resize, flips, references]).encode())
+    pooling = getattr(backbone, "pooling", "")
+    key = hashlib.sha1(json.dumps([backbone.name, backbone.size, backbone.resize, pooling, flips, references]).encode())
     stem = Path(folder) / key.hexdigest()[:20]
     path = stem.with_suffix(".npz")
     maps_paths = [Path(f"{stem}.maps.npy"), Path(f"{stem}.maps-flip.npy")]
@@ -84,8 +85,9 @@ def cached_features(
             out["maps"] = [np.load(p, mmap_mode="r") for p in maps_paths[: 1 + flips]]
         return out
     n = len(references)
-    plain = np.zeros((n, backbone.dim), dtype=np.float32)
-    flip = np.zeros((n, backbone.dim), dtype=np.float32) if flips else None
+    width = getattr(backbone, "feature_dim", backbone.dim)
+    plain = np.zeros((n, width), dtype=np.float32)
+    flip = np.zeros((n, width), dtype=np.float32) if flips else None
     pixels_out = np.zeros((n, 3 * HISTOGRAM_BINS + 3 * THUMBNAIL * THUMBNAIL), dtype=np.float32)
     maps = None
     failed: dict[int, str] = {}
