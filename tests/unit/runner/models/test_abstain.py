@@ -97,7 +97,14 @@ def test_out_of_scope_label(labels: list[str], expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("threshold", "text"),
-    [(0.999, "0.9990"), (0.9673, "0.9673"), (0.785276, "0.7853"), (0.0, "0.0000"), (0.99996, "0.999960"), (1.0, "1.0000")],
+    [
+        (0.999, "0.9990"),
+        (0.9673, "0.9673"),
+        (0.785276, "0.7853"),
+        (0.0, "0.0000"),
+        (0.99996, "0.999960"),
+        (1.0, "1.0000"),
+    ],
 )
 def test_thresholds_print_with_the_decimals_that_matter(threshold: float, text: str) -> None:
     assert format_threshold(threshold) == text
