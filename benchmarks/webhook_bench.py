@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/webhook_bench.py --quick    # seconds: tiny sizes (run by the test suite)
 
 Starts the real app (uvicorn, SQLite database in a temp dir, no worker threads so only the edge is measured)
-in a child process, then sends real `issue_comment` payloads (shared/fixtures/github-webhooks), each signed, with
+in a child process, then sends real `issue_comment` payloads (tests/fixtures/github-webhooks, the repository's copy
+of shared/fixtures), each signed, with
 a fresh delivery id and a fresh comment id (the edge drops a repeated event as a replay): first one at a time
 (acknowledgement latency p50/p99), then from several threads for
 `--seconds` (sustained deliveries per second). Every answer must be 202, or the run fails.
@@ -29,7 +30,7 @@ from pathlib import Path
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT.parent / "shared/fixtures/github-webhooks/payload-examples/issue_comment/created.payload.json"
+EXAMPLE = ROOT / "tests/fixtures/github-webhooks/payload-examples/issue_comment/created.payload.json"
 SECRET = "benchmark-webhook-secret-0123456789"
 
 SERVER = """
