@@ -40,7 +40,6 @@ import skops.io as sio
 import torch
 import yaml
 from datasets import Dataset, disable_progress_bars
-from joblib import parallel_config
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, hamming_loss
@@ -53,8 +52,6 @@ LOGISTIC_C = 1.0
 CLASS_WEIGHT = "balanced"
 # The encoder's weight against TF-IDF is chosen on validation with at most this many training rows per try.
 WEIGHT_SEARCH_ROWS = 4000
-# From this many labels the per-label regressions are fitted on every core at once.
-PARALLEL_FROM_LABELS = 8
 # Where train.py leaves the winner's validation scores (from before any refit) for `intern evaluate`.
 VALIDATION_SCORES = "validation_probabilities.npy"
 COST_ORDER = ["tfidf", "encoder", "encoder+tfidf", "fine-tune"]  # cheapest first: it wins a tie
@@ -142,19 +139,19 @@ def load_data(cfg: dict, project: Path, smoke: bool) -> tuple[dict[str, tuple[li
 # ---------------------------------------------------------------------------------------------------------------
 # Step 2: linear candidates over TF-IDF features and frozen sentence embeddings.
 
-def per_label_head(num_labels: int, seed: int) -> OneVsRestClassifier:
-    """One logistic regression per label; on many labels they are fitted on every core at once."""
+def per_label_head(seed: int) -> OneVsRestClassifier:
+    """One logistic regression per label, fitted one after the other: scikit-learn's input checks sort and sum a
+    sparse matrix in place, so labels fitted on threads at once can corrupt the matrix they share (seen on 50,000
+    texts), and worker processes would get read-only copies that liblinear refuses."""
     regression = LogisticRegression(C=LOGISTIC_C, class_weight=CLASS_WEIGHT, solver="liblinear", max_iter=1000,
                                      random_state=seed)
-    cores = os.cpu_count() or 1
-    return OneVsRestClassifier(regression, n_jobs=cores if num_labels >= PARALLEL_FROM_LABELS and cores > 1 else None)
+    return OneVsRestClassifier(regression)
 
 
 def fit_head(train_x, truth: np.ndarray, seed: int):
     """The per-label regressions; a label present in every training row (or none) cannot be learnt by a
     regression, and is fitted as its constant by scikit-learn's OneVsRestClassifier."""
-    with parallel_config(backend="threading"):  # liblinear releases the GIL; process workers would get read-only data
-        return per_label_head(truth.shape[1], seed).fit(train_x, truth)
+    return per_label_head(seed).fit(train_x, truth)
 
 
 def fit_and_score(train_x, train_truth: np.ndarray, val_x, val_truth: np.ndarray, seed: int) -> dict:
