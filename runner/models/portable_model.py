@@ -180,15 +180,19 @@ class LinearModel:
             self.tfidf = safe_skops_load(model_dir / FEATURES_FILE)
         self.encoder = load_encoder(str(model_dir / ENCODER_DIR), device) if "encoder" in self.features else None
 
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
+    def transform(self, texts: list[str]):
+        """The head's input for `texts`: TF-IDF and/or weighted embeddings, joined."""
         blocks = []
         if self.tfidf is not None:
             blocks.append(self.tfidf.transform(texts))
         if self.encoder is not None:
             blocks.append(embed(self.encoder, texts) * self.encoder_weight)
-        return class_probabilities(self.head, join_features(blocks), self.labels, self.temperature)
+        return join_features(blocks)
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return class_probabilities(self.head, self.transform(texts), self.labels, self.temperature)
 
 
 def join_features(blocks: list):

@@ -12,14 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from runner.models.portable_model import (  # train.py and app.py have them pasted above this block
-    ENCODER_DIR,
-    FEATURES_FILE,
-    HEAD_FILE,
-    embed,
-    join_features,
-    load_encoder,
+    LinearModel,
     read_model_info,
-    safe_skops_load,
 )
 
 # --- BEGIN PORTABLE MULTI-LABEL SCORING (copied into train.py and app.py; edit portable_scoring.py) ---
@@ -78,32 +72,19 @@ def decide(scores: np.ndarray, thresholds: list[float]) -> np.ndarray:
     return (np.asarray(scores) >= np.asarray(thresholds, dtype=np.float64)[None, :]).astype(np.int8)
 
 
-class MultiLabelLinearModel:
-    """One logistic regression per label over frozen sentence embeddings, TF-IDF features, or both joined."""
+class MultiLabelLinearModel(LinearModel):
+    """One logistic regression per label over frozen sentence embeddings, TF-IDF features, or both joined: the
+    single-label loader's files and features, with a threshold per label instead of a softmax."""
 
     def __init__(self, model_dir: Path, info: dict, device: str = "cpu") -> None:
-
-        model_dir = Path(model_dir)
-        self.labels = [str(label) for label in info["labels"]]
+        super().__init__(model_dir, info, device)
         self.thresholds = [float(t) for t in info["thresholds"]]
-        self.features = list(info["features"])
-        self.encoder_weight = float(info.get("encoder_weight", 1.0))
-        self.head = safe_skops_load(model_dir / HEAD_FILE)
-        self.tfidf = None
-        if "tfidf" in self.features:
-            self.tfidf = safe_skops_load(model_dir / FEATURES_FILE)
-        self.encoder = load_encoder(str(model_dir / ENCODER_DIR), device) if "encoder" in self.features else None
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Each label's probability (rows need not sum to 1)."""
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        blocks = []
-        if self.tfidf is not None:
-            blocks.append(self.tfidf.transform(texts))
-        if self.encoder is not None:
-            blocks.append(embed(self.encoder, texts) * self.encoder_weight)
-        return np.asarray(self.head.predict_proba(join_features(blocks)), dtype=np.float32)
+        return np.asarray(self.head.predict_proba(self.transform(texts)), dtype=np.float32)
 
 
 class MultiLabelTransformerModel:
