@@ -99,13 +99,94 @@ def resolve_encoder(name: str) -> tuple[str, str]:
     return name, "from the Hugging Face Hub"
 
 
+def _module_kind(entry: dict) -> str:
+    """ "Transformer", "Pooling", "Normalize"... for a modules.json entry of sentence-transformers (both the 5.x
+    names, `sentence_transformers.models.Pooling`, and the 6.x ones, `sentence_transformers....pooling.Pooling`)."""
+    kind = str(entry["type"])
+    return kind.rsplit(".", 1)[-1] if kind.startswith("sentence_transformers.") else kind
+
+
+def mean_pooling_layout(folder: str) -> dict | None:
+    """For a local sentence-transformers folder that is only a transformer, mean pooling and (optionally)
+    normalisation, the settings needed to run it with transformers alone: {"max_seq_length", "normalize"}.
+    None for anything else (other pooling, dense layers, lower-casing, a Hub id), which SentenceTransformer loads."""
+    root = Path(folder)
+    try:
+        modules = json.loads((root / "modules.json").read_text(encoding="utf-8"))
+        kinds = [_module_kind(module) for module in modules]
+        normalize = kinds[2:] == ["Normalize"]
+        if kinds[:2] != ["Transformer", "Pooling"] or len(kinds) > 2 + normalize or modules[0].get("path", ""):
+            return None
+        pooling = json.loads((root / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        modes = {key for key, value in pooling.items() if key.startswith("pooling_mode_") and value is True}
+        if pooling.get("pooling_mode", "mean" if modes == {"pooling_mode_mean_tokens"} else None) != "mean":
+            return None
+        settings_path = root / "sentence_bert_config.json"
+        settings = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.is_file() else {}
+        task = settings.get("transformer_task", "feature-extraction")
+        if settings.get("do_lower_case") or task != "feature-extraction":
+            return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    return {"max_seq_length": settings.get("max_seq_length"), "normalize": normalize}
+
+
+class MeanPoolingEncoder:
+    """A mean-pooling sentence encoder run with transformers alone: the same embeddings as SentenceTransformer for
+    such a folder (a test checks it), without importing sentence-transformers, which alone takes seconds."""
+
+    def __init__(self, folder: str, layout: dict, device: str = "cpu") -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        self.model = AutoModel.from_pretrained(folder).to(device).eval()
+        self.device = device
+        self.normalize = bool(layout["normalize"])
+        # As SentenceTransformer: the folder's max_seq_length, else the tokenizer's and the model's limits.
+        limits = [layout.get("max_seq_length"), getattr(self.model.config, "max_position_embeddings", None)]
+        if not layout.get("max_seq_length"):
+            limits.append(getattr(self.tokenizer, "model_max_length", None))
+        self.max_seq_length = int(min(int(v) for v in limits if v))
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    def encode(self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = False, **_) -> np.ndarray:
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths together: little padding
+        out = np.zeros((len(texts), self.get_sentence_embedding_dimension()), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                batch = self.tokenizer(
+                    [texts[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_seq_length,
+                    return_tensors="pt",
+                ).to(self.device)
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+                if self.normalize or normalize_embeddings:
+                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[rows] = pooled.float().cpu().numpy()
+        return out
+
+
 def load_encoder(where: str, device: str = "cpu"):
-    """A SentenceTransformer (a plain Hugging Face encoder gets mean pooling). Loaded once per process."""
+    """The sentence encoder at `where`, loaded once per process: a local mean-pooling folder (the default encoder's
+    layout) runs with transformers alone; anything else through SentenceTransformer."""
     key = f"{where}@{device}"
     if key not in _ENCODERS:
-        from sentence_transformers import SentenceTransformer
+        layout = mean_pooling_layout(where) if Path(where).is_dir() else None
+        if layout is not None:
+            _ENCODERS[key] = MeanPoolingEncoder(where, layout, device)
+        else:
+            from sentence_transformers import SentenceTransformer
 
-        _ENCODERS[key] = SentenceTransformer(where, device=device)
+            _ENCODERS[key] = SentenceTransformer(where, device=device)
     return _ENCODERS[key]
 
 

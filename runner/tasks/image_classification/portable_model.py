@@ -21,6 +21,10 @@ import numpy as np
 MODEL_INFO_FILE = "intern.json"
 HEAD_FILE = "head.skops"
 WEIGHTS_FILE = "model.safetensors"
+# The types a head file of ours may hold beyond the ones skops trusts by itself (scikit-learn's estimators, numpy
+# and scipy containers): none. A file naming any other type (`builtins.eval`, say, which skops would call with
+# arguments from the file) is refused before anything in it runs.
+SKOPS_ALLOWED_TYPES: frozenset = frozenset()
 THUMBNAIL = 16  # the baseline's thumbnail side, in pixels
 HISTOGRAM_BINS = 16
 
@@ -147,6 +151,25 @@ def predict_proba(head, features: np.ndarray, labels: list[str]) -> np.ndarray:
     return out
 
 
+class UnsafeModelFile(ValueError):
+    """A model file that names a type ML Intern never saves: refused, nothing in it run."""
+
+
+def safe_head_load(path: Path):
+    """Load a .skops head only when every type skops does not trust by itself is in SKOPS_ALLOWED_TYPES."""
+    import skops.io as sio
+
+    types = sio.get_untrusted_types(file=path)
+    refused = sorted(name for name in types if name not in SKOPS_ALLOWED_TYPES)
+    if refused:
+        raise UnsafeModelFile(
+            f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves (only "
+            "scikit-learn, numpy and scipy's own types are allowed); nothing in the file was run. Load models only "
+            "from a source you trust, or retrain with `intern train`"
+        )
+    return sio.load(path, trusted=types)
+
+
 def read_model_info(model_dir: Path) -> dict:
     path = Path(model_dir) / MODEL_INFO_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -167,10 +190,7 @@ class ImageModel:
         if self.info.get("features") != "pixels" or self.kind != "linear":
             self.backbone = load_backbone(self.info["backbone"], device)
         if self.kind == "linear":
-            import skops.io as sio
-
-            path = Path(model_dir) / HEAD_FILE
-            self.head = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+            self.head = safe_head_load(Path(model_dir) / HEAD_FILE)
         else:
             import torch
             from safetensors.torch import load_file

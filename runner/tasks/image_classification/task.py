@@ -211,9 +211,13 @@ class ImagePredictor:
     """The image model loaded once; `predict` takes image paths, folders or CSVs of paths."""
 
     def __init__(self, model_dir: Path) -> None:
-        from runner.tasks.image_classification.portable_model import ImageModel
+        from runner.errors import UnsafeModelError
+        from runner.tasks.image_classification.portable_model import ImageModel, UnsafeModelFile
 
-        self.model = ImageModel(model_dir)
+        try:
+            self.model = ImageModel(model_dir)
+        except UnsafeModelFile as exc:
+            raise UnsafeModelError(str(exc)) from None
 
     def predict(self, inputs: list[str]) -> list[BaseModel]:
         model = self.model
