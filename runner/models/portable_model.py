@@ -138,6 +138,7 @@ class MeanPoolingEncoder:
     def __init__(self, folder: str, layout: dict, device: str = "cpu") -> None:
         from transformers import AutoModel, AutoTokenizer
 
+        self.folder = Path(folder)
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.model = AutoModel.from_pretrained(folder).to(device).eval()
         self.device = device
@@ -150,6 +151,12 @@ class MeanPoolingEncoder:
 
     def get_sentence_embedding_dimension(self) -> int:
         return int(self.model.config.hidden_size)
+
+    def save(self, path: str) -> None:
+        """The encoder's folder as loaded (the sentence-transformers layout), for the delivered model."""
+        import shutil
+
+        shutil.copytree(self.folder, path, dirs_exist_ok=True)
 
     def encode(self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = False, **_) -> np.ndarray:
         import torch

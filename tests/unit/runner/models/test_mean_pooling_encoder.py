@@ -103,3 +103,14 @@ def test_old_style_pooling_settings_are_read(tiny_encoder: Path, tmp_path: Path)
     (folder / modules[1]["path"] / "config.json").write_text(json.dumps(flags))
     assert mean_pooling_layout(str(folder)) == {"max_seq_length": None, "normalize": True}
     assert mean_pooling_layout("sentence-transformers/all-MiniLM-L6-v2") is None  # a Hub id: not a folder
+
+
+def test_a_saved_encoder_loads_back_both_ways(tiny_encoder: Path, tmp_path: Path) -> None:
+    """train.py saves the winner's encoder into model/encoder: the copy is the same encoder for us and for
+    SentenceTransformer (the card's usage snippet)."""
+    encoder = MeanPoolingEncoder(str(tiny_encoder), mean_pooling_layout(str(tiny_encoder)) or {})
+    encoder.save(str(tmp_path / "model" / "encoder"))
+    again = load_encoder(str(tmp_path / "model" / "encoder"))
+    assert isinstance(again, MeanPoolingEncoder)
+    assert np.allclose(embed(again, TEXTS), embed(encoder, TEXTS), atol=1e-6)
+    assert np.allclose(embed(again, TEXTS), reference_embeddings(tmp_path / "model" / "encoder", TEXTS), atol=1e-5)
