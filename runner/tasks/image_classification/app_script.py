@@ -61,7 +61,7 @@ def predict(image) -> tuple[str, dict[str, float]]:
     from PIL import ImageOps
 
     image = to_rgb(ImageOps.exif_transpose(image) or image)
-    row = CLASSIFIER.probabilities(CLASSIFIER.pixels_of(image)[None])[0]
+    row = CLASSIFIER.probabilities_of_images([image])[0]
     scores = {label: float(score) for label, score in zip(CLASSIFIER.labels, row, strict=True)}
     top = max(scores, key=scores.__getitem__)
     return (UNKNOWN if scores[top] < CLASSIFIER.threshold else top), scores

@@ -137,6 +137,9 @@ def write_image_card(project_dir: Path, repo_id: str | None = None) -> Path:
     what = {
         "pixels": "logistic regression over colour histograms and 16x16 thumbnails (the cheap baseline won)",
         "frozen": f"logistic regression over frozen `{info.get('backbone')}` features",
+        "multi-scale": f"logistic regression over frozen `{info.get('backbone')}` features taken at "
+        + " and ".join(f"{size} px" for size, _ in info.get("preprocessing", {}).get("scales", []))
+        + ", joined",
         "fine-tune": f"`{info.get('backbone')}` fine-tuned end to end",
     }.get(winner, winner)
     summary = (
@@ -156,7 +159,9 @@ def write_image_card(project_dir: Path, repo_id: str | None = None) -> Path:
             backbone_source=info.get("backbone_source"),
             prep=info.get("preprocessing", {}),
             tta=info.get("tta_flip", False),
-            pooling=info.get("feature_pooling") if info.get("kind") == "linear" and winner == "frozen" else None,
+            pooling=info.get("feature_pooling")
+            if info.get("kind") == "linear" and winner in ("frozen", "multi-scale")
+            else None,
             dataset=config.data.source if config.data.format == "hub" else Path(config.data.source).name,
             licence=config.data.licence,
             attribution=config.data.attribution,

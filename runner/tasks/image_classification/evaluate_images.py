@@ -37,7 +37,7 @@ from runner.stages.evaluate import (
 )
 from runner.tasks.image_classification.inspect_images import NEAR_BITS, ImageFacts, examine
 from runner.tasks.image_classification.portable_data import UnreadableImage, load_image_splits, open_image
-from runner.tasks.image_classification.portable_model import ImageModel, cached_features, predict_proba
+from runner.tasks.image_classification.portable_model import ImageModel, at_scale, cached_features, predict_proba
 
 MISTAKES_PNG = "mistakes.png"
 MAX_MISTAKES = 12
@@ -49,13 +49,19 @@ def model_probabilities(
 ) -> tuple[np.ndarray, dict[int, str]]:
     """Test probabilities: from the features train.py cached when the model is a head over them, else scored now."""
     if model.kind == "linear" and model.backbone is not None:
-        block = cached_features(model.backbone, references, project_dir / ".intern" / "features", flips=True)
-        probabilities = predict_proba(model.head, block["plain"], model.labels)
-        if model.info.get("tta_flip") and block["flip"] is not None:
-            probabilities = (probabilities + predict_proba(model.head, block["flip"], model.labels)) / 2
-        for row in block["failed"]:
+        folder = project_dir / ".intern" / "features"
+        blocks = [
+            cached_features(at_scale(model.backbone, size, resize), references, folder, flips=True)
+            for size, resize in model.scales
+        ]
+        probabilities = predict_proba(model.head, np.concatenate([b["plain"] for b in blocks], axis=1), model.labels)
+        if model.info.get("tta_flip") and all(b["flip"] is not None for b in blocks):
+            flipped = np.concatenate([b["flip"] for b in blocks], axis=1)
+            probabilities = (probabilities + predict_proba(model.head, flipped, model.labels)) / 2
+        failed = {row: why for b in blocks for row, why in b["failed"].items()}
+        for row in failed:
             probabilities[row] = np.nan
-        return probabilities, dict(block["failed"])
+        return probabilities, failed
     probabilities, failed = model.predict_references(references)
     return np.asarray(probabilities), failed
 

@@ -38,6 +38,10 @@ PACKAGED_BACKBONE = {
 }
 # The packaged Lite0's input: the centre LITE0_SIZE square of the image resized to LITE0_RESIZE on its shorter side.
 LITE0_SIZE, LITE0_RESIZE = 224, 256
+# Hugging Face image model types that are convolutional with global pooling: they read any input size.
+CONVOLUTIONAL_MODEL_TYPES = frozenset(
+    {"resnet", "efficientnet", "convnext", "convnextv2", "regnet", "mobilenet_v1", "mobilenet_v2", "bit"}
+)
 # `scratch:<size>`: channels of a small CNN trained from random weights, for when no pretrained weights exist.
 SCRATCH_SIZES = {"tiny": (8, 16), "small": (16, 32, 64), "base": (32, 64, 128, 256)}
 _VERIFIED_FILES: dict[str, str] = {}
@@ -186,6 +190,15 @@ class Backbone:
                 pooled = hidden.mean(dim=(2, 3)) if hidden.dim() == 4 else hidden.mean(dim=1)
             out = pooled
         return out.reshape(out.shape[0], -1)
+
+    @property
+    def any_size(self) -> bool:
+        """Whether the network reads images of any size (a convolutional network with global pooling), so that its
+        features can also be taken at a second, larger scale. Vision transformers are tied to their input size."""
+        if self.kind in ("lite0", "scratch"):
+            return True
+        model_type = getattr(getattr(self.model, "config", None), "model_type", None)
+        return self.kind == "transformers" and model_type in CONVOLUTIONAL_MODEL_TYPES
 
     @property
     def can_split(self) -> bool:

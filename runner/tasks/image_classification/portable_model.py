@@ -202,41 +202,73 @@ class ImageModel:
             self.torch_head = self.torch_head.to(device).eval()
         prep = self.info["preprocessing"]
         self.size, self.resize = int(prep["size"]), int(prep["resize"])
+        # Every input scale the head reads (a multi-scale head joins the features of each), the first one's first.
+        self.scales = [(int(size), int(resize)) for size, resize in prep.get("scales") or [(self.size, self.resize)]]
 
-    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
-        """Class probabilities of uint8 images (n, size, size, 3), preprocessed as in training."""
+    def probabilities(self, pixels: np.ndarray, *other_scales: np.ndarray) -> np.ndarray:
+        """Class probabilities of uint8 images (n, size, size, 3), preprocessed as in training; a multi-scale model
+        also takes the same images at each of its other scales (`inputs_of` makes them)."""
         if len(pixels) == 0:
             return np.zeros((0, len(self.labels)))
         if self.kind == "linear":
             if self.info.get("features") == "pixels":
                 return predict_proba(self.head, pixel_features(pixels), self.labels)
-            out = predict_proba(self.head, self.backbone.features(pixels), self.labels)
+            views = [pixels, *other_scales][: len(self.scales)]
+            if len(views) != len(self.scales):
+                raise ValueError(f"this model reads {len(self.scales)} scales {self.scales}: use inputs_of(images)")
+            plain = np.concatenate([self.backbone.features(v) for v in views], axis=1)
+            out = predict_proba(self.head, plain, self.labels)
             if self.info.get("tta_flip"):
-                out = (out + predict_proba(self.head, self.backbone.features(pixels, flip=True), self.labels)) / 2
+                flipped = np.concatenate([self.backbone.features(v, flip=True) for v in views], axis=1)
+                out = (out + predict_proba(self.head, flipped, self.labels)) / 2
             return out
         import torch
 
         x = self.backbone.to_tensor(pixels)
-        views = [x, torch.flip(x, dims=[3])] if self.info.get("tta_flip") else [x]
+        tensors = [x, torch.flip(x, dims=[3])] if self.info.get("tta_flip") else [x]
         with torch.inference_mode():
-            out = [torch.softmax(self.torch_head(self.backbone.forward(v)), 1).cpu().numpy() for v in views]
+            out = [torch.softmax(self.torch_head(self.backbone.forward(t)), 1).cpu().numpy() for t in tensors]
         return sum(out) / len(out)
 
     def pixels_of(self, image) -> np.ndarray:
-        """A PIL image (already RGB and upright) as the model's input array."""
+        """A PIL image (already RGB and upright) as the model's input array (its first scale)."""
         return np.asarray(resize_and_crop(image, self.size, self.resize), dtype=np.uint8)
 
+    def inputs_of(self, images: list) -> list[np.ndarray]:
+        """PIL images (RGB, upright) as the model's inputs: one uint8 array (n, size, size, 3) per scale."""
+        return [
+            np.stack([np.asarray(resize_and_crop(image, size, resize), dtype=np.uint8) for image in images])
+            for size, resize in self.scales
+        ]
+
+    def probabilities_of_images(self, images: list) -> np.ndarray:
+        """Class probabilities of PIL images (RGB, upright), at every scale the model reads."""
+        return self.probabilities(*self.inputs_of(images)) if images else np.zeros((0, len(self.labels)))
+
     def predict_references(self, references: list[str], batch_size: int = 32, progress=None):
-        """(probabilities with one row per reference, {row: why unreadable}); unreadable rows are NaN."""
+        """(probabilities with one row per reference, {row: why unreadable}); unreadable rows are NaN. A
+        multi-scale model decodes each batch once per scale (the same rows come out of each pass)."""
         out = np.full((len(references), len(self.labels)), np.nan)
         failed: dict[int, str] = {}
-        for rows, pixels, bad in iter_batches(references, self.size, self.resize, batch_size):
+        passes = [iter_batches(references, size, resize, batch_size) for size, resize in self.scales]
+        for batches in zip(*passes, strict=True):
+            rows, pixels, bad = batches[0]
             failed.update(bad)
             if rows:
-                out[rows] = self.probabilities(pixels)
+                out[rows] = self.probabilities(pixels, *(other for _, other, _ in batches[1:]))
             if progress is not None:
                 progress(len(rows) + len(bad))
         return out, failed
+
+
+def at_scale(backbone, size: int, resize: int):
+    """The same network fed images of another size (a convolutional network takes any): a shallow copy whose
+    preprocessing, and so whose feature cache key, differs."""
+    import copy
+
+    scaled = copy.copy(backbone)
+    scaled.size, scaled.resize = size, resize
+    return scaled
 
 
 # --- END PORTABLE ---

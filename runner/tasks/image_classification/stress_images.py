@@ -116,8 +116,7 @@ def sample_test_images(splits: dict[str, tuple[list[str], list[str]]], seed: int
 def _family(
     name: str, description: str, model: ImageModel, cases: list[tuple[str, Image.Image, str]], threshold: float
 ) -> StressFamily:
-    pixels = np.stack([model.pixels_of(image) for _, image, _ in cases]) if cases else np.zeros((0, 1, 1, 3))
-    probabilities = model.probabilities(pixels) if cases else np.zeros((0, len(model.labels)))
+    probabilities = model.probabilities_of_images([image for _, image, _ in cases])
     examples, right, wrong, abstained = [], 0, 0, 0
     for (what, _, expected), row in zip(cases, probabilities, strict=True):
         top = int(row.argmax())

@@ -8,13 +8,15 @@ implements it) over groups of rows whose normalised text is the same, so a test 
 
 from __future__ import annotations
 
+from runner.data.portable import normalise_text, read_table  # train.py has them pasted before this block
+
+# isort: split
+
 # --- BEGIN PORTABLE MULTI-LABEL (copied into train.py; edit runner/tasks/multi_label/portable_data.py) ---
 import os
 import random
 from collections import defaultdict
 from typing import Any
-
-from runner.data.portable import normalise_text, read_table  # train.py has them pasted above this block
 
 TRUE_VALUES = {"1", "1.0", "true", "yes", "y", "t"}
 FALSE_VALUES = {"0", "0.0", "false", "no", "n", "f", ""}
