@@ -24,6 +24,7 @@ _PASTE = re.compile(r"^# --- paste: (?P<module>[\w.]+) ---\n.*?^# --- end paste 
 _BLOCK_MARKERS = (
     ("# --- BEGIN PORTABLE", "# --- END PORTABLE"),
     ("# --- ML Intern: model loading", "# --- end of ML Intern: model loading ---"),
+    ("# --- ML Intern: progress", "# --- end of ML Intern: progress ---"),
 )
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 # --- BEGIN PORTABLE TRAINING (copied into train.py; edit runner/tasks/common/training.py, not the copy) ---
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -211,7 +210,7 @@ def training_arguments(cfg: dict, work: Path, epochs: int, smoke: bool, device: 
         seed=training["seed"],
         use_cpu=device == "cpu",
         dataloader_num_workers=0,
-        disable_tqdm=not sys.stderr.isatty(),
+        disable_tqdm=True,  # train.py's progress callback shows the steps with an ETA (a bar, or lines in CI)
         report_to="none",
         logging_nan_inf_filter=False,  # a diverged run must show its NaN loss, not hide it
     )

@@ -68,7 +68,8 @@ def cached_features(
     computed a batch at a time and cached on disk under a key of the backbone, the preprocessing and the images.
     With `keep_maps` (a backbone that splits), the trunk's output maps are also kept, in float16 files on disk
     (memory-mapped, never all in RAM), for fine-tuning the tail. Rows of unreadable images are zeros and listed in
-    "failed" ({row: why})."""
+    "failed" ({row: why}). `progress(done, total)` is called when computing starts (done 0) and after each batch;
+    never on a cache hit."""
     keep_maps = keep_maps and getattr(backbone, "can_split", False)
     pooling = getattr(backbone, "pooling", "")
     key = hashlib.sha1(json.dumps([backbone.name, backbone.size, backbone.resize, pooling, flips, references]).encode())
@@ -97,6 +98,8 @@ def cached_features(
     failed: dict[int, str] = {}
     done = 0
     path.parent.mkdir(parents=True, exist_ok=True)
+    if progress is not None:
+        progress(0, n)
     for rows, pixels, bad in iter_batches(references, backbone.size, backbone.resize, batch_size):
         failed.update(bad)
         if rows:
@@ -117,7 +120,7 @@ def cached_features(
                     flip[rows] = backbone.features(pixels, flip=True)
             pixels_out[rows] = pixel_features(pixels)
         done += len(rows) + len(bad)
-        if progress is not None and (done == n or done // batch_size % 10 == 0):
+        if progress is not None:
             progress(done, n)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(

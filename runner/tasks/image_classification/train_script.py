@@ -71,8 +71,9 @@ SCALE_BUDGET_S = {"cuda": 600, "cpu": 150}
 MIN_AUTO_EPOCHS = 3
 
 
-# The blocks below are copied verbatim from ML Intern's runner (runner/data/portable.py and
-# runner/tasks/image_classification/portable_*.py), so this script splits, decodes and scores as `intern evaluate`.
+# The blocks below are copied verbatim from ML Intern's runner (runner/data/portable.py,
+# runner/tasks/image_classification/portable_*.py and runner/render/progress_eta.py), so this script splits, decodes
+# and scores as `intern evaluate`, and shows its progress (stderr: a rate and an ETA) as `intern` does.
 
 # --- paste: runner.data.portable ---
 from runner.data.portable import stratified_sample
@@ -97,12 +98,43 @@ from runner.tasks.image_classification.portable_model import (
 )
 # --- end paste ---
 
+# --- paste: runner.render.progress_eta ---
+from runner.render.progress_eta import StepProgress
+# --- end paste ---
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="intern.yaml", help="the project config (default: intern.yaml)")
     parser.add_argument("--smoke", action="store_true", help="every step on a tiny sample, to check the pipeline")
     return parser.parse_args()
+
+
+def note(text: str) -> None:
+    """A progress line on stderr (a candidate starting or done): stdout keeps the lines `intern` reads."""
+    print(text, file=sys.stderr, flush=True)
+
+
+class FeatureProgress:
+    """`cached_features`' progress(done, total) as a StepProgress (a rate and an ETA on stderr: a bar on a terminal,
+    a line every 10 s in CI logs), started by its first call, so that a cache hit shows nothing."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.step: StepProgress | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        step = self.step
+        if step is None:
+            step = self.step = StepProgress(self.label, total, "images").__enter__()
+        step.advance(done - step.done)
+
+    def __enter__(self) -> FeatureProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.step is not None:
+            self.step.__exit__(*exc)
 
 
 def pick_device(wanted: str) -> str:
@@ -141,10 +173,10 @@ def features_of(backbone, cfg: dict, project: Path, splits: dict, flips: bool, k
     for name in ("train", "validation", "test"):
         refs, labels = splits[name]
         started = time.perf_counter()
-        block = cached_features(backbone, refs, project / ".intern" / "features",
-                                flips=flips or name != "train", batch_size=cfg["training"]["eval_batch_size"],
-                                progress=lambda done, total, split=name: print(
-                                    f"features: {split} {done}/{total} images", flush=True), keep_maps=keep_maps)
+        with FeatureProgress(f"features {name}") as progress:
+            block = cached_features(backbone, refs, project / ".intern" / "features",
+                                    flips=flips or name != "train", batch_size=cfg["training"]["eval_batch_size"],
+                                    progress=progress, keep_maps=keep_maps)
         if block["computed"]:
             rate.append((len(refs), time.perf_counter() - started))
         keep = [i for i in range(len(refs)) if i not in block["failed"]]
@@ -270,20 +302,24 @@ def fit_linear(data: dict, key: str, labels: list[str], seed: int) -> dict:
 
 def pixels_candidate(data: dict, labels: list[str], seed: int) -> dict:
     started = time.perf_counter()
+    note("candidate pixels: started")
     fitted = fit_linear(data, "pixels", labels, seed)
+    seconds = round(time.perf_counter() - started, 2)
+    note(f"candidate pixels: done in {seconds:.1f} s")
     return {"name": "pixels", "title": "colour histograms + 16x16 thumbnails, logistic regression",
-            "status": "trained", "kind": "linear", "features": "pixels", **fitted,
-            "seconds": round(time.perf_counter() - started, 2)}
+            "status": "trained", "kind": "linear", "features": "pixels", **fitted, "seconds": seconds}
 
 
 def frozen_candidate(data: dict, labels: list[str], backbone, seed: int) -> dict:
     """Frozen features + logistic regression; flipped training images as extra rows; a flip at test time (the
     mean of both views' probabilities) only when it helps on validation (or in cross-validation)."""
     started = time.perf_counter()
+    note("candidate frozen: started")
     fitted = fit_linear(data, "plain", labels, seed)
+    seconds = round(time.perf_counter() - started, 2)
+    note(f"candidate frozen: done in {seconds:.1f} s")
     return {"name": "frozen", "title": f"{backbone.name} features (frozen{backbone.pooling_note}) + logistic regression",
-            "status": "trained", "kind": "linear", "features": "backbone", **fitted,
-            "seconds": round(time.perf_counter() - started, 2)}
+            "status": "trained", "kind": "linear", "features": "backbone", **fitted, "seconds": seconds}
 
 
 def multiscale_candidate(cfg: dict, backbone, data: dict, splits: dict, project: Path, labels: list[str],
@@ -372,22 +408,25 @@ def tail_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: s
     def maps_of(split: dict, view: int, rows) -> torch.Tensor:
         return torch.from_numpy(np.asarray(split["maps"][view][np.asarray(split["rows"])[rows]], dtype=np.float32)).to(device)
 
-    def run_epoch(limit: int | None = None) -> tuple[float, int, float]:
+    def run_epoch(label: str, limit: int | None = None) -> tuple[float, int, float]:
         for module in backbone.tail_modules():
             module.train()
         order = rng.permutation(len(train["labels"]))
         total, steps, seen, started = 0.0, 0, 0, time.perf_counter()
-        for start in range(0, len(order), batch_size):
-            rows = np.sort(order[start:start + batch_size])
-            view = int(rng.integers(0, len(views)))
-            logits = head(backbone.tail(maps_of(train, view, rows)))
-            loss = F.cross_entropy(logits, targets[rows].to(device), label_smoothing=0.1)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total, steps, seen = total + loss.item(), steps + 1, seen + len(rows)
-            if limit is not None and steps >= limit:
-                break
+        planned = -(-len(order) // batch_size)
+        with StepProgress(label, planned if limit is None else min(limit, planned), "steps") as progress:
+            for start in range(0, len(order), batch_size):
+                rows = np.sort(order[start:start + batch_size])
+                view = int(rng.integers(0, len(views)))
+                logits = head(backbone.tail(maps_of(train, view, rows)))
+                loss = F.cross_entropy(logits, targets[rows].to(device), label_smoothing=0.1)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total, steps, seen = total + loss.item(), steps + 1, seen + len(rows)
+                progress.advance()
+                if limit is not None and steps >= limit:
+                    break
         for module in backbone.tail_modules():
             module.eval()
         return total / max(1, steps), seen, time.perf_counter() - started
@@ -402,7 +441,8 @@ def tail_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: s
                 out.append(sum(views_p) / len(views_p))
         return np.concatenate(out) if out else np.zeros((0, len(labels)))
 
-    _, probe_seen, probe_s = run_epoch(limit=2)
+    note("candidate fine-tune: started")
+    _, probe_seen, probe_s = run_epoch("fine-tune speed probe", limit=2)
     rate = probe_seen / max(probe_s, 1e-6)
     budget = training.get("time_budget_s") or TAIL_BUDGET_S[device]
     epoch_s = len(train["labels"]) / rate + len(val["labels"]) / (3 * rate)
@@ -416,7 +456,8 @@ def tail_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: s
     started, best, stale, log = time.perf_counter(), None, 0, project / "reports" / "train.jsonl"
     log.unlink(missing_ok=True)
     for epoch in range(1, epochs + 1):
-        loss, _, seconds = run_epoch(limit=cfg["smoke"]["max_steps"] if smoke else None)
+        loss, _, seconds = run_epoch(f"fine-tune epoch {epoch}/{epochs}",
+                                     limit=cfg["smoke"]["max_steps"] if smoke else None)
         scheduler.step()
         val_probabilities = probabilities(val)
         score = scores(val["labels"], [labels[i] for i in val_probabilities.argmax(1)], labels)
@@ -440,9 +481,10 @@ def tail_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: s
             print(f"fine-tune: stopped after epoch {epoch}: another would pass the time budget ({budget:.0f} s)",
                   flush=True)
             break
+    seconds = round(time.perf_counter() - started + probe_s, 2)
+    note(f"candidate fine-tune: done in {seconds:.1f} s")
     return {"name": "fine-tune", "title": title, "status": "trained", "kind": "fine-tune", "tta": True,
-            "examples_per_s": round(rate, 2), "epochs_run": epoch, **best,
-            "seconds": round(time.perf_counter() - started + probe_s, 2)}
+            "examples_per_s": round(rate, 2), "epochs_run": epoch, **best, "seconds": seconds}
 
 
 def wants_tail(cfg: dict, splits: dict, smoke: bool) -> bool:
@@ -478,18 +520,21 @@ def fine_tune_candidate(cfg: dict, backbone, data: dict, labels: list[str], devi
     batch_size = training["batch_size"]
     rng = random.Random(training["seed"])
 
-    def run_epoch(limit_steps: int | None = None) -> tuple[float, int, float]:
+    def run_epoch(label: str, limit_steps: int | None = None) -> tuple[float, int, float]:
         backbone.model.train()
         total, steps, images, started = 0.0, 0, 0, time.perf_counter()
-        for pixels, y in augmented_batches(backbone, train["refs"], targets, batch_size, rng):
-            logits = head(backbone.forward(backbone.to_tensor(pixels)))
-            loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y, device=device), label_smoothing=0.1)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total, steps, images = total + loss.item(), steps + 1, images + len(y)
-            if limit_steps is not None and steps >= limit_steps:
-                break
+        planned = -(-len(train["refs"]) // batch_size)
+        with StepProgress(label, planned if limit_steps is None else min(limit_steps, planned), "steps") as progress:
+            for pixels, y in augmented_batches(backbone, train["refs"], targets, batch_size, rng):
+                logits = head(backbone.forward(backbone.to_tensor(pixels)))
+                loss = torch.nn.functional.cross_entropy(logits, torch.tensor(y, device=device), label_smoothing=0.1)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                total, steps, images = total + loss.item(), steps + 1, images + len(y)
+                progress.advance()
+                if limit_steps is not None and steps >= limit_steps:
+                    break
         backbone.model.eval()
         return total / max(1, steps), images, time.perf_counter() - started
 
@@ -502,7 +547,8 @@ def fine_tune_candidate(cfg: dict, backbone, data: dict, labels: list[str], devi
         return np.concatenate(chunks) if chunks else np.zeros((0, len(labels)))
 
     # A timed probe: two steps give the training speed that decides (and, in a smoke run, projects) the rest.
-    _, probe_images, probe_seconds = run_epoch(limit_steps=2)
+    note("candidate fine-tune: started")
+    _, probe_images, probe_seconds = run_epoch("fine-tune speed probe", limit_steps=2)
     rate = probe_images / max(probe_seconds, 1e-6)
     budget = training.get("time_budget_s") or DEFAULT_BUDGET_S[device]
     epoch_s = len(train["refs"]) / rate * 1.3
@@ -520,7 +566,8 @@ def fine_tune_candidate(cfg: dict, backbone, data: dict, labels: list[str], devi
     started, best, log = time.perf_counter(), None, project / "reports" / "train.jsonl"
     log.unlink(missing_ok=True)
     for epoch in range(1, epochs + 1):
-        loss, _, seconds = run_epoch(limit_steps=cfg["smoke"]["max_steps"] if smoke else None)
+        loss, _, seconds = run_epoch(f"fine-tune epoch {epoch}/{epochs}",
+                                     limit_steps=cfg["smoke"]["max_steps"] if smoke else None)
         probabilities = validate()
         score = scores(val["labels"], [labels[i] for i in probabilities.argmax(1)], labels)
         with log.open("a", encoding="utf-8") as handle:
@@ -533,9 +580,10 @@ def fine_tune_candidate(cfg: dict, backbone, data: dict, labels: list[str], devi
             state.update({f"head.{k}": v.detach().cpu().clone() for k, v in head.state_dict().items()})
             best = {"validation": score, "val_probabilities": probabilities, "state": state, "epoch": epoch}
     del params
+    seconds = round(time.perf_counter() - started + probe_seconds, 2)
+    note(f"candidate fine-tune: done in {seconds:.1f} s")
     return {"name": "fine-tune", "title": title, "status": "trained", "kind": "fine-tune", "tta": False,
-            "examples_per_s": round(rate, 2), "epochs_run": epochs, **best,
-            "seconds": round(time.perf_counter() - started + probe_seconds, 2)}
+            "examples_per_s": round(rate, 2), "epochs_run": epochs, **best, "seconds": seconds}
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -55,10 +55,12 @@ WEIGHT_SEARCH_ROWS = 4000
 # Where train.py leaves the winner's validation scores (from before any refit) for `intern evaluate`.
 VALIDATION_SCORES = "validation_probabilities.npy"
 COST_ORDER = ["tfidf", "encoder", "encoder+tfidf", "fine-tune"]  # cheapest first: it wins a tie
+# Texts embedded per progress step (the encoder batches within each); progress goes to stderr, with a rate and an ETA.
+EMBED_CHUNK = 2048
 
 
 # The blocks below are copied verbatim from ML Intern's runner, so this script reads, splits, trains, loads and
-# scores exactly as the runner does.
+# scores exactly as the runner does, and shows its progress (stderr: a rate and an ETA) as `intern` does.
 
 # --- paste: runner.data.portable ---
 from runner.data.portable import normalise_text, read_table  # noqa: F401  (used by the pasted multi-label block)
@@ -102,11 +104,29 @@ from runner.tasks.multi_label.portable_scoring import decide, label_matrix, tune
 # --- end paste ---
 
 
+# --- paste: runner.render.progress_eta ---
+from runner.render.progress_eta import map_batches, track, trainer_progress_callback
+# --- end paste ---
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="intern.yaml", help="the project config (default: intern.yaml)")
     parser.add_argument("--smoke", action="store_true", help="every step on a tiny sample, to check the pipeline")
     return parser.parse_args()
+
+
+def note(text: str) -> None:
+    """A progress line on stderr (a candidate starting or done): stdout keeps the lines `intern` reads."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def embed_texts(encoder, texts: list[str], label: str) -> np.ndarray:
+    """`embed`, EMBED_CHUNK texts at a time, with a rate and an ETA on stderr (a bar on a terminal, a line every
+    10 s in CI logs)."""
+    if not texts:
+        return embed(encoder, texts)
+    return np.vstack(map_batches(lambda chunk: embed(encoder, chunk), texts, EMBED_CHUNK, label, "texts"))
 
 
 def multilabel_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -180,7 +200,7 @@ def choose_encoder_weight(features: dict, truth: dict, weights: list[float], see
     if len(rows) > WEIGHT_SEARCH_ROWS:
         rows = sorted(random.Random(seed).sample(rows, WEIGHT_SEARCH_ROWS))
     results = {}
-    for weight in weights:
+    for weight in track(weights, "encoder weight search", "fits"):
         train_x = weighted(features, ["tfidf", "encoder"], "train", weight, rows)
         val_x = weighted(features, ["tfidf", "encoder"], "validation", weight)
         results[weight] = fit_and_score(train_x, truth["train"][rows], val_x, truth["validation"], seed)
@@ -200,6 +220,7 @@ def linear_candidates(splits: dict, truth: dict, encoder, cfg: dict) -> tuple[li
     features of every split (kept to score the test split after the choice)."""
     seed = cfg["training"]["seed"]
     started = time.perf_counter()
+    note("candidate tfidf: started")
     vectorizer = tfidf_features(len(splits["train"][0]))
     features = {"tfidf": {"train": vectorizer.fit_transform(splits["train"][0]),
                           "validation": vectorizer.transform(splits["validation"][0])}}
@@ -209,21 +230,25 @@ def linear_candidates(splits: dict, truth: dict, encoder, cfg: dict) -> tuple[li
         fitted = fit_and_score(weighted(features, plan["features"], "train", plan["weight"]), truth["train"],
                                weighted(features, plan["features"], "validation", plan["weight"]),
                                truth["validation"], seed)
-        return {**plan, **fitted, "kind": "linear", "vectorizer": vectorizer, "status": "trained",
-                "seconds": round(setup_s + time.perf_counter() - began, 2)}
+        seconds = round(setup_s + time.perf_counter() - began, 2)
+        note(f"candidate {plan['name']}: done in {seconds:.1f} s")
+        return {**plan, **fitted, "kind": "linear", "vectorizer": vectorizer, "status": "trained", "seconds": seconds}
 
     candidates = [fit({"name": "tfidf", "title": "TF-IDF (words 1-2 + chars 2-5) + logistic regression per label",
                        "features": ["tfidf"], "weight": 1.0}, time.perf_counter() - started)]
     if encoder is None:
         return candidates, features
     started = time.perf_counter()
-    features["encoder"] = {name: embed(encoder, splits[name][0]) for name in ("train", "validation")}
+    note("candidate encoder: started")
+    features["encoder"] = {name: embed_texts(encoder, splits[name][0], f"embedding {name}")
+                           for name in ("train", "validation")}
     embed_seconds = time.perf_counter() - started
     print(f"encoder: embedded {sum(len(splits[n][0]) for n in ('train', 'validation'))} texts in "
           f"{embed_seconds:.1f} s", flush=True)
     candidates.append(fit({"name": "encoder", "title": "frozen sentence embeddings + logistic regression per label",
                            "features": ["encoder"], "weight": 1.0}, embed_seconds))
     started = time.perf_counter()
+    note("candidate encoder+tfidf: started")
     weight, how = choose_encoder_weight(features, truth, cfg["training"]["encoder_weights"], seed)
     candidates.append(fit({"name": "encoder+tfidf", "title": f"embeddings (weight {weight:g}) joined with TF-IDF + "
                            f"logistic regression per label{'; ' + how if how else ''}",
@@ -258,6 +283,7 @@ def fine_tune_candidate(cfg: dict, where: str, splits: dict, truth: dict, label_
     if cfg["model"].get("fine_tune", "auto") == "never" and not smoke:
         return {**record, "status": "skipped", "reason": "skipped: model.fine_tune is `never`", "seconds": 0.0}
     started = time.perf_counter()
+    note("candidate fine-tune: started")
     tokenizer, model, max_length = build_model(cfg, where, splits["train"][0], label_names)
     model.config.problem_type = "multi_label_classification"
     train_ds = to_dataset(splits["train"][0], truth["train"], tokenizer, max_length)
@@ -277,7 +303,8 @@ def fine_tune_candidate(cfg: dict, where: str, splits: dict, truth: dict, label_
     if epochs_path is not None:
         epochs_path.unlink(missing_ok=True)
     arguments = training_arguments(cfg, work, epochs, smoke, device)
-    callbacks: list[Any] = [EpochReporter(epochs_path, arguments.num_train_epochs)]
+    callbacks: list[Any] = [EpochReporter(epochs_path, arguments.num_train_epochs),
+                            trainer_progress_callback("fine-tune")]  # steps with an ETA, on stderr
     if training.get("early_stopping_patience") and not smoke:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=training["early_stopping_patience"]))
     trainer = Trainer(model=model, args=arguments, train_dataset=train_ds, eval_dataset=val_ds,
@@ -296,6 +323,7 @@ def fine_tune_candidate(cfg: dict, where: str, splits: dict, truth: dict, label_
                   epochs_run=history[-1]["epoch"] if history else 0,
                   best_epoch=max(history, key=lambda h: h["eval_macro_f1"])["epoch"] if history else 0,
                   seconds=round(time.perf_counter() - started, 2))
+    note(f"candidate fine-tune: done in {record['seconds']:.1f} s")
     return record
 
 
@@ -345,7 +373,7 @@ def score_on_test(candidates: list[dict], features: dict, encoder, texts: list[s
     vectorizer = next((c["vectorizer"] for c in candidates if c.get("vectorizer") is not None), None)
     blocks: dict[str, Any] = {"tfidf": {"test": vectorizer.transform(texts)} if vectorizer is not None else None}
     if encoder is not None and any("encoder" in c["features"] for c in candidates if c["status"] == "trained"):
-        blocks["encoder"] = {"test": embed(encoder, texts)}
+        blocks["encoder"] = {"test": embed_texts(encoder, texts, "embedding test")}
     for candidate in candidates:
         if candidate["status"] != "trained":
             continue

@@ -70,11 +70,13 @@ SATURATED_SHARE = 0.5
 WEAK_WRONG = 0.02
 CHECK_ROWS = 300
 REMEDY_ROWS = 1000
+# Texts embedded per progress step (the encoder batches within each); progress goes to stderr, with a rate and an ETA.
+EMBED_CHUNK = 2048
 
 
 # The blocks below are copied verbatim from ML Intern's runner (runner/data/portable.py, runner/tasks/common/
-# training.py and runner/models/portable_model.py), so this script splits, trains, loads and scores exactly as the
-# runner does.
+# training.py, runner/models/portable_model.py and runner/render/progress_eta.py), so this script splits, trains,
+# loads and scores exactly as the runner does, and shows its progress as `intern` does.
 
 # --- paste: runner.data.portable ---
 from runner.data.portable import load_splits, stratified_sample
@@ -117,11 +119,29 @@ from runner.models.portable_model import (
 # --- end paste ---
 
 
+# --- paste: runner.render.progress_eta ---
+from runner.render.progress_eta import map_batches, track, trainer_progress_callback
+# --- end paste ---
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="intern.yaml", help="the project config (default: intern.yaml)")
     parser.add_argument("--smoke", action="store_true", help="every step on a tiny sample, to check the pipeline")
     return parser.parse_args()
+
+
+def note(text: str) -> None:
+    """A progress line on stderr (a candidate starting or done): stdout keeps the lines `intern` reads."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def embed_texts(encoder, texts: list[str], label: str) -> np.ndarray:
+    """`embed`, EMBED_CHUNK texts at a time, with a rate and an ETA on stderr (a bar on a terminal, a line every
+    10 s in CI logs)."""
+    if not texts:
+        return embed(encoder, texts)
+    return np.vstack(map_batches(lambda chunk: embed(encoder, chunk), texts, EMBED_CHUNK, label, "texts"))
 
 
 def scores(true: list[str], predicted: list[str], label_names: list[str]) -> dict[str, float]:
@@ -214,7 +234,7 @@ def choose_encoder_weight(features: dict, splits: dict, label_names: list[str], 
         rows = sorted(random.Random(seed).sample(rows, WEIGHT_SEARCH_ROWS))
     labels = [splits["train"][1][i] for i in rows]
     results = {}
-    for weight in weights:
+    for weight in track(weights, "encoder weight search", "fits"):
         train_x = join_features([features["tfidf"]["train"][rows], features["encoder"]["train"][rows] * weight])
         val_x = join_features([features["tfidf"]["validation"], features["encoder"]["validation"] * weight])
         results[weight] = fit_and_score(train_x, labels, val_x, splits["validation"][1], label_names, seed)
@@ -246,6 +266,7 @@ def linear_candidates(
     seed = training["seed"]
     (train_texts, train_labels), (val_texts, val_labels) = splits["train"], splits["validation"]
     started = time.perf_counter()
+    note("candidate tfidf: started")
     vectorizer = tfidf_features(len(train_texts))
     features = {"tfidf": {"train": vectorizer.fit_transform(train_texts)}}
     features["tfidf"]["validation"] = vectorizer.transform(val_texts)
@@ -257,8 +278,9 @@ def linear_candidates(
         val_x = join_features([features[f]["validation"] * (plan["weight"] if f == "encoder" else 1.0)
                                for f in plan["features"]])
         fitted = fit_and_score(train_x, train_labels, val_x, val_labels, label_names, seed)
-        return {**plan, **fitted, "kind": "linear", "vectorizer": vectorizer, "status": "trained",
-                "seconds": round(setup_s + time.perf_counter() - began, 2)}
+        seconds = round(setup_s + time.perf_counter() - began, 2)
+        note(f"candidate {plan['name']}: done in {seconds:.1f} s")
+        return {**plan, **fitted, "kind": "linear", "vectorizer": vectorizer, "status": "trained", "seconds": seconds}
 
     tfidf = fit({"name": "tfidf", "title": "TF-IDF (words 1-2 + chars 2-5) + linear SVM", "features": ["tfidf"],
                  "weight": 1.0}, time.perf_counter() - started)
@@ -270,12 +292,14 @@ def linear_candidates(
         reason = PERFECT_REASON.format("tfidf")
         return [*candidates, skipped("encoder", encoder_title, reason), skipped("encoder+tfidf", joined_title, reason)], features
     started = time.perf_counter()
-    features["encoder"] = {name: embed(encoder, splits[name][0]) for name in ("train", "validation")}
+    note("candidate encoder: started")
+    features["encoder"] = {name: embed_texts(encoder, splits[name][0], f"embedding {name}") for name in ("train", "validation")}
     embed_seconds = time.perf_counter() - started
     print(f"encoder: embedded {len(train_texts) + len(val_texts)} texts in {embed_seconds:.1f} s", flush=True)
     candidates.append({**fit({"name": "encoder", "title": encoder_title, "features": ["encoder"], "weight": 1.0},
                              embed_seconds), "embed_per_s": (len(train_texts) + len(val_texts)) / max(embed_seconds, 1e-9)})
     started = time.perf_counter()
+    note("candidate encoder+tfidf: started")
     weight, how = choose_encoder_weight(features, splits, label_names, training["encoder_weights"], seed)
     candidates.append(fit({"name": "encoder+tfidf", "title": f"embeddings (weight {weight:g}) joined with TF-IDF + "
                            f"linear SVM{'; ' + how if how else ''}", "features": ["tfidf", "encoder"],
@@ -323,6 +347,7 @@ def fine_tune_candidate(cfg: dict, where: str, splits: dict, label_names: list[s
         return {**record, "status": "skipped", "reason": "skipped: model.fine_tune is `never` in intern.yaml"}
     (train_texts, train_labels), (val_texts, val_labels) = splits["train"], splits["validation"]
     started = time.perf_counter()
+    note("candidate fine-tune: started")
     tokenizer, model, max_length = build_model(cfg, where, train_texts, label_names)
     train_ds = to_dataset(train_texts, train_labels, label_names, tokenizer, max_length)
     val_ds = to_dataset(val_texts, val_labels, label_names, tokenizer, max_length)
@@ -343,7 +368,7 @@ def fine_tune_candidate(cfg: dict, where: str, splits: dict, label_names: list[s
         epochs_path.unlink(missing_ok=True)
     arguments = training_arguments(cfg, work, epochs, smoke, device)
     reporter = EpochReporter(epochs_path, arguments.num_train_epochs)
-    callbacks: list[TrainerCallback] = [reporter]
+    callbacks: list[TrainerCallback] = [reporter, trainer_progress_callback("fine-tune")]  # steps, ETA: stderr
     if training.get("early_stopping_patience") and not smoke:  # stop at the validation plateau
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=training["early_stopping_patience"]))
     trainer = Trainer(model=model, args=arguments, train_dataset=train_ds, eval_dataset=val_ds,
@@ -358,6 +383,7 @@ def fine_tune_candidate(cfg: dict, where: str, splits: dict, label_names: list[s
     record.update(status="trained", steps=result.global_step,
                   train_seconds=result.metrics.get("train_runtime", 0.0),
                   seconds=round(time.perf_counter() - started, 2))
+    note(f"candidate fine-tune: done in {record['seconds']:.1f} s")
     if smoke:
         record["validation"] = {"accuracy": 0.0, "macro_f1": 0.0}
         return record
@@ -507,7 +533,7 @@ def score_on_test(candidates: list[dict], features: dict, encoder, test: tuple[l
     vectorizer = next((c["vectorizer"] for c in candidates if c.get("vectorizer") is not None), None)
     blocks: dict[str, Any] = {"tfidf": vectorizer.transform(texts) if vectorizer is not None else None}
     if encoder is not None and any("encoder" in c["features"] for c in candidates if c["status"] == "trained"):
-        blocks["encoder"] = embed(encoder, texts)
+        blocks["encoder"] = embed_texts(encoder, texts, "embedding test")
     for candidate in candidates:
         if candidate["status"] != "trained":
             continue

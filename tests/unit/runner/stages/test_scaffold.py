@@ -12,6 +12,7 @@ from runner.config import InternConfig, load_config
 from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
 from runner.models.portable_model import portable_model_source
+from runner.render.progress_eta import progress_source
 from runner.render.script import assemble_script
 from runner.stages.scaffold import (
     build_config,
@@ -75,6 +76,17 @@ def test_train_script_carries_the_portable_block_verbatim() -> None:
     assert {"linear_candidates", "fine_tune_candidate", "choose", "save_winner", "resolve_encoder"} <= functions
     assert "import runner" not in script and "from runner" not in script
     assert "labels=every_class" in script and "ClassLabel(names=label_names)" in script
+
+
+@pytest.mark.parametrize("task", ["text_classification", "multi_label", "image_classification"])
+def test_every_train_script_carries_the_progress_block_verbatim(task: str) -> None:
+    script = assemble_script(f"runner.tasks.{task}.train_script")
+    assert progress_source() in script
+    assert script.count("# --- ML Intern: progress (verbatim copy") == 1
+    assert "runner.render" not in script  # the import between the paste markers is gone
+    tree = ast.parse(script)
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+    assert {"StepProgress", "map_batches", "trainer_progress_callback"} <= defined
 
 
 def test_train_script_is_the_task_module_with_its_shared_blocks_pasted() -> None:

@@ -4,6 +4,8 @@ rendered train.py runs standalone, then evaluation, stress tests, the card, the 
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ from runner.config import InternConfig
 from runner.models.defaults import ModelChoice
 from runner.pipeline import RunOptions, inspect_data, scaffold_project
 from runner.render.progress_display import SilentReporter
+from runner.render.progress_eta import is_progress_line
 from runner.render.pysource import parse_python
 from runner.schemas import TrainSummary, read_report
 from runner.tasks.registry import get_task
@@ -50,8 +53,22 @@ def test_train_evaluate_stress_card_predict(project: Path) -> None:
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "CI": "1"},
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    # CI logs: the features of each split with a rate (plain lines on stderr), each candidate's start and time;
+    # stdout keeps the lines `intern` reads.
+    progress = done.stderr.splitlines()
+    for split in ("train", "validation", "test"):
+        line = next((x for x in progress if x.startswith(f"features {split}: ")), "")
+        assert re.match(rf"features {split}: (\d+)/\1 images \(100%\), [\d.,]+ images/s, done in ", line), progress
+        assert is_progress_line(line)
+    for name in ("pixels", "frozen"):
+        assert f"candidate {name}: started" in progress
+        assert any(x.startswith(f"candidate {name}: done in ") for x in progress)
+    stdout = done.stdout.splitlines()
+    assert not any(is_progress_line(line) or line.startswith("features: ") for line in stdout)
+    assert any(line.startswith("candidate frozen: validation macro F1 ") for line in stdout)
     summary = read_report(project / "reports" / "train.json", TrainSummary)
     assert {c.name for c in summary.candidates} == {"pixels", "frozen", "multi-scale", "fine-tune"}
     # the tiny ResNet is convolutional and the images few: the second scale is affordable and tried
