@@ -349,10 +349,9 @@ def multiscale_candidate(cfg: dict, backbone, data: dict, splits: dict, project:
     started = time.perf_counter()
     for name in ("train", "validation", "test"):
         refs = splits[name][0]
-        block = cached_features(scaled, refs, project / ".intern" / "features", flips=True,
-                                batch_size=cfg["training"]["eval_batch_size"],
-                                progress=lambda done, n, split=name: print(
-                                    f"features at {size} px: {split} {done}/{n} images", flush=True))
+        with FeatureProgress(f"features {name} at {size} px") as progress:
+            block = cached_features(scaled, refs, project / ".intern" / "features", flips=True,
+                                    batch_size=cfg["training"]["eval_batch_size"], progress=progress)
         rows = data[name]["rows"]
         data[name]["multi"] = np.concatenate([data[name]["plain"], block["plain"][rows]], axis=1)
         flip = data[name]["flip"]
