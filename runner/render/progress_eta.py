@@ -138,13 +138,14 @@ class StepProgress:
         return progress_line(self.label, self.done, self.total, self.clock() - self.started, self.unit)
 
     def _print(self) -> None:
+        self.printed_done = self.done
         print(self.line(), file=self.stream, flush=True)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
-        elif exc[0] is None:
+        elif exc[0] is None and getattr(self, "printed_done", None) != self.done:  # the last line, once
             self._print()
 
 

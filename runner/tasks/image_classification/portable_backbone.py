@@ -162,6 +162,10 @@ class Backbone:
                 self.std = (58.395, 57.12, 57.375)
             self.dim = 0  # measured on the first batch
         self.model = model.to(device).eval()
+        # A convolutional network runs in channels-last memory order: on a CPU its depthwise convolutions (most of
+        # EfficientNet's layers) take about two thirds of the time they take in the default order.
+        self.memory_format = torch.channels_last if self.kind == "lite0" else torch.contiguous_format
+        self.model = self.model.to(memory_format=self.memory_format)
         self.parameters = sum(p.numel() for p in model.parameters())
         if not self.dim:
             self.dim = int(self.forward(self.to_tensor(np.zeros((1, self.size, self.size, 3), np.uint8))).shape[1])
@@ -173,10 +177,10 @@ class Backbone:
     def to_tensor(self, pixels: np.ndarray):
         import torch
 
-        x = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device).permute(0, 3, 1, 2).float().contiguous()
+        x = torch.from_numpy(np.ascontiguousarray(pixels)).to(self.device).permute(0, 3, 1, 2).float()
         mean = torch.tensor(self.mean, device=self.device).view(1, 3, 1, 1)
         std = torch.tensor(self.std, device=self.device).view(1, 3, 1, 1)
-        return (x - mean) / std
+        return ((x - mean) / std).contiguous(memory_format=getattr(self, "memory_format", torch.contiguous_format))
 
     def forward(self, x):
         """Pooled features of a normalised batch (gradients flow when the caller allows them)."""

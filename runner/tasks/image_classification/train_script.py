@@ -405,7 +405,8 @@ def tail_candidate(cfg: dict, backbone, data: dict, labels: list[str], device: s
     views = train["maps"]
 
     def maps_of(split: dict, view: int, rows) -> torch.Tensor:
-        return torch.from_numpy(np.asarray(split["maps"][view][np.asarray(split["rows"])[rows]], dtype=np.float32)).to(device)
+        return torch.from_numpy(np.asarray(split["maps"][view][np.asarray(split["rows"])[rows]], dtype=np.float32)).to(
+            device).contiguous(memory_format=torch.channels_last)
 
     def run_epoch(label: str, limit: int | None = None) -> tuple[float, int, float]:
         for module in backbone.tail_modules():
