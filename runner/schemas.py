@@ -35,6 +35,8 @@ REPORTS_DIR = "reports"
 MODEL_DIR = "model"
 """The trained model in a project (train.py writes it; card, publish and results upload read it)."""
 VALIDATION_SCORES = Path(".intern") / "validation_probabilities.npy"
+# Beside them, for a model that keeps class centroids: each validation text's similarity to the nearest one.
+VALIDATION_SIMILARITY = Path(".intern") / "validation_similarity.npy"
 """train.py's validation-split probabilities (the evaluate stage calibrates the abstain threshold on them)."""
 WORKFLOW_FILE = "intern.yml"
 """The generated workflow's file name: GitHub's `workflow_id` when the bot dispatches it."""

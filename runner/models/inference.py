@@ -33,6 +33,18 @@ class Classifier:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         return np.asarray(self.model.predict_proba(texts), dtype=np.float32)
 
+    def predict_with_similarity(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities and each text's similarity to the nearest class centroid: the confidence the model
+        abstains on is the top probability times it (1 for a model that keeps no centroids)."""
+        if hasattr(self.model, "predict_with_similarity"):
+            probabilities, similarity = self.model.predict_with_similarity(texts)
+            return np.asarray(probabilities, dtype=np.float32), np.asarray(similarity, dtype=np.float32)
+        return self.predict_proba(texts), np.ones(len(texts), dtype=np.float32)
+
+    @property
+    def uses_centroids(self) -> bool:
+        return getattr(self.model, "centroids", None) is not None
+
 
 def read_model_info(model_dir: Path) -> dict[str, Any]:
     """model/intern.json (kind, labels, abstain threshold), {} when absent; a broken file is a clear error."""

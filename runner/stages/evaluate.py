@@ -33,6 +33,7 @@ from runner.render.progress_display import Reporter, SilentReporter
 from runner.schemas import (
     REPORTS_DIR,
     VALIDATION_SCORES,
+    VALIDATION_SIMILARITY,
     Abstention,
     BaselineResult,
     ClassMetrics,
@@ -135,17 +136,25 @@ class KnownOutOfScope:
 
     probabilities: np.ndarray
     sources: str
+    similarity: np.ndarray | None = None  # to the nearest class centroid, for a model that keeps centroids
 
 
 def confidence_and_correct(
-    probabilities: np.ndarray, true: list[str], labels: list[str], abstain_label: str | None
+    probabilities: np.ndarray,
+    true: list[str],
+    labels: list[str],
+    abstain_label: str | None,
+    similarity: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-class probability (-1 where the top class is the data's out-of-scope class: always abstained) and
-    whether the top class is the true label."""
+    """The confidence the threshold is compared with (the top-class probability, times the similarity to the nearest
+    class centroid for a model that keeps centroids; -1 where the top class is the data's out-of-scope class: always
+    abstained) and whether the top class is the true label."""
     if not len(probabilities):
         return np.zeros(0), np.zeros(0, dtype=bool)
     top = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1).astype(np.float64)
+    if similarity is not None:
+        confidence = confidence * np.asarray(similarity, dtype=np.float64)
     if abstain_label is not None:
         confidence[top == labels.index(abstain_label)] = -1.0
     return confidence, np.array([labels[k] == t for k, t in zip(top, true, strict=True)], dtype=bool)
@@ -158,26 +167,46 @@ def abstention(
     labels: list[str],
     coverage: float | None,
     known: KnownOutOfScope | None = None,
+    similarity: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Abstention:
     """Choose the operating point on validation and the known out-of-scope texts (or keep a fixed coverage);
-    measure it on the in-scope and out-of-scope test texts."""
+    measure it on the in-scope and out-of-scope test texts. `similarity`: (validation, test) similarities to the
+    nearest class centroid, for a model whose confidence is scaled by them."""
+    val_similarity, test_similarity = similarity if similarity is not None else (None, None)
+    score = "top probability" + (" times the similarity to the nearest class centroid" if similarity else "")
+
+    def rows_of(values: np.ndarray | None, rows: list[int]) -> np.ndarray | None:
+        return None if values is None else values[rows]
+
     abstain_label = out_of_scope_label(labels)
     in_scope = set(config.labels) - ({abstain_label} if abstain_label else set())
     val_probabilities, val_labels = validation
     val_rows = [i for i, label in enumerate(val_labels) if label in in_scope]
     val_conf, val_correct = confidence_and_correct(
-        val_probabilities[val_rows], [val_labels[i] for i in val_rows], labels, abstain_label
+        val_probabilities[val_rows],
+        [val_labels[i] for i in val_rows],
+        labels,
+        abstain_label,
+        rows_of(val_similarity, val_rows),
     )
     outside_parts, sources = [], []
     if known is not None and len(known.probabilities):
         outside_parts.append(
-            confidence_and_correct(known.probabilities, [""] * len(known.probabilities), labels, abstain_label)[0]
+            confidence_and_correct(
+                known.probabilities, [""] * len(known.probabilities), labels, abstain_label, known.similarity
+            )[0]
         )
         sources.append(known.sources)
     val_outside = [i for i, label in enumerate(val_labels) if label not in in_scope]
     if val_outside:
         outside_parts.append(
-            confidence_and_correct(val_probabilities[val_outside], [""] * len(val_outside), labels, abstain_label)[0]
+            confidence_and_correct(
+                val_probabilities[val_outside],
+                [""] * len(val_outside),
+                labels,
+                abstain_label,
+                rows_of(val_similarity, val_outside),
+            )[0]
         )
         sources.append(f"{len(val_outside)} validation rows labelled `{abstain_label}`")
     outside = np.concatenate(outside_parts) if outside_parts else np.zeros(0)
@@ -185,7 +214,8 @@ def abstention(
     if coverage is None:
         point = choose_operating_point(val_conf, val_correct, outside)
         reason = (
-            f"chosen for the data: the cut that best separates the {len(val_conf)} validation texts the model gets "
+            f"chosen for the data: the cut on the {score} that best separates the {len(val_conf)} validation texts "
+            "the model gets "
             f"right from those it gets wrong and from {len(outside)} texts known to be out of scope ({what}); "
             f"there it answers {point.in_scope_right:.1%} of validation texts right, "
             f"{point.in_scope_wrong:.1%} wrong"
@@ -198,7 +228,7 @@ def abstention(
     else:
         point = measure(choose_threshold(val_conf[val_conf >= 0], coverage), val_conf, val_correct, outside)
         reason = (
-            f"a fixed coverage: the confidence that keeps {coverage:.0%} of the {len(val_conf)} validation texts "
+            f"a fixed coverage: the {score} that keeps {coverage:.0%} of the {len(val_conf)} validation texts "
             f"answered (abstain.coverage in intern.yaml, or --abstain-coverage); there it answers "
             f"{point.in_scope_right:.1%} of validation texts right"
             + (
@@ -213,10 +243,16 @@ def abstention(
     test_in = [i for i, label in enumerate(test_labels) if label in in_scope]
     test_out = [i for i, label in enumerate(test_labels) if label not in in_scope]
     test_conf, test_correct = confidence_and_correct(
-        test_probabilities[test_in], [test_labels[i] for i in test_in], labels, abstain_label
+        test_probabilities[test_in],
+        [test_labels[i] for i in test_in],
+        labels,
+        abstain_label,
+        rows_of(test_similarity, test_in),
     )
     answered = test_conf >= threshold
-    oos_conf = confidence_and_correct(test_probabilities[test_out], [""] * len(test_out), labels, abstain_label)[0]
+    oos_conf = confidence_and_correct(
+        test_probabilities[test_out], [""] * len(test_out), labels, abstain_label, rows_of(test_similarity, test_out)
+    )[0]
     kept = val_conf >= threshold
     return Abstention(
         threshold=threshold,
@@ -276,7 +312,8 @@ def known_out_of_scope(
         extra = read_unknown_texts(path)
         texts += extra
         sources.append(f"{len(extra)} texts from {path.name}")
-    return KnownOutOfScope(classifier.predict_proba(texts), " and ".join(sources))
+    probabilities, similarity = classifier.predict_with_similarity(texts)
+    return KnownOutOfScope(probabilities, " and ".join(sources), similarity if classifier.uses_centroids else None)
 
 
 def validation_probabilities(project_dir: Path, classifier: Classifier, texts: list[str]) -> np.ndarray:
@@ -288,6 +325,17 @@ def validation_probabilities(project_dir: Path, classifier: Classifier, texts: l
         if saved.shape == (len(texts), len(classifier.labels)):
             return np.asarray(saved, dtype=np.float32)
     return classifier.predict_proba(texts)
+
+
+def validation_similarity(project_dir: Path, classifier: Classifier, texts: list[str]) -> np.ndarray:
+    """Each validation text's similarity to the nearest class centroid as train.py left it (centroids of the
+    training texts only, so out of sample), else measured now with the delivered centroids."""
+    path = project_dir / VALIDATION_SIMILARITY
+    if path.is_file():
+        saved = np.load(path, allow_pickle=False)
+        if saved.shape == (len(texts),):
+            return np.asarray(saved, dtype=np.float32)
+    return classifier.predict_with_similarity(texts)[1]
 
 
 def run_evaluation(
@@ -312,7 +360,7 @@ def run_evaluation(
     with reporter.stage("evaluate", "test split") as ctx:
         splits = load_splits(config.model_dump(mode="json"), str(project_dir))
         classifier = load_classifier(project_dir / "model")
-        probabilities = classifier.predict_proba(splits["test"][0])
+        probabilities, test_similarity = classifier.predict_with_similarity(splits["test"][0])
         predicted = [classifier.labels[i] for i in probabilities.argmax(axis=1)] if len(probabilities) else []
         ctx.update(f"{len(predicted)} test texts scored")
         validation = validation_probabilities(project_dir, classifier, splits["validation"][0])
@@ -323,6 +371,9 @@ def run_evaluation(
             classifier.labels,
             coverage,
             known_out_of_scope(project_dir, config, classifier, unknown_texts),
+            (validation_similarity(project_dir, classifier, splits["validation"][0]), test_similarity)
+            if classifier.uses_centroids
+            else None,
         )
         ctx.update(f"abstain threshold {format_threshold(chosen.threshold)} ({chosen.method})")
         result = baseline_from_candidates(summary)

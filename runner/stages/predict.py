@@ -26,10 +26,10 @@ class Predictor:
         return self.classifier.labels
 
     def predict(self, texts: list[str]) -> list[Prediction]:
-        probabilities = self.classifier.predict_proba(texts)
+        probabilities, similarity = self.classifier.predict_with_similarity(texts)
         predictions = []
-        for text, row in zip(texts, probabilities, strict=True):  # as the demo answers (portable_model.answer)
-            label, top_label, score = answer(self.classifier.labels, row, self.info)
+        for text, row, near in zip(texts, probabilities, similarity, strict=True):  # as the demo answers
+            label, top_label, score = answer(self.classifier.labels, row, self.info, float(near))
             predictions.append(
                 Prediction(
                     text=text, label=label, score=round(score, 4), top_label=top_label, abstained=label == UNKNOWN

@@ -78,12 +78,13 @@ def score_cases(
 ) -> list[StressFamily]:
     """Every case answered as `intern predict` would (a label, or `unknown` below the threshold or for the
     data's own out-of-scope class `abstain_label`), then counted right, wrong or abstained per family."""
-    probabilities = classifier.predict_proba([case.text for case in cases])
+    probabilities, similarity = classifier.predict_with_similarity([case.text for case in cases])
     families: dict[str, list[StressExample]] = {}
-    for case, row in zip(cases, probabilities, strict=True):
+    for case, row, near in zip(cases, probabilities, similarity, strict=True):
         top = int(row.argmax())
         label = classifier.labels[top]
-        answer, passed = judge(case, UNKNOWN if label == abstain_label else label, float(row[top]), threshold)
+        confidence = float(row[top]) * float(near)  # what the threshold is compared with (portable_model.answer)
+        answer, passed = judge(case, UNKNOWN if label == abstain_label else label, confidence, threshold)
         example = StressExample(
             text=case.text,
             expected=case.expected,

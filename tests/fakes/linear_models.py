@@ -17,9 +17,11 @@ def build_linear_model(
     encoder_dir: Path | None = None,
     threshold: float = 0.0,
     encoder_weight: float = 1.0,
+    centroids: bool = True,
 ) -> Path:
     """A TF-IDF + linear SVM model in `folder`; with `encoder_dir` (a sentence-transformers folder) the
-    encoder+tfidf kind, its embeddings joined to the TF-IDF features as train.py does."""
+    encoder+tfidf kind, its embeddings joined to the TF-IDF features as train.py does, and (unless `centroids` is
+    false) the class centroids its confidence is scaled by."""
     import numpy as np
     import skops.io as sio
     from scipy import sparse
@@ -44,6 +46,10 @@ def build_linear_model(
         features = sparse.hstack([features, sparse.csr_matrix(np.asarray(embeddings) * encoder_weight)]).tocsr()
         encoder.save(str(folder / "encoder"))
         names = ["tfidf", "encoder"]
+        if centroids:
+            from runner.models.portable_model import CENTROIDS_FILE, class_centroids
+
+            np.save(folder / CENTROIDS_FILE, class_centroids(np.asarray(embeddings), list(labels), sorted(set(labels))))
     head = LinearSVC(C=1.0, random_state=0).fit(features, list(labels))
     sio.dump(head, folder / "head.skops")
     sio.dump(vectorizer, folder / "tfidf.skops")

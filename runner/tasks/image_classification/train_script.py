@@ -349,9 +349,11 @@ def multiscale_candidate(cfg: dict, backbone, data: dict, splits: dict, project:
     started = time.perf_counter()
     for name in ("train", "validation", "test"):
         refs = splits[name][0]
+        # batches of as many pixels as the first pass's, so that the peak memory stays where it was
+        batch_size = max(8, int(cfg["training"]["eval_batch_size"] * (backbone.size / size) ** 2))
         with FeatureProgress(f"features {name} at {size} px") as progress:
             block = cached_features(scaled, refs, project / ".intern" / "features", flips=True,
-                                    batch_size=cfg["training"]["eval_batch_size"], progress=progress)
+                                    batch_size=batch_size, progress=progress)
         rows = data[name]["rows"]
         data[name]["multi"] = np.concatenate([data[name]["plain"], block["plain"][rows]], axis=1)
         flip = data[name]["flip"]
@@ -790,7 +792,8 @@ def main() -> int:
         + (f", {torch.cuda.get_device_name(0)}" if device == "cuda" else ""),
         "threads": threads, "train_rows": len(data["train"]["labels"]), "validation_rows": len(data["validation"]["labels"]),
         "hyperparameters": {"C": winner.get("C"), "chosen_by": winner.get("chosen_by"), "tta_flip": winner["tta"],
-                            "image_size": backbone.size, "scales": winner.get("scales"),
+                            "image_size": "+".join(str(size) for size, _ in winner["scales"]) if winner.get("scales")
+                            else backbone.size,
                             "feature_pooling": backbone.pooling,
                             "batch_size": training["batch_size"], "learning_rate": training["learning_rate"],
                             "seed": seed},

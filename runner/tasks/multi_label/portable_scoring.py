@@ -86,6 +86,10 @@ class MultiLabelLinearModel(LinearModel):
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         return np.asarray(self.head.predict_proba(self.transform(texts)), dtype=np.float32)
 
+    def predict_with_similarity(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each label's probability; a multi-label model keeps no class centroids (its thresholds decide)."""
+        return self.predict_proba(texts), np.ones(len(texts), dtype=np.float32)
+
 
 class MultiLabelTransformerModel:
     """A fine-tuned Hugging Face classifier with a sigmoid per label (problem_type multi_label_classification)."""

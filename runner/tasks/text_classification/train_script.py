@@ -63,6 +63,9 @@ PARALLEL_FROM_CLASSES = 16
 PARALLEL_FROM_WORK = 150_000
 # Where train.py leaves the winner's validation probabilities (from before any refit) for `intern evaluate`.
 VALIDATION_SCORES = "validation_probabilities.npy"
+# ... and, for a winner over sentence embeddings, each validation text's similarity to the nearest class centroid of
+# the training texts: `intern evaluate` abstains on the top probability times it.
+VALIDATION_SIMILARITY = "validation_similarity.npy"
 # Temperature scaling is kept unless it rounds this share of validation texts to probability 1 (separable data).
 SATURATED_SHARE = 0.5
 # Remedies from the stress tests: a family (typos, negation) whose top label is wrong on more than WEAK_WRONG of
@@ -106,10 +109,13 @@ from runner.data.perturb import class_keywords, perturbed_copies
 
 # --- paste: runner.models.portable_model ---
 from runner.models.portable_model import (
+    CENTROIDS_FILE,
     ENCODER_DIR,
     FEATURES_FILE,
     HEAD_FILE,
     MODEL_INFO_FILE,
+    centroid_similarity,
+    class_centroids,
     class_probabilities,
     embed,
     join_features,
@@ -550,7 +556,22 @@ def score_on_test(candidates: list[dict], features: dict, encoder, test: tuple[l
 # ---------------------------------------------------------------------------------------------------------------
 # Step 5: save the winner atomically (a crash never leaves a half-written model/), and the summary.
 
-def save_winner(winner: dict, encoder, label_names: list[str], staging: Path, target: Path) -> None:
+def winner_centroids(winner: dict, features: dict, splits: dict, label_names: list[str], project: Path):
+    """For a linear winner over sentence embeddings: the class centroids it is delivered with (of train +
+    validation), after saving the validation texts' similarity to the training centroids (out of sample) for
+    `intern evaluate`. None for any other winner, which abstains on its top probability alone."""
+    path = project / ".intern" / VALIDATION_SIMILARITY
+    path.unlink(missing_ok=True)
+    if winner["kind"] != "linear" or "encoder" not in winner["features"] or "encoder" not in features:
+        return None
+    train, validation = features["encoder"]["train"], features["encoder"]["validation"]
+    np.save(path, centroid_similarity(validation, class_centroids(train, splits["train"][1], label_names)))
+    return class_centroids(np.concatenate([train, validation]), splits["train"][1] + splits["validation"][1],
+                           label_names)
+
+
+def save_winner(winner: dict, encoder, label_names: list[str], staging: Path, target: Path,
+                centroids=None) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     info = {"schema_version": 1, "kind": winner["kind"], "candidate": winner["name"], "labels": label_names}
@@ -560,8 +581,12 @@ def save_winner(winner: dict, encoder, label_names: list[str], staging: Path, ta
             sio.dump(winner["vectorizer"], staging / FEATURES_FILE)
         if "encoder" in winner["features"]:
             encoder.save(str(staging / ENCODER_DIR))
+        if centroids is not None:
+            np.save(staging / CENTROIDS_FILE, centroids.astype(np.float32))
         info.update(features=winner["features"], encoder_weight=winner["weight"], temperature=winner["temperature"],
-                    calibration=winner.get("calibration", "none"))
+                    calibration=winner.get("calibration", "none"),
+                    confidence="top probability x similarity to the nearest class centroid" if centroids is not None
+                    else "top probability")
     else:
         winner["trainer"].save_model(str(staging))
         winner["tokenizer"].save_pretrained(str(staging))
@@ -723,6 +748,7 @@ def main() -> int:
             winner, why = remedy, f"{why}; then {remedy['name']}: {remedies[-1]['reason']}"
     np.save(project / ".intern" / VALIDATION_SCORES,
             validation_probabilities(winner, features, label_names, splits["validation"][0]))
+    centroids = winner_centroids(winner, features, splits, label_names, project)
     if winner["kind"] == "linear":  # the winner, and the baseline it is compared with
         for candidate in candidates:
             if candidate is winner or candidate["name"] == "tfidf":
@@ -731,7 +757,7 @@ def main() -> int:
 
     # Step 5: save.
     target = project / "model"
-    save_winner(winner, encoder, label_names, project / ".intern" / "model.staging", target)
+    save_winner(winner, encoder, label_names, project / ".intern" / "model.staging", target, centroids)
     summary = build_summary(cfg, candidates, winner, why, source, splits, device, threads,
                             time.perf_counter() - started)
     summary["remedies"] = remedies
