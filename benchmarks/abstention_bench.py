@@ -15,8 +15,8 @@ one chosen for the data. Then, in this process, through the runner's own `Predic
 - every case: the stress families' right / abstained / wrong shares of the delivered model, and the remedies train.py
   tried (wrong share before and after, on perturbed validation texts from a random stream of their own);
 - every case with an encoder: how well each candidate abstention score separates in-scope from out-of-scope texts
-  (ROC AUC): the top probability the product uses, and distance-based scores (nearest class centroid, nearest
-  training text) that were measured before choosing it.
+  (ROC AUC): the confidence the product uses (top probability x similarity to the nearest class centroid), the
+  top probability alone, and distance-based scores (nearest class centroid, nearest training text).
 """
 
 from __future__ import annotations
@@ -162,10 +162,12 @@ def separation(out: Path, inside: list[str], outside: list[str]) -> dict[str, fl
     truth = np.r_[np.ones(len(inside)), np.zeros(len(outside))]
     texts = inside + outside
     vectors = embed(model.encoder, texts)
+    probabilities, similarity = model.predict_with_similarity(texts)
     scores = {
-        "top probability (used)": model.predict_proba(texts).max(axis=1),
+        "top probability": probabilities.max(axis=1),
         "nearest class centroid (cosine)": (vectors @ centroids.T).max(axis=1),
         "nearest training text (cosine)": (vectors @ reference.T).max(axis=1),
+        "top probability x nearest centroid (used)": probabilities.max(axis=1) * similarity,
     }
     return {name: round(float(roc_auc_score(truth, value)), 4) for name, value in scores.items()}
 
