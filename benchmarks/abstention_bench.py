@@ -208,19 +208,33 @@ def snips(out: Path, shared: Path) -> tuple[dict[str, object], list[str]]:
     config = load_config(out)
     test_texts, test_labels = load_splits(config.model_dump(mode="json"), str(out))["test"]
     validation = np.load(out / ".intern" / "validation_probabilities.npy")
-    fixed = choose_threshold(validation.max(axis=1), 0.95)
-    predictions = Predictor(out / "model", threshold=fixed).predict(test_texts)
-    inside = [(p, t) for p, t in zip(predictions, test_labels, strict=True) if t != "oos"]
-    outside = [p for p, t in zip(predictions, test_labels, strict=True) if t == "oos"]
-    former = {
-        "threshold": fixed,
-        "answered_right": round(float(np.mean([p.label == t for p, t in inside])), 4),
-        "out_of_scope_caught": round(float(np.mean([p.abstained for p in outside])), 4),
-    }
+    validation_labels = load_splits(config.model_dump(mode="json"), str(out))["validation"][1]
+    predictor = Predictor(out / "model")
+    predictions = predictor.predict(test_texts)  # `score` is the top probability
+
+    def on_top_probability(threshold: float) -> dict[str, float]:
+        """The policies before the centroid-scaled confidence: abstain when the top probability is below."""
+        inside = [(p, t) for p, t in zip(predictions, test_labels, strict=True) if t != "oos"]
+        outside = [p for p, t in zip(predictions, test_labels, strict=True) if t == "oos"]
+        return {
+            "threshold": round(threshold, 6),
+            "answered_right": round(float(np.mean([p.top_label == t and p.score >= threshold for p, t in inside])), 4),
+            "out_of_scope_caught": round(float(np.mean([p.score < threshold for p in outside])), 4),
+        }
+
+    from runner.models.abstain import choose_operating_point
+    from runner.stages.stress_cases import known_out_of_scope
+
+    generated = predictor.predict(known_out_of_scope(config.split.seed))
+    top = [predictor.labels[i] for i in validation.argmax(axis=1)]
+    correct = np.array([p == t for p, t in zip(top, validation_labels, strict=True)])
+    top_rule = choose_operating_point(validation.max(axis=1), correct, np.array([p.score for p in generated]))
+    former = on_top_probability(choose_threshold(validation.max(axis=1), 0.95))
     chosen = {k: evaluation[k] for k in ("threshold", "test_answered_right", "out_of_scope_caught", "reason")}
     result = {
         "chosen_for_the_data": chosen,
         "former_fixed_95_coverage": former,
+        "same_rule_on_the_top_probability_alone": on_top_probability(top_rule.threshold),
         "separation": separation(
             out,
             [t for t, lab in zip(test_texts, test_labels, strict=True) if lab != "oos"],
