@@ -325,7 +325,10 @@ class CoveragePoint(Report):
 
 
 class Abstention(Report):
-    threshold: float = Field(description="the model answers `unknown` below this top-class probability")
+    threshold: float = Field(
+        description="the model answers `unknown` below this confidence (the top-class probability, times the "
+        "similarity to the nearest class centroid for a model that keeps centroids)"
+    )
     method: Literal["chosen for the data", "fixed coverage"] = "fixed coverage"
     coverage_target: float | None = Field(
         default=None, description="share of validation texts kept answered (abstain.coverage), when fixed"

@@ -1,6 +1,7 @@
 """When the model should answer `unknown`: the operating point, and the coverage/accuracy curve on validation.
 
-The model abstains when its top-class probability is below the threshold (or when it picks the data's own
+The model abstains when its confidence (the top-class probability; times the similarity to the nearest class
+centroid for a model over sentence embeddings) is below the threshold (or when it picks the data's own
 out-of-scope class, a label named like `oos`). By default the threshold is chosen for the data
 (`choose_operating_point`): from the validation texts (answered right or wrong) and from texts known to be out of
 scope (generated off-topic texts and gibberish, the validation rows of an out-of-scope class, a file given with

@@ -61,7 +61,7 @@ def abstention_md(abstention: Abstention | None) -> str:
         return ""
     also = f" or when its top label is `{abstention.abstain_label}`" if abstention.abstain_label else ""
     text = (
-        f"The model answers `unknown` below a top-class probability of **{threshold(abstention.threshold)}**"
+        f"The model answers `unknown` below a confidence of **{threshold(abstention.threshold)}**"
         f"{also}, {prose(abstention.reason)}. On the in-scope test texts it answers "
         f"{percent(abstention.test_answered)}, and {percent(abstention.test_answered_right)} are answered and right."
     )
