@@ -83,7 +83,7 @@ def load_classifier(model_dir: Path) -> Classifier:
     from runner.models.light_imports import import_skops, needs_torch
 
     import_skops()  # first, without torch: a TF-IDF model never loads it (cold start)
-    if needs_torch(info):
+    if needs_torch(info) and info.get("kind") != "linear":  # a plain encoder runs without transformers at all
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]

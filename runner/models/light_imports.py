@@ -19,6 +19,10 @@ from types import ModuleType
 from typing import Any
 
 HEAVY_ROOTS = ("torch",)
+# Also refused during skops' walk: scikit-learn imports these only optionally there (pandas in `utils.fixes`, for
+# an ARFF helper; pytest in `utils._testing`), and together they cost about 0.25 s of a TF-IDF model's cold start.
+# Code that needs pandas later imports it normally.
+SKOPS_WALK_REFUSED = ("torch", "pandas", "pytest", "_pytest")
 
 
 class _Refuse(MetaPathFinder):
@@ -50,7 +54,7 @@ def import_skops() -> None:
     model that loads torch afterwards; scikit-learn's array-API support for torch is never used here)."""
     if "skops.io" in sys.modules:
         return
-    with refused_imports():
+    with refused_imports(SKOPS_WALK_REFUSED):
         import skops.io  # noqa: F401
 
 

@@ -9,6 +9,7 @@ import hashlib
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -136,32 +137,108 @@ def mean_pooling_layout(folder: str) -> dict | None:
     return {"max_seq_length": settings.get("max_seq_length"), "normalize": normalize}
 
 
+def plain_bert(folder: Path) -> dict | None:
+    """The config of a BERT encoder that `MeanPoolingEncoder` runs with torch alone (absolute positions, exact GELU,
+    a fast tokenizer file, weights without a prefix); None for anything else, which transformers runs."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    plain = (
+        config.get("model_type") == "bert"
+        and config.get("hidden_act") == "gelu"
+        and config.get("position_embedding_type") in (None, "absolute")
+        and (folder / "tokenizer.json").is_file()
+        and (folder / "model.safetensors").is_file()
+    )
+    return config if plain else None
+
+
 class MeanPoolingEncoder:
-    """A mean-pooling sentence encoder run with transformers alone: the same embeddings as SentenceTransformer for
-    such a folder (a test checks it), without importing sentence-transformers, which alone takes seconds."""
+    """A mean-pooling sentence encoder run without sentence-transformers (whose import alone takes seconds): a plain
+    BERT (the default all-MiniLM-L6-v2) runs with torch, tokenizers and safetensors only, which spares the cold
+    start of `intern predict` transformers' model machinery too; any other architecture runs with transformers.
+    The embeddings are SentenceTransformer's for such a folder (a test checks both paths)."""
 
     def __init__(self, folder: str, layout: dict, device: str = "cpu") -> None:
-        from transformers import AutoModel, AutoTokenizer
-
         self.folder = Path(folder)
-        self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModel.from_pretrained(folder).to(device).eval()
         self.device = device
         self.normalize = bool(layout["normalize"])
+        self.bert = plain_bert(self.folder)
+        self.tokenizer: Any = None
+        if self.bert is not None:
+            from safetensors.torch import load_file
+            from tokenizers import Tokenizer
+
+            self.weights = {
+                k: v.float().to(device) for k, v in load_file(str(self.folder / "model.safetensors")).items()
+            }
+            self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            settings_path = self.folder / "tokenizer_config.json"
+            settings = json.loads(settings_path.read_text(encoding="utf-8")) if settings_path.is_file() else {}
+            tokenizer_limit = settings.get("model_max_length")
+            positions = self.bert.get("max_position_embeddings")
+            self.dimension = int(self.bert["hidden_size"])
+        else:
+            from transformers import AutoModel, AutoTokenizer
+
+            self.tokenizer = AutoTokenizer.from_pretrained(folder)
+            self.model = AutoModel.from_pretrained(folder).to(device).eval()
+            tokenizer_limit = getattr(self.tokenizer, "model_max_length", None)
+            positions = getattr(self.model.config, "max_position_embeddings", None)
+            self.dimension = int(self.model.config.hidden_size)
         # As SentenceTransformer: the folder's max_seq_length, else the tokenizer's and the model's limits.
-        limits = [layout.get("max_seq_length"), getattr(self.model.config, "max_position_embeddings", None)]
-        if not layout.get("max_seq_length"):
-            limits.append(getattr(self.tokenizer, "model_max_length", None))
-        self.max_seq_length = int(min(int(v) for v in limits if v))
+        limits = [layout.get("max_seq_length"), positions] + ([] if layout.get("max_seq_length") else [tokenizer_limit])
+        self.max_seq_length = int(min(int(v) for v in limits if v and int(v) < 10**9))
+        if self.bert is not None:
+            pad_id = int(self.bert.get("pad_token_id") or 0)
+            self.tokenizer.enable_truncation(max_length=self.max_seq_length)
+            self.tokenizer.enable_padding(pad_id=pad_id, pad_token=self.tokenizer.id_to_token(pad_id) or "[PAD]")
 
     def get_sentence_embedding_dimension(self) -> int:
-        return int(self.model.config.hidden_size)
+        return self.dimension
 
     def save(self, path: str) -> None:
         """The encoder's folder as loaded (the sentence-transformers layout), for the delivered model."""
         import shutil
 
         shutil.copytree(self.folder, path, dirs_exist_ok=True)
+
+    def _bert_hidden(self, ids, mask):
+        """BERT's last hidden states, as transformers' BertModel computes them (post-norm layers, exact GELU)."""
+        import torch
+        import torch.nn.functional as F
+
+        w, config = self.weights, self.bert or {}
+        width, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
+        eps = float(config.get("layer_norm_eps", 1e-12))
+        length = ids.shape[1]
+        x = w["embeddings.word_embeddings.weight"][ids]
+        x = x + w["embeddings.position_embeddings.weight"][:length][None]
+        x = x + w["embeddings.token_type_embeddings.weight"][0]
+        x = F.layer_norm(x, (width,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+        bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+
+        def split(t):
+            return t.view(t.shape[0], length, heads, width // heads).transpose(1, 2)
+
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}."
+
+            def dense(h, name, p=p):
+                return F.linear(h, w[f"{p}{name}.weight"], w[f"{p}{name}.bias"])
+
+            q, k, v = (split(dense(x, f"attention.self.{n}")) for n in ("query", "key", "value"))
+            attended = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            attended = attended.transpose(1, 2).reshape(x.shape[0], length, width)
+            norm = f"{p}attention.output.LayerNorm"
+            x = F.layer_norm(
+                dense(attended, "attention.output.dense") + x, (width,), w[f"{norm}.weight"], w[f"{norm}.bias"], eps
+            )
+            inner = F.gelu(dense(x, "intermediate.dense"))
+            norm = f"{p}output.LayerNorm"
+            x = F.layer_norm(dense(inner, "output.dense") + x, (width,), w[f"{norm}.weight"], w[f"{norm}.bias"], eps)
+        return x
 
     def encode(self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = False, **_) -> np.ndarray:
         import torch
@@ -171,15 +248,19 @@ class MeanPoolingEncoder:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 rows = order[start : start + batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in rows],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_seq_length,
-                    return_tensors="pt",
-                ).to(self.device)
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                batch = [texts[i] for i in rows]
+                if self.bert is not None:
+                    encoded = self.tokenizer.encode_batch(batch)
+                    ids = torch.tensor([e.ids for e in encoded], device=self.device)
+                    attention = torch.tensor([e.attention_mask for e in encoded], device=self.device)
+                    hidden = self._bert_hidden(ids, attention)
+                else:
+                    tokens = self.tokenizer(
+                        batch, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="pt"
+                    ).to(self.device)
+                    attention = tokens["attention_mask"]
+                    hidden = self.model(**tokens).last_hidden_state
+                mask = attention.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
                 if self.normalize or normalize_embeddings:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
@@ -338,16 +419,17 @@ class UnsafeModelFile(ValueError):
 def safe_skops_load(path: Path):
     """Load a .skops file only when every type skops does not trust by itself is in SKOPS_ALLOWED_TYPES."""
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
-    types = sio.get_untrusted_types(file=path)
-    refused = sorted(name for name in types if name not in SKOPS_ALLOWED_TYPES)
-    if refused:
-        raise UnsafeModelFile(
-            f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves "
-            f"(allowed beyond scikit-learn, numpy and scipy's own: {', '.join(sorted(SKOPS_ALLOWED_TYPES))}); "
-            "nothing in the file was run. Load models only from a source you trust, or retrain with `intern train`"
-        )
-    return sio.load(path, trusted=types)
+    try:  # one pass: skops audits every type against the list before it constructs anything
+        return sio.load(path, trusted=sorted(SKOPS_ALLOWED_TYPES))
+    except UntrustedTypesFoundException:
+        refused = sorted(name for name in sio.get_untrusted_types(file=path) if name not in SKOPS_ALLOWED_TYPES)
+    raise UnsafeModelFile(
+        f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves "
+        f"(allowed beyond scikit-learn, numpy and scipy's own: {', '.join(sorted(SKOPS_ALLOWED_TYPES))}); "
+        "nothing in the file was run. Load models only from a source you trust, or retrain with `intern train`"
+    )
 
 
 class TransformerModel:

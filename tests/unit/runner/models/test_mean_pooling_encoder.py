@@ -114,3 +114,29 @@ def test_a_saved_encoder_loads_back_both_ways(tiny_encoder: Path, tmp_path: Path
     assert isinstance(again, MeanPoolingEncoder)
     assert np.allclose(embed(again, TEXTS), embed(encoder, TEXTS), atol=1e-6)
     assert np.allclose(embed(again, TEXTS), reference_embeddings(tmp_path / "model" / "encoder", TEXTS), atol=1e-5)
+
+
+def test_the_transformers_path_matches_too(tiny_encoder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An architecture the torch-only path does not cover runs with transformers' AutoModel, to the same result."""
+    from runner.models import portable_model
+
+    monkeypatch.setattr(portable_model, "plain_bert", lambda folder: None)
+    encoder = MeanPoolingEncoder(str(tiny_encoder), mean_pooling_layout(str(tiny_encoder)) or {})
+    assert encoder.bert is None and hasattr(encoder, "model")
+    assert np.allclose(embed(encoder, TEXTS), reference_embeddings(tiny_encoder, TEXTS), atol=1e-5)
+
+
+def test_a_plain_bert_never_imports_transformers(tiny_encoder: Path) -> None:
+    """The cold start of `intern predict`: the default encoder's layout loads with torch and tokenizers only."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from runner.models.portable_model import load_encoder, embed; "
+        f"e = load_encoder({str(tiny_encoder)!r}); embed(e, ['where is my refund']); "
+        "print(sorted(m for m in ('transformers', 'sentence_transformers') if m in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[4]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
