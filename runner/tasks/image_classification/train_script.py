@@ -9,7 +9,8 @@ The candidates:
     pixels       colour histograms + 16x16 thumbnails, logistic regression: the cheap baseline
     frozen       the pretrained backbone's features (kept frozen; for the packaged Lite0, its last three stages
                  and head, each average-pooled) + logistic regression; flipped training
-                 images as extra rows, and a flip at test time when it helps on validation
+                 images as extra rows (up to FLIP_ROWS_UP_TO training images), and a flip at test time when
+                 it helps on validation
     multi-scale  the same frozen features taken at 224 and 320 px, joined, + logistic regression, when the
                  backbone is convolutional and the second pass fits the time budget (small data sets)
     fine-tune    the backbone and a new head trained end to end with crops and flips, when a GPU is there or
@@ -67,6 +68,9 @@ FLIP_OF = {"plain": "flip", "multi": "multi_flip"}
 # hymenoptera set, ants and bees: 5-fold cross-validated accuracy 0.955 at 224 px alone, 0.963 joined). It costs
 # about twice the first pass, so it runs when its projected time fits SCALE_BUDGET_S (or training.time_budget_s).
 SECOND_SCALE = (320, 366)
+# Mirrored training images are extra rows for the linear heads up to this many training images; past it they add
+# little and would double the memory of the fit (50,000 images x 1,904 features: 0.76 GB a copy, in float32).
+FLIP_ROWS_UP_TO = 20_000
 SCALE_BUDGET_S = {"cuda": 600, "cpu": 150}
 MIN_AUTO_EPOCHS = 3
 
@@ -236,7 +240,8 @@ def fit_on_validation(train: dict, val: dict, key: str, labels: list[str], seed:
     """A standardised logistic regression per C (and with / without the test-time flip), scored on validation."""
     flip_key = FLIP_OF.get(key)
     flips = flip_key is not None and train.get(flip_key) is not None and val.get(flip_key) is not None
-    x, y = with_flips(train[key], train[flip_key] if flips else None, train["labels"])
+    flip_rows = flips and len(train["labels"]) <= FLIP_ROWS_UP_TO
+    x, y = with_flips(train[key], train[flip_key] if flip_rows else None, train["labels"])
     best = None
     for c in C_GRID:
         head = linear_head(c, seed).fit(x, y)
@@ -244,7 +249,8 @@ def fit_on_validation(train: dict, val: dict, key: str, labels: list[str], seed:
             score = scores(val["labels"], [labels[i] for i in probabilities.argmax(1)], labels)
             if best is None or score["macro_f1"] > best["validation"]["macro_f1"]:
                 best = {"head": head, "C": c, "tta": tta, "validation": score, "val_probabilities": probabilities,
-                        "chosen_by": f"the validation split ({len(val['labels'])} images)"}
+                        "chosen_by": f"the validation split ({len(val['labels'])} images)", "flip_rows": flip_rows}
+    del x, y
     return best
 
 
@@ -618,7 +624,7 @@ def refit(candidate: dict, data: dict) -> None:
     flip_key = FLIP_OF.get(key)
     blocks, y = [train[key], val[key]], train["labels"] + val["labels"]
     for split in (train, val):
-        if flip_key and split.get(flip_key) is not None:
+        if flip_key and split.get(flip_key) is not None and candidate.get("flip_rows", True):
             blocks.append(split[flip_key])
             y = y + split["labels"]
     candidate["head"].fit(np.concatenate(blocks), y)
