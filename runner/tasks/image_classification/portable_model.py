@@ -161,16 +161,17 @@ class UnsafeModelFile(ValueError):
 def safe_head_load(path: Path):
     """Load a .skops head only when every type skops does not trust by itself is in SKOPS_ALLOWED_TYPES."""
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
-    types = sio.get_untrusted_types(file=path)
-    refused = sorted(name for name in types if name not in SKOPS_ALLOWED_TYPES)
-    if refused:
-        raise UnsafeModelFile(
-            f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves (only "
-            "scikit-learn, numpy and scipy's own types are allowed); nothing in the file was run. Load models only "
-            "from a source you trust, or retrain with `intern train`"
-        )
-    return sio.load(path, trusted=types)
+    try:  # one pass: skops audits every type against the list before it constructs anything
+        return sio.load(path, trusted=sorted(SKOPS_ALLOWED_TYPES))
+    except UntrustedTypesFoundException:
+        refused = sorted(name for name in sio.get_untrusted_types(file=path) if name not in SKOPS_ALLOWED_TYPES)
+    raise UnsafeModelFile(
+        f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves (only "
+        "scikit-learn, numpy and scipy's own types are allowed); nothing in the file was run. Load models only "
+        "from a source you trust, or retrain with `intern train`"
+    )
 
 
 def read_model_info(model_dir: Path) -> dict:
