@@ -187,10 +187,11 @@ def features_of(backbone, cfg: dict, project: Path, splits: dict, flips: bool, k
         for row, why in sorted(block["failed"].items()):
             skipped.append({"split": name, "image": refs[row], "reason": why})
             print(f"skipped unreadable image {refs[row]}: {why}", flush=True)
+        take = keep if len(keep) < len(refs) else slice(None)  # a view, not a copy, when every image was read
         result[name] = {
             "refs": [refs[i] for i in keep], "labels": [labels[i] for i in keep],
-            "plain": block["plain"][keep], "flip": block["flip"][keep] if block["flip"] is not None else None,
-            "pixels": block["pixels"][keep], "maps": block.get("maps"), "rows": keep,
+            "plain": block["plain"][take], "flip": block["flip"][take] if block["flip"] is not None else None,
+            "pixels": block["pixels"][take], "maps": block.get("maps"), "rows": keep,
         }
     images = sum(n for n, _ in rate)
     seconds = sum(s for _, s in rate)
