@@ -26,6 +26,9 @@ WEIGHTS_FILE = "model.safetensors"
 # arguments from the file) is refused before anything in it runs.
 SKOPS_ALLOWED_TYPES: frozenset = frozenset()
 THUMBNAIL = 16  # the baseline's thumbnail side, in pixels
+# The trunk maps are written through a memory map, closed and reopened every this many images: the written pages
+# then leave the process's resident memory (they stay in the file and the page cache).
+MAPS_REMAP_EVERY = 2048
 HISTOGRAM_BINS = 16
 
 
@@ -100,6 +103,7 @@ def cached_features(
     path.parent.mkdir(parents=True, exist_ok=True)
     if progress is not None:
         progress(0, n)
+    written = 0
     for rows, pixels, bad in iter_batches(references, backbone.size, backbone.resize, batch_size):
         failed.update(bad)
         if rows:
@@ -114,6 +118,14 @@ def cached_features(
                 for view, (pooled, trunk_maps) in enumerate(views):
                     (plain if view == 0 else flip)[rows] = pooled
                     maps[view][rows] = trunk_maps
+                written += len(rows)
+                if written >= MAPS_REMAP_EVERY:  # written pages of a mapping count as this process's memory
+                    written = 0
+                    for array in maps:
+                        array.flush()
+                    names = [f"{p}.tmp.npy" for p in maps_paths[: len(maps)]]
+                    del array
+                    maps = [np.lib.format.open_memmap(name, mode="r+") for name in names]
             else:
                 plain[rows] = backbone.features(pixels)
                 if flip is not None:
