@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.adapters.subprocess_run import child_env
-from runner.config import save_config
+from runner.config import InternConfig, save_config
 from runner.render.progress_eta import is_progress_line
 from runner.stages.scaffold import build_config, write_project
 from runner.stages.smoke import SMOKE_MARKER, parse_smoke_line
@@ -19,6 +19,23 @@ from tests.fakes.datasets import LABELS, make_rows, write_dataset, write_rows
 from tests.fakes.tiny_encoder import build_tiny_encoder
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def run_smoke(config: InternConfig, project: Path, max_steps: int, timeout: int) -> subprocess.CompletedProcess[str]:
+    """Write the project for `config` into `project` and run its train.py --smoke (offline, CI set), which must pass."""
+    config = config.model_copy(update={"smoke": config.smoke.model_copy(update={"max_steps": max_steps})})
+    write_project(render_project(config, None, workflow=False), project)
+    save_config(config, project)
+    result = subprocess.run(
+        [sys.executable, "train.py", "--config", "intern.yaml", "--smoke"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env(os.environ, {"HF_HUB_OFFLINE": "1", "CI": "1"}),
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
 
 
 def test_train_script_smoke_run(tmp_path: Path) -> None:
@@ -32,18 +49,7 @@ def test_train_script_smoke_run(tmp_path: Path) -> None:
         model="scratch:tiny",
         rows=48,
     )
-    config = config.model_copy(update={"smoke": config.smoke.model_copy(update={"max_steps": 3})})
-    write_project(render_project(config, None, workflow=False), tmp_path)
-    save_config(config, tmp_path)
-    result = subprocess.run(
-        [sys.executable, "train.py", "--config", "intern.yaml", "--smoke"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=child_env(os.environ, {"HF_HUB_OFFLINE": "1", "CI": "1"}),
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_smoke(config, tmp_path, max_steps=3, timeout=120)
     lines = result.stdout.splitlines()
     # The Trainer's steps, with a rate, as a plain line on stderr (CI is set); stdout keeps the lines `intern` reads.
     steps = [line for line in result.stderr.splitlines() if line.startswith("fine-tune: 3/3 steps (100%), ")]
@@ -80,18 +86,7 @@ def test_train_script_shows_each_step_with_a_rate_and_an_eta_in_ci_logs(tmp_path
         model=str(encoder),
         rows=len(rows),
     )
-    config = config.model_copy(update={"smoke": config.smoke.model_copy(update={"max_steps": 2})})
-    write_project(render_project(config, None, workflow=False), tmp_path)
-    save_config(config, tmp_path)
-    result = subprocess.run(
-        [sys.executable, "train.py", "--config", "intern.yaml", "--smoke"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=child_env(os.environ, {"HF_HUB_OFFLINE": "1", "CI": "1"}),
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    result = run_smoke(config, tmp_path, max_steps=2, timeout=180)
     progress = result.stderr.splitlines()
     for split in ("train", "validation"):
         line = next((x for x in progress if x.startswith(f"embedding {split}: ")), "")
