@@ -19,13 +19,18 @@ from runner.settings import RunnerSettings
 
 app = typer.Typer(
     name="intern",
-    help="ML Intern: from a labelled text dataset to a trained, evaluated, documented model.",
+    help="ML Intern: from labelled texts (one label or several) or photos to a trained, evaluated, documented model.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-DataArg = Annotated[str, typer.Argument(help="a .csv/.tsv/.json/.jsonl/.parquet file or a Hub dataset id")]
+DataArg = Annotated[
+    str,
+    typer.Argument(
+        help="a .csv/.tsv/.json/.jsonl/.parquet file, a folder of photos (one sub-folder per class) or a Hub dataset id"
+    ),
+]
 DirArg = Annotated[Path, typer.Argument(help="a project directory written by `intern scaffold` or `intern run`")]
 TextOpt = Annotated[str | None, typer.Option("--text", help="text column (detected when omitted)")]
 LabelsOpt = Annotated[
@@ -92,6 +97,12 @@ def _delimiter_notes(reporter: ConsoleReporter, *sources: str | None) -> None:
                 reporter.line(f"note: {note}")
 
 
+def try_it_line(input_kind: str, project: Path) -> str:
+    """The example `intern predict` command printed after a run, for what the model takes."""
+    example = "path/to/photo.jpg" if input_kind == "image" else '"your text here"'
+    return f"try it: intern predict {project}/model {example}"
+
+
 def _default_out(data: str) -> Path:
     stem = Path(data).stem if Path(data).suffix else data.replace("/", "__")
     return Path("runs") / stem
@@ -114,6 +125,7 @@ def run(
 ) -> None:
     """The whole loop: inspect, scaffold, smoke, train, evaluate, stress, card, demo."""
     from runner.pipeline import RunOptions, run_pipeline
+    from runner.tasks.choose import task_of_config
 
     reporter = _reporter()
     _delimiter_notes(reporter, data, test)
@@ -133,7 +145,7 @@ def run(
     )
     run_pipeline(options, reporter, settings=_settings())
     reporter.line(f"\ndone: {target}/reports/report.md, model in {target}/model, demo: python {target}/app.py")
-    reporter.line(f'try it: intern predict {target}/model "your text here"')
+    reporter.line(try_it_line(task_of_config(target).input_kind, target))
     if json_out:
         from runner.render.run_summary import run_summary
 
@@ -151,7 +163,7 @@ def inspect(
     objective: Annotated[str | None, typer.Option(help="what the model is for (helps choose the task)")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Data report only: balance, lengths, duplicates, conflicts, leakage of a naive split."""
+    """Data report only: balance, lengths or image sizes, duplicates, conflicts, leakage of a naive split."""
     from runner.pipeline import RunOptions, inspect_data
     from runner.render.reports import render_inspect_md
 
@@ -327,17 +339,18 @@ def report(
 @app.command()
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="a trained model directory (PROJECT/model)")],
-    text: Annotated[str | None, typer.Argument(help="the text to classify")] = None,
+    text: Annotated[str | None, typer.Argument(help="the text to classify (an image model: a photo's path)")] = None,
     input_file: Annotated[
         str | None,
         typer.Option(
             "--input",
             help="a table (.csv, .tsv, .jsonl, .json, .parquet: one row per text), a .txt file (one text per line), "
-            "or - for stdin",
+            "or - for stdin; an image model: a folder of photos or a table of their paths",
         ),
     ] = None,
     text_column: Annotated[
-        str | None, typer.Option("--text-column", help="the column holding the texts (detected when omitted)")
+        str | None,
+        typer.Option("--text-column", help="the column holding the texts or image paths (detected when omitted)"),
     ] = None,
     input_format: Annotated[
         str | None,
@@ -348,7 +361,8 @@ def predict(
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, help="texts scored at once")] = 256,
 ) -> None:
-    """Label and score for each text; `unknown` when the model abstains. Results on stdout, notes on stderr."""
+    """Label and score for each text or photo; `unknown` when the model abstains. Results on stdout, notes on
+    stderr."""
     from runner.errors import UserInputError
     from runner.tasks.predict_command import predict_command
 
