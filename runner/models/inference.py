@@ -15,7 +15,8 @@ import numpy as np
 
 from runner.errors import ProjectError, UnsafeModelError
 from runner.models import portable_model
-from runner.models.portable_model import MODEL_INFO_FILE, UnsafeModelFile, load_model
+from runner.models.portable_model import MODEL_INFO_FILE, load_model
+from runner.models.portable_safe_load import UnsafeModelFile
 
 CALIBRATION_FILE = MODEL_INFO_FILE
 

@@ -1,8 +1,13 @@
 """Find, verify, load and run a delivered model: the same code in the runner, in train.py and in app.py.
 
 This module is copied verbatim into every generated `train.py` and `app.py` (between the markers below), so the
-scripts stay standalone and score exactly as the runner does. Keep it free of imports from `runner`.
+scripts stay standalone and score exactly as the runner does. Keep it free of imports from `runner`; the safe
+loading block it calls (`runner/models/portable_safe_load.py`) is pasted above it.
 """
+
+from runner.models.portable_safe_load import safe_skops_load
+
+# isort: split
 
 # --- ML Intern: model loading (verbatim copy of the runner's models/portable_model.py) ---
 import hashlib
@@ -34,17 +39,6 @@ ENCODER_DIR = "encoder"
 # far from every class (off topic) gets a low confidence even when the head is sure of its top class. On SNIPS with
 # TREC questions as out of scope it separates them better than the top probability alone (ROC AUC 0.992 vs 0.985).
 CENTROIDS_FILE = "centroids.npy"
-# The types a .skops file of ours may hold beyond the ones skops itself trusts (scikit-learn's estimators, numpy and
-# scipy containers): exactly what train.py saves, and no `builtins` (a file naming `builtins.eval` or any other
-# callable would have skops call it with arguments taken from the file). Anything else is refused before loading.
-SKOPS_ALLOWED_TYPES = frozenset(
-    {
-        "sklearn.calibration._CalibratedClassifier",
-        "sklearn.calibration._TemperatureScaling",
-        "sklearn.calibration._SigmoidCalibration",
-        "sklearn.frozen._frozen.FrozenEstimator",
-    }
-)
 _VERIFIED: dict[str, str] = {}
 _ENCODERS: dict[str, object] = {}
 
@@ -412,26 +406,6 @@ def join_features(blocks: list):
     return np.hstack(blocks)
 
 
-class UnsafeModelFile(ValueError):
-    """A model file names a type that ML Intern never saves: it is refused, nothing in it has run."""
-
-
-def safe_skops_load(path: Path):
-    """Load a .skops file only when every type skops does not trust by itself is in SKOPS_ALLOWED_TYPES."""
-    import skops.io as sio
-    from skops.io.exceptions import UntrustedTypesFoundException
-
-    try:  # one pass: skops audits every type against the list before it constructs anything
-        return sio.load(path, trusted=sorted(SKOPS_ALLOWED_TYPES))
-    except UntrustedTypesFoundException:
-        refused = sorted(name for name in sio.get_untrusted_types(file=path) if name not in SKOPS_ALLOWED_TYPES)
-    raise UnsafeModelFile(
-        f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves "
-        f"(allowed beyond scikit-learn, numpy and scipy's own: {', '.join(sorted(SKOPS_ALLOWED_TYPES))}); "
-        "nothing in the file was run. Load models only from a source you trust, or retrain with `intern train`"
-    )
-
-
 class TransformerModel:
     """A fine-tuned Hugging Face sequence classifier."""
 
@@ -476,7 +450,10 @@ def load_model(model_dir: Path, device: str = "cpu"):
 
 
 def portable_model_source() -> str:
-    """The block above, as text, for the train.py and app.py templates."""
+    """The safe loading block and the block above, as text, for the app.py templates."""
+    from runner.render.script import portable_block
+
     text = Path(__file__).read_text(encoding="utf-8")
     begin, end = "# --- ML Intern: model loading", "# --- end of ML Intern: model loading ---"
-    return text[text.index(begin) : text.index(end) + len(end)]
+    model_block = text[text.index(begin) : text.index(end) + len(end)]
+    return portable_block("runner.models.portable_safe_load") + "\n\n\n" + model_block

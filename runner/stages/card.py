@@ -21,7 +21,7 @@ from jinja2 import Environment
 from runner.config import InternConfig, load_config
 from runner.errors import ProjectError
 from runner.models.inference import read_model_info, read_threshold
-from runner.models.portable_model import SKOPS_ALLOWED_TYPES
+from runner.models.portable_safe_load import SKOPS_ALLOWED_TYPES
 from runner.render.markdown import MARKDOWN_FILTERS, duration, escape_md, format_threshold, inline_code, table
 from runner.render.reports import abstention_md, candidates_table, remedies_md
 from runner.render.templating import template_environment

@@ -31,8 +31,12 @@ from runner.tasks.image_classification.portable_backbone import load_backbone  #
 from runner.tasks.image_classification.portable_data import to_rgb
 
 # --- end paste ---
+# --- paste: runner.models.portable_safe_load ---
+from runner.models.portable_safe_load import UnsafeModelFile
+
+# --- end paste ---
 # --- paste: runner.tasks.image_classification.portable_model ---
-from runner.tasks.image_classification.portable_model import ImageModel, UnsafeModelFile
+from runner.tasks.image_classification.portable_model import ImageModel
 
 # --- end paste ---
 

@@ -1,11 +1,12 @@
 """Features, heads and a delivered image model: the same code in the runner, in train.py and in app.py.
 
-The block between the markers is pasted into the generated scripts after the image data and backbone blocks
-(it uses their functions): keep it free of imports from `runner`.
+The block between the markers is pasted into the generated scripts after the safe loading, image data and
+backbone blocks (it uses their functions): keep it free of imports from `runner`.
 """
 
 from __future__ import annotations
 
+from runner.models.portable_safe_load import safe_skops_load
 from runner.tasks.image_classification.portable_backbone import load_backbone
 from runner.tasks.image_classification.portable_data import iter_batches, resize_and_crop
 
@@ -21,10 +22,6 @@ import numpy as np
 MODEL_INFO_FILE = "intern.json"
 HEAD_FILE = "head.skops"
 WEIGHTS_FILE = "model.safetensors"
-# The types a head file of ours may hold beyond the ones skops trusts by itself (scikit-learn's estimators, numpy
-# and scipy containers): none. A file naming any other type (`builtins.eval`, say, which skops would call with
-# arguments from the file) is refused before anything in it runs.
-SKOPS_ALLOWED_TYPES: frozenset = frozenset()
 THUMBNAIL = 16  # the baseline's thumbnail side, in pixels
 # The trunk maps are written through a memory map, closed and reopened every this many images: the written pages
 # then leave the process's resident memory (they stay in the file and the page cache).
@@ -166,26 +163,6 @@ def predict_proba(head, features: np.ndarray, labels: list[str]) -> np.ndarray:
     return out
 
 
-class UnsafeModelFile(ValueError):
-    """A model file that names a type ML Intern never saves: refused, nothing in it run."""
-
-
-def safe_head_load(path: Path):
-    """Load a .skops head only when every type skops does not trust by itself is in SKOPS_ALLOWED_TYPES."""
-    import skops.io as sio
-    from skops.io.exceptions import UntrustedTypesFoundException
-
-    try:  # one pass: skops audits every type against the list before it constructs anything
-        return sio.load(path, trusted=sorted(SKOPS_ALLOWED_TYPES))
-    except UntrustedTypesFoundException:
-        refused = sorted(name for name in sio.get_untrusted_types(file=path) if name not in SKOPS_ALLOWED_TYPES)
-    raise UnsafeModelFile(
-        f"refusing to load {path}: it holds {', '.join(refused)}, a type ML Intern never saves (only "
-        "scikit-learn, numpy and scipy's own types are allowed); nothing in the file was run. Load models only "
-        "from a source you trust, or retrain with `intern train`"
-    )
-
-
 def read_model_info(model_dir: Path) -> dict:
     path = Path(model_dir) / MODEL_INFO_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
@@ -206,7 +183,7 @@ class ImageModel:
         if self.info.get("features") != "pixels" or self.kind != "linear":
             self.backbone = load_backbone(self.info["backbone"], device)
         if self.kind == "linear":
-            self.head = safe_head_load(Path(model_dir) / HEAD_FILE)
+            self.head = safe_skops_load(Path(model_dir) / HEAD_FILE)
         else:
             import torch
             from safetensors.torch import load_file

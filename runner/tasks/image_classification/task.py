@@ -212,7 +212,8 @@ class ImagePredictor:
 
     def __init__(self, model_dir: Path) -> None:
         from runner.errors import UnsafeModelError
-        from runner.tasks.image_classification.portable_model import ImageModel, UnsafeModelFile
+        from runner.models.portable_safe_load import UnsafeModelFile
+        from runner.tasks.image_classification.portable_model import ImageModel
 
         try:
             self.model = ImageModel(model_dir)

@@ -91,6 +91,10 @@ from runner.tasks.image_classification.portable_data import iter_batches, load_i
 from runner.tasks.image_classification.portable_backbone import load_backbone
 # --- end paste ---
 
+# --- paste: runner.models.portable_safe_load ---
+from runner.models.portable_safe_load import safe_skops_load  # noqa: F401  (the model block calls it)
+# --- end paste ---
+
 # --- paste: runner.tasks.image_classification.portable_model ---
 from runner.tasks.image_classification.portable_model import (
     HEAD_FILE,

@@ -54,6 +54,7 @@ class MultiLabelClassification:
         }
 
     def render_app(self, model_ref: str, title: str, description: str, examples: list[str]) -> str:
+        from runner.models.portable_model import portable_model_source
         from runner.render.pysource import parse_python
         from runner.stages.scaffold import _environment
 
@@ -65,7 +66,7 @@ class MultiLabelClassification:
                 title=title,
                 description=description,
                 examples=[[e] for e in examples],
-                portable_model=portable_block("runner.models.portable_model"),
+                portable_model=portable_model_source(),
                 portable_scoring=portable_block("runner.tasks.multi_label.portable_scoring"),
             )
         )

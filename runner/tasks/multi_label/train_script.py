@@ -80,6 +80,10 @@ from runner.tasks.common.training import (
 # --- end paste ---
 
 
+# --- paste: runner.models.portable_safe_load ---
+from runner.models.portable_safe_load import safe_skops_load  # noqa: F401  (the model block calls it)
+# --- end paste ---
+
 # --- paste: runner.models.portable_model ---
 from runner.models.portable_model import (
     ENCODER_DIR,

@@ -107,6 +107,10 @@ from runner.data.perturb import class_keywords, perturbed_copies
 # --- end paste ---
 
 
+# --- paste: runner.models.portable_safe_load ---
+from runner.models.portable_safe_load import safe_skops_load  # noqa: F401  (the model block calls it)
+# --- end paste ---
+
 # --- paste: runner.models.portable_model ---
 from runner.models.portable_model import (
     CENTROIDS_FILE,

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import skops.io as sio
 
-from runner.models.portable_model import HEAD_FILE, UnsafeModelFile, load_model, safe_skops_load
+from runner.models.portable_model import HEAD_FILE, load_model
+from runner.models.portable_safe_load import UnsafeModelFile, safe_skops_load
 from runner.stages.card import render_model_card
 from runner.stages.scaffold import render_app
 from tests.fakes import sample_reports as sample

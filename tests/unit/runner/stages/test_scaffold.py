@@ -11,9 +11,8 @@ import yaml
 from runner.config import InternConfig, load_config
 from runner.data.portable import portable_source
 from runner.models.defaults import training_defaults
-from runner.models.portable_model import portable_model_source
 from runner.render.progress_eta import progress_source
-from runner.render.script import assemble_script
+from runner.render.script import assemble_script, portable_block
 from runner.stages.scaffold import (
     build_config,
     comment_line,
@@ -67,7 +66,8 @@ def test_every_python_file_parses() -> None:
 def test_train_script_carries_the_portable_block_verbatim() -> None:
     script = render_train_script(config())
     assert portable_source() in script
-    assert portable_model_source() in script
+    assert portable_block("runner.models.portable_safe_load") in script
+    assert portable_block("runner.models.portable_model") in script
     assert script.splitlines()[:2] == ["#!/usr/bin/env python", "# -*- coding: utf-8 -*-"]
     assert "route support tickets" not in script  # the objective lives in intern.yaml only
     tree = ast.parse(script)

@@ -18,11 +18,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from runner.models.portable_safe_load import UnsafeModelFile
 from runner.tasks.image_classification.portable_model import (
     HEAD_FILE,
     MODEL_INFO_FILE,
     ImageModel,
-    UnsafeModelFile,
     pixel_features,
 )
 from runner.tasks.registry import get_task
