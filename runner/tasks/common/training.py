@@ -4,12 +4,18 @@ the Trainer under a time budget. Copied verbatim into the generated scripts (bet
 
 from __future__ import annotations
 
+from runner.models.portable_model import embed  # train.py has it pasted beside this block
+from runner.render.progress_eta import map_batches  # likewise
+
+# isort: split
+
 # --- BEGIN PORTABLE TRAINING (copied into train.py; edit runner/tasks/common/training.py, not the copy) ---
 import json
 import math
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from datasets import Dataset
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -214,6 +220,40 @@ def training_arguments(cfg: dict, work: Path, epochs: int, smoke: bool, device: 
         report_to="none",
         logging_nan_inf_filter=False,  # a diverged run must show its NaN loss, not hide it
     )
+
+
+# The candidates of a text task, cheapest first: the cheaper one wins a tie on validation.
+COST_ORDER = ["tfidf", "encoder", "encoder+tfidf", "fine-tune"]
+# Texts embedded per progress step (the encoder batches within each); progress goes to stderr, with a rate and an ETA.
+EMBED_CHUNK = 2048
+
+
+def embed_texts(encoder, texts: list[str], label: str) -> np.ndarray:
+    """`embed`, EMBED_CHUNK texts at a time, with a rate and an ETA on stderr (a bar on a terminal, a line every
+    10 s in CI logs)."""
+    if not texts:
+        return embed(encoder, texts)
+    return np.vstack(map_batches(lambda chunk: embed(encoder, chunk), texts, EMBED_CHUNK, label, "texts"))
+
+
+def choose(candidates: list[dict]) -> tuple[dict, str]:
+    """The winner among the trained candidates (best validation macro F1, the cheaper on a tie) and why, in words."""
+    trained = [c for c in candidates if c["status"] == "trained"]
+    winner = max(trained, key=lambda c: (c["validation"]["macro_f1"], -COST_ORDER.index(c["name"])))
+    others = [c for c in trained if c is not winner]
+    if not others:
+        return winner, f"{winner['name']} is the only candidate trained"
+    runner_up = max(others, key=lambda c: c["validation"]["macro_f1"])
+    gap = (winner["validation"]["macro_f1"] - runner_up["validation"]["macro_f1"]) * 100
+    why = (
+        f"best validation macro F1 ({winner['validation']['macro_f1']:.4f}), {gap:.2f} points above "
+        f"{runner_up['name']}"
+    )
+    if gap == 0:
+        why = f"ties {runner_up['name']} on validation macro F1 ({winner['validation']['macro_f1']:.4f}) and is cheaper"
+    if winner["name"] == "tfidf":
+        why += ": the cheapest candidate, the classical baseline, won"
+    return winner, why
 
 
 # --- END PORTABLE TRAINING ---

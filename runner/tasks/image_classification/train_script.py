@@ -29,7 +29,6 @@ Writes (next to intern.yaml):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -75,9 +74,14 @@ SCALE_BUDGET_S = {"cuda": 600, "cpu": 150}
 MIN_AUTO_EPOCHS = 3
 
 
-# The blocks below are copied verbatim from ML Intern's runner (runner/data/portable.py,
-# runner/tasks/image_classification/portable_*.py and runner/render/progress_eta.py), so this script splits, decodes
-# and scores as `intern evaluate`, and shows its progress (stderr: a rate and an ETA) as `intern` does.
+# The blocks below are copied verbatim from ML Intern's runner (each one's first line names its source file), so
+# this script splits, decodes and scores as `intern evaluate`, and shows its progress (stderr: a rate and an ETA) as
+# `intern` does.
+
+# --- paste: runner.tasks.common.script_basics ---
+from runner.tasks.common.script_basics import candidate_row, note, parse_args
+# --- end paste ---
+
 
 # --- paste: runner.data.portable ---
 from runner.data.portable import stratified_sample
@@ -109,18 +113,6 @@ from runner.tasks.image_classification.portable_model import (
 # --- paste: runner.render.progress_eta ---
 from runner.render.progress_eta import StepProgress
 # --- end paste ---
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="intern.yaml", help="the project config (default: intern.yaml)")
-    parser.add_argument("--smoke", action="store_true", help="every step on a tiny sample, to check the pipeline")
-    return parser.parse_args()
-
-
-def note(text: str) -> None:
-    """A progress line on stderr (a candidate starting or done): stdout keeps the lines `intern` reads."""
-    print(text, file=sys.stderr, flush=True)
 
 
 class FeatureProgress:
@@ -696,18 +688,6 @@ def save_winner(winner: dict, backbone, labels: list[str], staging: Path, target
     staging.rename(target)
 
 
-def candidate_row(candidate: dict, winner: dict) -> dict:
-    return {
-        "name": candidate["name"], "title": candidate["title"], "status": candidate["status"],
-        "reason": candidate.get("reason", ""), "winner": candidate is winner,
-        "validation_accuracy": candidate.get("validation", {}).get("accuracy"),
-        "validation_macro_f1": candidate.get("validation", {}).get("macro_f1"),
-        "test_accuracy": candidate.get("test", {}).get("accuracy"),
-        "test_macro_f1": candidate.get("test", {}).get("macro_f1"),
-        "seconds": candidate.get("seconds", 0.0),
-    }
-
-
 def write_json(path: Path, value: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
@@ -715,7 +695,7 @@ def write_json(path: Path, value: dict) -> None:
 
 
 def main() -> int:
-    args = parse_args()
+    args = parse_args(__doc__)
     config_path = Path(args.config).resolve()
     project = config_path.parent
     cfg = yaml.safe_load(config_path.read_text(encoding="utf-8"))

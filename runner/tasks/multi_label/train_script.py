@@ -24,7 +24,6 @@ Writes (next to intern.yaml):
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -54,13 +53,13 @@ CLASS_WEIGHT = "balanced"
 WEIGHT_SEARCH_ROWS = 4000
 # Where train.py leaves the winner's validation scores (from before any refit) for `intern evaluate`.
 VALIDATION_SCORES = "validation_probabilities.npy"
-COST_ORDER = ["tfidf", "encoder", "encoder+tfidf", "fine-tune"]  # cheapest first: it wins a tie
-# Texts embedded per progress step (the encoder batches within each); progress goes to stderr, with a rate and an ETA.
-EMBED_CHUNK = 2048
-
-
 # The blocks below are copied verbatim from ML Intern's runner, so this script reads, splits, trains, loads and
 # scores exactly as the runner does, and shows its progress (stderr: a rate and an ETA) as `intern` does.
+
+# --- paste: runner.tasks.common.script_basics ---
+from runner.tasks.common.script_basics import candidate_row, note, parse_args
+# --- end paste ---
+
 
 # --- paste: runner.data.portable ---
 from runner.data.portable import normalise_text, read_table  # noqa: F401  (used by the pasted multi-label block)
@@ -71,6 +70,8 @@ from runner.data.portable import normalise_text, read_table  # noqa: F401  (used
 from runner.tasks.common.training import (
     EpochReporter,
     build_model,
+    choose,
+    embed_texts,
     fine_tune_epochs,
     measure_throughput,
     pick_device,
@@ -90,7 +91,6 @@ from runner.models.portable_model import (
     FEATURES_FILE,
     HEAD_FILE,
     MODEL_INFO_FILE,
-    embed,
     join_features,
     load_encoder,
     resolve_encoder,
@@ -109,28 +109,8 @@ from runner.tasks.multi_label.portable_scoring import decide, label_matrix, tune
 
 
 # --- paste: runner.render.progress_eta ---
-from runner.render.progress_eta import map_batches, track, trainer_progress_callback
+from runner.render.progress_eta import track, trainer_progress_callback
 # --- end paste ---
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="intern.yaml", help="the project config (default: intern.yaml)")
-    parser.add_argument("--smoke", action="store_true", help="every step on a tiny sample, to check the pipeline")
-    return parser.parse_args()
-
-
-def note(text: str) -> None:
-    """A progress line on stderr (a candidate starting or done): stdout keeps the lines `intern` reads."""
-    print(text, file=sys.stderr, flush=True)
-
-
-def embed_texts(encoder, texts: list[str], label: str) -> np.ndarray:
-    """`embed`, EMBED_CHUNK texts at a time, with a rate and an ETA on stderr (a bar on a terminal, a line every
-    10 s in CI logs)."""
-    if not texts:
-        return embed(encoder, texts)
-    return np.vstack(map_batches(lambda chunk: embed(encoder, chunk), texts, EMBED_CHUNK, label, "texts"))
 
 
 def multilabel_scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -342,23 +322,6 @@ def probabilities_of(candidate: dict, texts: list[str]) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------------
 # Step 4: choose on validation, refit, then score every candidate on test for the report.
 
-def choose(candidates: list[dict]) -> tuple[dict, str]:
-    trained = [c for c in candidates if c["status"] == "trained"]
-    winner = max(trained, key=lambda c: (c["validation"]["macro_f1"], -COST_ORDER.index(c["name"])))
-    others = [c for c in trained if c is not winner]
-    if not others:
-        return winner, f"{winner['name']} is the only candidate trained"
-    runner_up = max(others, key=lambda c: c["validation"]["macro_f1"])
-    gap = (winner["validation"]["macro_f1"] - runner_up["validation"]["macro_f1"]) * 100
-    why = (f"best validation macro F1 ({winner['validation']['macro_f1']:.4f}), {gap:.2f} points above "
-           f"{runner_up['name']}")
-    if gap == 0:
-        why = f"ties {runner_up['name']} on validation macro F1 ({winner['validation']['macro_f1']:.4f}) and is cheaper"
-    if winner["name"] == "tfidf":
-        why += ": the cheapest candidate, the classical baseline, won"
-    return winner, why
-
-
 def refit_on_train_and_validation(candidate: dict, features: dict, truth: dict, seed: int) -> None:
     """Once the choice is made, a linear candidate learns from the validation rows too (its thresholds, tuned on
     validation before, are kept)."""
@@ -414,18 +377,6 @@ def save_winner(winner: dict, encoder, label_names: list[str], staging: Path, ta
     staging.rename(target)
 
 
-def candidate_row(candidate: dict, winner: dict) -> dict:
-    validation, test = candidate.get("validation", {}), candidate.get("test", {})
-    return {
-        "name": candidate["name"], "title": candidate["title"], "status": candidate["status"],
-        "reason": candidate.get("reason", ""), "winner": candidate is winner,
-        "validation_accuracy": validation.get("accuracy"), "validation_macro_f1": validation.get("macro_f1"),
-        "validation_micro_f1": validation.get("micro_f1"),
-        "test_accuracy": test.get("accuracy"), "test_macro_f1": test.get("macro_f1"),
-        "test_micro_f1": test.get("micro_f1"), "seconds": candidate.get("seconds", 0.0),
-    }
-
-
 def print_smoke_report(candidates: list[dict], batch_size: int, device: str, full_rows: int) -> None:
     """The one line `intern smoke` reads: the fine-tuning speed projects the full run on every hardware flavour."""
     fine = candidates[-1]
@@ -445,7 +396,7 @@ def build_summary(cfg: dict, candidates: list[dict], winner: dict, why: str, enc
     return {
         "schema_version": 1, "task": "multi-label-classification", "model": cfg["model"]["name"],
         "encoder_source": encoder_source, "winner": winner["name"], "winner_reason": why,
-        "candidates": [candidate_row(c, winner) for c in candidates],
+        "candidates": [candidate_row(c, winner, ("accuracy", "macro_f1", "micro_f1")) for c in candidates],
         "parameters": fine["parameters"], "max_length": fine["max_length"],
         "epochs_run": fine.get("epochs_run", 0), "best_epoch": fine.get("best_epoch", 0),
         "best_macro_f1": winner["validation"]["macro_f1"], "seconds": round(seconds, 2), "device": device,
@@ -460,7 +411,7 @@ def build_summary(cfg: dict, candidates: list[dict], winner: dict, why: str, enc
 
 
 def main() -> int:
-    args = parse_args()
+    args = parse_args(__doc__)
     config_path = Path(args.config).resolve()
     project = config_path.parent
     cfg = yaml.safe_load(config_path.read_text(encoding="utf-8"))

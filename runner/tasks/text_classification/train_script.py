@@ -22,7 +22,6 @@ Writes (next to intern.yaml):
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import math
@@ -73,13 +72,13 @@ SATURATED_SHARE = 0.5
 WEAK_WRONG = 0.02
 CHECK_ROWS = 300
 REMEDY_ROWS = 1000
-# Texts embedded per progress step (the encoder batches within each); progress goes to stderr, with a rate and an ETA.
-EMBED_CHUNK = 2048
+# The blocks below are copied verbatim from ML Intern's runner (each one's first line names its source file), so
+# this script splits, trains, loads and scores exactly as the runner does, and shows its progress as `intern` does.
 
+# --- paste: runner.tasks.common.script_basics ---
+from runner.tasks.common.script_basics import candidate_row, note, parse_args
+# --- end paste ---
 
-# The blocks below are copied verbatim from ML Intern's runner (runner/data/portable.py, runner/tasks/common/
-# training.py, runner/models/portable_model.py and runner/render/progress_eta.py), so this script splits, trains,
-# loads and scores exactly as the runner does, and shows its progress as `intern` does.
 
 # --- paste: runner.data.portable ---
 from runner.data.portable import load_splits, stratified_sample
@@ -93,6 +92,8 @@ from runner.tasks.common.training import (
     MIN_AUTO_EPOCHS,
     EpochReporter,
     build_model,
+    choose,
+    embed_texts,
     fine_tune_epochs,
     measure_throughput,
     pick_device,
@@ -130,28 +131,8 @@ from runner.models.portable_model import (
 
 
 # --- paste: runner.render.progress_eta ---
-from runner.render.progress_eta import map_batches, track, trainer_progress_callback
+from runner.render.progress_eta import track, trainer_progress_callback
 # --- end paste ---
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="intern.yaml", help="the project config (default: intern.yaml)")
-    parser.add_argument("--smoke", action="store_true", help="every step on a tiny sample, to check the pipeline")
-    return parser.parse_args()
-
-
-def note(text: str) -> None:
-    """A progress line on stderr (a candidate starting or done): stdout keeps the lines `intern` reads."""
-    print(text, file=sys.stderr, flush=True)
-
-
-def embed_texts(encoder, texts: list[str], label: str) -> np.ndarray:
-    """`embed`, EMBED_CHUNK texts at a time, with a rate and an ETA on stderr (a bar on a terminal, a line every
-    10 s in CI logs)."""
-    if not texts:
-        return embed(encoder, texts)
-    return np.vstack(map_batches(lambda chunk: embed(encoder, chunk), texts, EMBED_CHUNK, label, "texts"))
 
 
 def scores(true: list[str], predicted: list[str], label_names: list[str]) -> dict[str, float]:
@@ -408,26 +389,6 @@ def fine_tune_candidate(cfg: dict, where: str, splits: dict, label_names: list[s
 # ---------------------------------------------------------------------------------------------------------------
 # Step 4: choose on validation, then score every candidate on test for the report.
 
-COST_ORDER = ["tfidf", "encoder", "encoder+tfidf", "fine-tune"]  # cheapest first: it wins a tie
-
-
-def choose(candidates: list[dict]) -> tuple[dict, str]:
-    trained = [c for c in candidates if c["status"] == "trained"]
-    winner = max(trained, key=lambda c: (c["validation"]["macro_f1"], -COST_ORDER.index(c["name"])))
-    others = [c for c in trained if c is not winner]
-    if not others:
-        return winner, f"{winner['name']} is the only candidate trained"
-    runner_up = max(others, key=lambda c: c["validation"]["macro_f1"])
-    gap = (winner["validation"]["macro_f1"] - runner_up["validation"]["macro_f1"]) * 100
-    why = (f"best validation macro F1 ({winner['validation']['macro_f1']:.4f}), {gap:.2f} points above "
-           f"{runner_up['name']}")
-    if gap == 0:
-        why = f"ties {runner_up['name']} on validation macro F1 ({winner['validation']['macro_f1']:.4f}) and is cheaper"
-    if winner["name"] == "tfidf":
-        why += ": the cheapest candidate, the classical baseline, won"
-    return winner, why
-
-
 def candidate_features(candidate: dict, features: dict, split: str):
     return join_features([features[f][split] * (candidate["weight"] if f == "encoder" else 1.0)
                           for f in candidate["features"]])
@@ -600,18 +561,6 @@ def save_winner(winner: dict, encoder, label_names: list[str], staging: Path, ta
     staging.rename(target)
 
 
-def candidate_row(candidate: dict, winner: dict) -> dict:
-    return {
-        "name": candidate["name"], "title": candidate["title"], "status": candidate["status"],
-        "reason": candidate.get("reason", ""), "winner": candidate is winner,
-        "validation_accuracy": candidate.get("validation", {}).get("accuracy"),
-        "validation_macro_f1": candidate.get("validation", {}).get("macro_f1"),
-        "test_accuracy": candidate.get("test", {}).get("accuracy"),
-        "test_macro_f1": candidate.get("test", {}).get("macro_f1"),
-        "seconds": candidate.get("seconds", 0.0),
-    }
-
-
 def write_summary(path: Path, summary: dict) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
@@ -694,7 +643,7 @@ def build_summary(cfg: dict, candidates: list[dict], winner: dict, why: str, enc
 
 
 def main() -> int:
-    args = parse_args()
+    args = parse_args(__doc__)
     config_path = Path(args.config).resolve()
     project = config_path.parent
     cfg = yaml.safe_load(config_path.read_text(encoding="utf-8"))
