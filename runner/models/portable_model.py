@@ -421,6 +421,10 @@ class TransformerModel:
         self.labels = [str(id2label[i]) for i in range(len(id2label))]
         self.max_length = int(min(getattr(self.tokenizer, "model_max_length", 512) or 512, 512))
 
+    def scores(self, logits):
+        """Class probabilities from the model's logits: a softmax (one label per text)."""
+        return self.torch.softmax(logits, dim=-1)
+
     def predict_proba(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths pad less
@@ -434,7 +438,7 @@ class TransformerModel:
                     padding=True,
                     return_tensors="pt",
                 ).to(self.device)
-                out[rows] = self.torch.softmax(self.model(**batch).logits.float(), dim=-1).cpu().numpy()
+                out[rows] = self.scores(self.model(**batch).logits.float()).cpu().numpy()
         return out
 
 

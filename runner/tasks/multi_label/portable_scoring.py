@@ -13,6 +13,7 @@ import numpy as np
 
 from runner.models.portable_model import (  # train.py and app.py have them pasted above this block
     LinearModel,
+    TransformerModel,
     read_model_info,
 )
 
@@ -91,36 +92,17 @@ class MultiLabelLinearModel(LinearModel):
         return self.predict_proba(texts), np.ones(len(texts), dtype=np.float32)
 
 
-class MultiLabelTransformerModel:
+class MultiLabelTransformerModel(TransformerModel):
     """A fine-tuned Hugging Face classifier with a sigmoid per label (problem_type multi_label_classification)."""
 
     def __init__(self, model_dir: Path, info: dict, device: str = "cpu") -> None:
-        import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-        self.torch = torch
-        self.model = AutoModelForSequenceClassification.from_pretrained(str(model_dir)).to(device).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-        self.device = device
+        super().__init__(model_dir, device)
         self.labels = [str(label) for label in info["labels"]]
         self.thresholds = [float(t) for t in info["thresholds"]]
-        self.max_length = int(min(getattr(self.tokenizer, "model_max_length", 512) or 512, 512))
 
-    def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with self.torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                batch = self.tokenizer(
-                    [texts[i] for i in rows],
-                    truncation=True,
-                    max_length=self.max_length,
-                    padding=True,
-                    return_tensors="pt",
-                ).to(self.device)
-                out[rows] = self.torch.sigmoid(self.model(**batch).logits.float()).cpu().numpy()
-        return out
+    def scores(self, logits):
+        """Each label's own probability: a sigmoid per label."""
+        return self.torch.sigmoid(logits)
 
 
 def load_multilabel_model(model_dir: Path, device: str = "cpu"):
