@@ -194,7 +194,9 @@ def trainer_progress_callback(label: str = "fine-tuning", **options: Any) -> Any
 
         def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if self.progress is not None:
-                self.progress.note(f"{label}: epoch {state.epoch:.0f}/{args.num_train_epochs:g} ended")
+                # With max_steps set (a smoke run) the Trainer's own epoch count, not the argument, is the total.
+                total = getattr(state, "num_train_epochs", 0) or args.num_train_epochs
+                self.progress.note(f"{label}: epoch {state.epoch:.0f}/{total:g} ended")
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if self.progress is not None:

@@ -12,12 +12,13 @@ from runner.render.progress_eta import map_batches  # likewise
 # --- BEGIN PORTABLE TRAINING (copied into train.py; edit runner/tasks/common/training.py, not the copy) ---
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from datasets import Dataset
+from datasets import Dataset, disable_progress_bars
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 from transformers import (
@@ -220,6 +221,16 @@ def training_arguments(cfg: dict, work: Path, epochs: int, smoke: bool, device: 
         report_to="none",
         logging_nan_inf_filter=False,  # a diverged run must show its NaN loss, not hide it
     )
+
+
+def quiet_progress_bars() -> None:
+    """In a log (stderr not a terminal), the datasets and transformers bars ("Map", "Loading weights") would print
+    a line per update: they are turned off, and train.py's own progress lines (a rate and an ETA) stay."""
+    if not sys.stderr.isatty():
+        from transformers.utils import logging as hf_logging
+
+        disable_progress_bars()
+        hf_logging.disable_progress_bar()
 
 
 # The candidates of a text task, cheapest first: the cheaper one wins a tie on validation.

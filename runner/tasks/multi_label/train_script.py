@@ -38,7 +38,7 @@ import numpy as np
 import skops.io as sio
 import torch
 import yaml
-from datasets import Dataset, disable_progress_bars
+from datasets import Dataset
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, hamming_loss
@@ -75,6 +75,7 @@ from runner.tasks.common.training import (
     fine_tune_epochs,
     measure_throughput,
     pick_device,
+    quiet_progress_bars,
     tfidf_features,
     training_arguments,
 )
@@ -420,8 +421,7 @@ def main() -> int:
     threads = training.get("num_threads") or os.cpu_count() or 1
     torch.set_num_threads(threads)
     device = pick_device(training.get("device", "auto"))
-    if not sys.stderr.isatty():
-        disable_progress_bars()
+    quiet_progress_bars()
     started = time.perf_counter()
     label_names = list(cfg["labels"])
     (project / "reports").mkdir(exist_ok=True)

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import yaml
 import skops.io as sio
-from datasets import ClassLabel, Dataset, disable_progress_bars
+from datasets import ClassLabel, Dataset
 from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
@@ -97,6 +97,7 @@ from runner.tasks.common.training import (
     fine_tune_epochs,
     measure_throughput,
     pick_device,
+    quiet_progress_bars,
     tfidf_features,
     training_arguments,
 )
@@ -576,6 +577,8 @@ def full_tfidf_probe(cfg: dict, project: Path, label_names: list[str]) -> dict |
     splits = load_data(cfg, project, False)
     if len(splits["train"][0]) > FULL_PROBE_MAX_ROWS:
         return None
+    note(f"projection: the tfidf candidate again, on the full training split ({len(splits['train'][0]):,} texts), "
+         "to time it")
     began = time.perf_counter()
     tfidf = linear_candidates(splits, label_names, None, cfg, True)[0][0]
     return {"seconds": round(time.perf_counter() - began, 3), "perfect": is_perfect(tfidf),
@@ -652,8 +655,7 @@ def main() -> int:
     threads = training.get("num_threads") or os.cpu_count() or 1
     torch.set_num_threads(threads)
     device = pick_device(training.get("device", "auto"))
-    if not sys.stderr.isatty():
-        disable_progress_bars()
+    quiet_progress_bars()
     started = time.perf_counter()
     label_names = list(cfg["labels"])
     (project / "reports").mkdir(exist_ok=True)

@@ -109,3 +109,29 @@ def test_trainer_callback_reports_steps_and_epochs() -> None:
     callback.on_train_end(args, state, None)
     text = stream.getvalue()
     assert "fine-tuning: epoch 1/2 ended" in text and "fine-tuning: 4/4 steps (100%)" in text
+
+
+def test_trainer_callback_counts_the_epochs_the_trainer_runs_under_max_steps() -> None:
+    """A smoke run sets max_steps: the Trainer then runs its own number of epochs (kept in its state), not the
+    argument's, and the notes must not say `epoch 2/1`."""
+    from types import SimpleNamespace
+
+    from transformers import TrainerState
+
+    from runner.render.progress_eta import trainer_progress_callback
+
+    stream = io.StringIO()
+    callback = trainer_progress_callback("fine-tune", stream=stream, plain=True, every_s=0)
+    args = SimpleNamespace(num_train_epochs=1)
+    state = TrainerState(max_steps=3, num_train_epochs=2)
+    callback.on_train_begin(args, state, None)
+    for step, epoch in ((1, 0.5), (2, 1.0), (3, 1.5)):
+        state.global_step, state.epoch = step, epoch
+        callback.on_step_end(args, state, None)
+        if epoch == int(epoch) or step == 3:
+            state.epoch = float(round(epoch + 0.49))
+            callback.on_epoch_end(args, state, None)
+    callback.on_train_end(args, state, None)
+    text = stream.getvalue()
+    assert "fine-tune: epoch 1/2 ended" in text and "fine-tune: epoch 2/2 ended" in text
+    assert "/1 ended" not in text
