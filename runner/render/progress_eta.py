@@ -76,6 +76,7 @@ class StepProgress:
         self.plain = plain_progress(self.stream) if plain is None else plain
         self.every_s, self.clock = every_s, clock
         self.done = 0.0
+        self.printed_done: float | None = None  # the count the last printed line showed
         self.started = self.clock()
         self.last_line = self.started
         self._bar: Any = None
@@ -131,7 +132,10 @@ class StepProgress:
         """A line of its own (an epoch's end), above the bar on a terminal."""
         if self._bar is not None:
             self._bar.console.print(text, markup=False, highlight=False)
+        elif self.printed_done == self.done:  # the progress line is already the last one shown
+            print(text, file=self.stream, flush=True)
         else:
+            self.printed_done = self.done  # the progress line goes with the note: not again at the end
             print(f"{text}; {self.line()}", file=self.stream, flush=True)
 
     def line(self) -> str:
@@ -145,7 +149,7 @@ class StepProgress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
-        elif exc[0] is None and getattr(self, "printed_done", None) != self.done:  # the last line, once
+        elif exc[0] is None and self.printed_done != self.done:  # the last line, once
             self._print()
 
 

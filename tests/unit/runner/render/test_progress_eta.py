@@ -135,3 +135,4 @@ def test_trainer_callback_counts_the_epochs_the_trainer_runs_under_max_steps() -
     text = stream.getvalue()
     assert "fine-tune: epoch 1/2 ended" in text and "fine-tune: epoch 2/2 ended" in text
     assert "/1 ended" not in text
+    assert text.count("3/3 steps (100%)") == 1  # the last epoch's note carries the final line: not printed twice
