@@ -713,8 +713,8 @@ def main() -> int:
 
     # Step 1: the data, the backbone, the features.
     splits = load_data(cfg, project, args.smoke)
-    print(f"data: {len(splits['train'][0])} train, {len(splits['validation'][0])} validation, "
-          f"{len(splits['test'][0])} test images, {len(labels)} classes", flush=True)
+    print(f"data: {len(splits['train'][0]):,} train, {len(splits['validation'][0]):,} validation, "
+          f"{len(splits['test'][0]):,} test images, {len(labels)} classes", flush=True)
     contact_sheet(splits, project / "reports" / "contact_sheet.png")
     backbone = load_backbone(cfg["model"]["name"], device)
     print(f"model: {backbone.name} ({backbone.why})", flush=True)

@@ -430,7 +430,7 @@ def main() -> int:
     # Step 1: the data, and every split's labels as a 0/1 matrix.
     splits, full_rows = load_data(cfg, project, args.smoke)
     truth = {name: label_matrix(splits[name][1], label_names) for name in splits}
-    print(f"data: {len(splits['train'][0])} train, {len(splits['validation'][0])} validation rows, "
+    print(f"data: {len(splits['train'][0]):,} train, {len(splits['validation'][0]):,} validation rows, "
           f"{len(label_names)} labels, {truth['train'].sum(axis=1).mean():.2f} labels per text", flush=True)
 
     # Steps 2 and 3: the candidates, scored on validation.

@@ -663,7 +663,7 @@ def main() -> int:
 
     # Step 1: the data.
     splits = load_data(cfg, project, args.smoke)
-    print(f"data: {len(splits['train'][0])} train, {len(splits['validation'][0])} validation rows, "
+    print(f"data: {len(splits['train'][0]):,} train, {len(splits['validation'][0]):,} validation rows, "
           f"{len(label_names)} classes", flush=True)
 
     # Steps 2 and 3: the candidates, scored on validation.
