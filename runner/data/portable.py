@@ -132,6 +132,20 @@ def stratified_sample(labels: list[str], per_class: int, seed: int) -> list[int]
     return sorted(picked)
 
 
+def smoke_splits(
+    splits: dict[str, tuple[list[str], list[str]]], config: dict[str, Any]
+) -> dict[str, tuple[list[str], list[str]]]:
+    """The smoke test's tiny stratified sample of every split (texts or image paths with their labels): every class
+    present when the data allows it, `smoke.rows_per_class` per class in train, half that in validation, one in test."""
+    per_class, seed = config["smoke"]["rows_per_class"], config["training"]["seed"]
+    sampled = dict(splits)
+    for name, share in (("train", per_class), ("validation", max(1, per_class // 2)), ("test", 1)):
+        items, labels = splits[name]
+        rows = stratified_sample(labels, share, seed)
+        sampled[name] = ([items[i] for i in rows], [labels[i] for i in rows])
+    return sampled
+
+
 def load_splits(config: dict[str, Any], base_dir: str = ".") -> dict[str, tuple[list[str], list[str]]]:
     """The train / validation / test texts and labels that intern.yaml describes.
 

@@ -52,7 +52,9 @@ def test_train_script_smoke_run(tmp_path: Path) -> None:
     result = run_smoke(config, tmp_path, max_steps=3, timeout=120)
     lines = result.stdout.splitlines()
     # The Trainer's steps, with a rate, as a plain line on stderr (CI is set); stdout keeps the lines `intern` reads.
-    steps = [line for line in result.stderr.splitlines() if line.startswith("fine-tune: 3/3 steps (100%), ")]
+    # (an epoch's note carries the progress line after "; ")
+    shown = [line.rsplit("; ", 1)[-1] for line in result.stderr.splitlines()]
+    steps = [line for line in shown if line.startswith("fine-tune: 3/3 steps (100%), ")]
     assert steps and is_progress_line(steps[-1]) and "steps/s, done in " in steps[-1], result.stderr[-2000:]
     assert not any(is_progress_line(line) for line in lines)
     metrics = parse_smoke_line(lines)
@@ -94,7 +96,8 @@ def test_train_script_shows_each_step_with_a_rate_and_an_eta_in_ci_logs(tmp_path
     for name in ("tfidf", "encoder", "encoder+tfidf", "fine-tune"):
         assert f"candidate {name}: started" in progress
         assert any(x.startswith(f"candidate {name}: done in ") and x.endswith(" s") for x in progress), progress
-    assert any(x.startswith("fine-tune: 2/2 steps (100%), ") and is_progress_line(x) for x in progress), progress
+    shown = [x.rsplit("; ", 1)[-1] for x in progress]  # an epoch's note carries the progress line after "; "
+    assert any(x.startswith("fine-tune: 2/2 steps (100%), ") and is_progress_line(x) for x in shown), progress
     lines = result.stdout.splitlines()
     assert not any(is_progress_line(line) or line.endswith(": started") for line in lines)
     assert any(line.startswith("encoder: embedded ") for line in lines)

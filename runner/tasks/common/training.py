@@ -12,6 +12,7 @@ from runner.render.progress_eta import map_batches  # likewise
 # --- BEGIN PORTABLE TRAINING (copied into train.py; edit runner/tasks/common/training.py, not the copy) ---
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ from transformers import (
     PreTrainedTokenizerFast,
     TrainerCallback,
     TrainingArguments,
+    set_seed,
 )
 
 # Sizes of `scratch:<size>` models: a small BERT initialised from a config, for when no pretrained
@@ -54,6 +56,17 @@ def pick_device(wanted: str) -> str:
     if wanted == "cuda":
         torch.zeros(1, device="cuda")  # fails here, with torch's own message, when there is no usable GPU
     return wanted
+
+
+def prepare_run(training: dict) -> tuple[int, str]:
+    """Seed everything, set torch's threads and pick the device (intern.yaml's `training`); library progress bars
+    off in a log. Returns the threads and the device."""
+    set_seed(training["seed"])
+    threads = training.get("num_threads") or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    device = pick_device(training.get("device", "auto"))
+    quiet_progress_bars()
+    return threads, device
 
 
 def tfidf_features(rows: int) -> FeatureUnion:

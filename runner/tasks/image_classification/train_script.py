@@ -84,7 +84,7 @@ from runner.tasks.common.script_basics import candidate_row, note, parse_args
 
 
 # --- paste: runner.data.portable ---
-from runner.data.portable import stratified_sample
+from runner.data.portable import smoke_splits
 # --- end paste ---
 
 # --- paste: runner.tasks.image_classification.portable_data ---
@@ -157,13 +157,7 @@ def scores(true: list[str], predicted: list[str], labels: list[str]) -> dict[str
 
 def load_data(cfg: dict, project: Path, smoke: bool) -> dict[str, tuple[list[str], list[str]]]:
     splits = load_image_splits(cfg, str(project))
-    if smoke:  # a tiny stratified sample of every split: every class present when the data allows it
-        per_class, seed = cfg["smoke"]["rows_per_class"], cfg["training"]["seed"]
-        for name, share in (("train", per_class), ("validation", max(1, per_class // 2)), ("test", 1)):
-            refs, labels = splits[name]
-            rows = stratified_sample(labels, share, seed)
-            splits[name] = ([refs[i] for i in rows], [labels[i] for i in rows])
-    return splits
+    return smoke_splits(splits, cfg) if smoke else splits
 
 
 def features_of(backbone, cfg: dict, project: Path, splits: dict, flips: bool, keep_maps: bool = False) -> dict:

@@ -43,7 +43,7 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, hamming_loss
 from sklearn.multiclass import OneVsRestClassifier
-from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, PrinterCallback, Trainer
 
 # The inverse regularisation strength of the per-label logistic regressions, and class weights that give a rare
 # label's few examples as much say as the many without it.
@@ -74,8 +74,7 @@ from runner.tasks.common.training import (
     embed_texts,
     fine_tune_epochs,
     measure_throughput,
-    pick_device,
-    quiet_progress_bars,
+    prepare_run,
     tfidf_features,
     training_arguments,
 )
@@ -417,11 +416,7 @@ def main() -> int:
     project = config_path.parent
     cfg = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     training = cfg["training"]
-    set_seed(training["seed"])
-    threads = training.get("num_threads") or os.cpu_count() or 1
-    torch.set_num_threads(threads)
-    device = pick_device(training.get("device", "auto"))
-    quiet_progress_bars()
+    threads, device = prepare_run(training)
     started = time.perf_counter()
     label_names = list(cfg["labels"])
     (project / "reports").mkdir(exist_ok=True)

@@ -52,7 +52,6 @@ from transformers import (
     PrinterCallback,
     Trainer,
     TrainerCallback,
-    set_seed,
 )
 
 # The encoder's weight against TF-IDF is chosen on validation with at most this many training rows per try.
@@ -81,7 +80,7 @@ from runner.tasks.common.script_basics import candidate_row, note, parse_args
 
 
 # --- paste: runner.data.portable ---
-from runner.data.portable import load_splits, stratified_sample
+from runner.data.portable import load_splits, smoke_splits
 # --- end paste ---
 
 
@@ -96,8 +95,7 @@ from runner.tasks.common.training import (
     embed_texts,
     fine_tune_epochs,
     measure_throughput,
-    pick_device,
-    quiet_progress_bars,
+    prepare_run,
     tfidf_features,
     training_arguments,
 )
@@ -152,13 +150,7 @@ def scores(true: list[str], predicted: list[str], label_names: list[str]) -> dic
 
 def load_data(cfg: dict, project: Path, smoke: bool) -> dict[str, tuple[list[str], list[str]]]:
     splits = load_splits(cfg, str(project))
-    if smoke:  # a tiny stratified sample of every split: every class present when the data allows it
-        per_class, seed = cfg["smoke"]["rows_per_class"], cfg["training"]["seed"]
-        for name, share in (("train", per_class), ("validation", max(1, per_class // 2)), ("test", 1)):
-            texts, labels = splits[name]
-            rows = stratified_sample(labels, share, seed)
-            splits[name] = ([texts[i] for i in rows], [labels[i] for i in rows])
-    return splits
+    return smoke_splits(splits, cfg) if smoke else splits
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -651,11 +643,7 @@ def main() -> int:
     project = config_path.parent
     cfg = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     training = cfg["training"]
-    set_seed(training["seed"])
-    threads = training.get("num_threads") or os.cpu_count() or 1
-    torch.set_num_threads(threads)
-    device = pick_device(training.get("device", "auto"))
-    quiet_progress_bars()
+    threads, device = prepare_run(training)
     started = time.perf_counter()
     label_names = list(cfg["labels"])
     (project / "reports").mkdir(exist_ok=True)
