@@ -35,12 +35,22 @@ def detect_format(source: str) -> DataFormat:
     suffix = path.suffix.lower()
     if suffix in SUFFIX_FORMATS:
         return SUFFIX_FORMATS[suffix]
+    if path.is_dir():
+        raise DataError(
+            f"{source} is a folder without photos in class sub-folders (<folder>/<class>/*.jpg|png|webp|gif|bmp|tif, "
+            "optionally under train/, validation/, test/): for text data, give a .csv, .tsv, .json, .jsonl or "
+            ".parquet file"
+        )
     if path.exists():
-        raise DataError(f"cannot tell the format of {source}: use a .csv, .tsv, .json, .jsonl or .parquet file")
+        raise DataError(
+            f"cannot tell the format of {source}: use a .csv, .tsv, .json, .jsonl or .parquet file, or a folder of "
+            "photos with one sub-folder per class"
+        )
     if _HUB_ID.match(source) and "/" in source:
         return "hub"
     raise DataError(
-        f"{source} not found: give a local .csv/.tsv/.json/.jsonl/.parquet file or a Hub dataset id (owner/name)"
+        f"{source} not found: give a local .csv/.tsv/.json/.jsonl/.parquet file, a folder of photos (one sub-folder "
+        "per class) or a Hub dataset id (owner/name)"
     )
 
 

@@ -51,6 +51,18 @@ def test_detect_format_refuses_an_existing_file_of_unknown_type(tmp_path: Path) 
         detect_format(str(path))
 
 
+def test_detect_format_says_what_a_folder_needs_to_be_photos(tmp_path: Path) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("hello\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"folder without photos in class sub-folders .*\.csv"):
+        detect_format(str(tmp_path))
+
+
+def test_a_missing_source_names_every_shape_of_data() -> None:
+    with pytest.raises(DataError, match=r"\.parquet file, a folder of photos .* or a Hub dataset id"):
+        detect_format("/abs/missing")
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_load_each_format(tmp_path: Path, fmt: str) -> None:
     rows, _ = make_rows(3)
