@@ -6,14 +6,18 @@
     GET  /healthz   {"status": "ok", "model": ..., "labels": n}
     GET  /docs      OpenAPI documentation (/openapi.json)
 
-A prediction object is exactly what `intern predict --json` prints for the same text. Scoring runs in the thread
-pool (the model releases the GIL in numpy and torch), at most `max_batch` texts per request.
+A prediction object is exactly what `intern predict --json` prints for the same text: for a text classifier its
+label (or `unknown`) and score, for a multi-label classifier the labels over their thresholds and every label's
+score. Scoring runs in the thread pool (the model releases the GIL in numpy and torch), at most `max_batch` texts
+per request.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, HTTPException
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from runner.render.predictions import prediction_record
 from runner.schemas import Prediction
 from runner.stages.predict import Predictor
+from runner.tasks.multi_label.predict import MultiLabelPrediction
 
 MAX_BATCH = 1024
 MAX_TEXT_CHARS = 100_000
@@ -61,37 +66,92 @@ class BatchOut(BaseModel):
     predictions: list[PredictionOut]
 
 
+class MultiLabelOut(BaseModel):
+    """One multi-label prediction, with any other fields of its input row before these."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: str
+    labels: list[str] = Field(description="the labels whose score reaches their threshold, most likely first")
+    scores: dict[str, float] = Field(description="every label's own probability (a sigmoid each)")
+    thresholds: dict[str, float] = Field(description="each label's threshold, tuned on validation")
+
+
+class MultiLabelBatchOut(BaseModel):
+    predictions: list[MultiLabelOut]
+
+
+# The prediction types `intern serve` answers with, and the response models that document them in /docs.
+RESPONSES: dict[type[BaseModel], tuple[type[BaseModel], type[BaseModel]]] = {
+    Prediction: (PredictionOut, BatchOut),
+    MultiLabelPrediction: (MultiLabelOut, MultiLabelBatchOut),
+}
+
+
+class Predicts(Protocol):
+    model_dir: Path
+
+    def predict(self, texts: list[str]) -> Sequence[BaseModel]: ...
+
+
+@dataclass(frozen=True)
+class Served:
+    """What /healthz and /docs say about the model: its task, kind, number of labels and, for a text classifier,
+    its abstain threshold; `prediction` is the type its predictor returns."""
+
+    task: str
+    kind: str
+    labels: int
+    prediction: type[BaseModel]
+    threshold: float | None = None
+
+
 class Health(BaseModel):
     status: str
     model: str
+    task: str
     kind: str
     labels: int
-    threshold: float
+    threshold: float | None = Field(default=None, description="a text classifier's abstain threshold")
 
 
-def create_app(predictor: Predictor, max_batch: int = MAX_BATCH) -> FastAPI:
-    """The FastAPI app around an already loaded `predictor`."""
+def text_classifier_served(predictor: Predictor) -> Served:
+    return Served(
+        "text-classification", predictor.classifier.kind, len(predictor.labels), Prediction, predictor.threshold
+    )
+
+
+def create_app(predictor: Predicts, max_batch: int = MAX_BATCH, served: Served | None = None) -> FastAPI:
+    """The FastAPI app around an already loaded `predictor` (a text classifier's when `served` is not given)."""
+    if served is None:
+        if not isinstance(predictor, Predictor):
+            raise TypeError("create_app needs `served` for a predictor other than a text classifier's")
+        served = text_classifier_served(predictor)
+    if served.prediction not in RESPONSES:
+        raise TypeError(f"`intern serve` cannot answer with {served.prediction.__name__} predictions")
+    one_out, batch_out = RESPONSES[served.prediction]
     app = FastAPI(
         title="ML Intern model server",
-        description=f"Predictions of the model in {predictor.model_dir}: label, score, or `unknown` when it abstains.",
+        description=f"Predictions of the {served.task} model in {predictor.model_dir}, as `intern predict --json`.",
         version="1",
     )
     model_name = Path(predictor.model_dir).resolve().name
 
-    def score(texts: list[str]) -> list[Prediction]:
+    def score(texts: list[str]) -> Sequence[BaseModel]:
         return predictor.predict(texts)
 
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=Health, response_model_exclude_none=True)
     def healthz() -> Health:
         return Health(
             status="ok",
             model=model_name,
-            kind=predictor.classifier.kind,
-            labels=len(predictor.labels),
-            threshold=predictor.threshold,
+            task=served.task,
+            kind=served.kind,
+            labels=served.labels,
+            threshold=served.threshold,
         )
 
-    @app.post("/predict", response_model=PredictionOut | BatchOut)
+    @app.post("/predict", response_model=one_out | batch_out)
     async def predict(request: PredictRequest) -> dict[str, Any]:
         if request.text is not None:
             (prediction,) = await run_in_threadpool(score, [request.text])

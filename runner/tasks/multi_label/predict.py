@@ -29,6 +29,10 @@ class MultiLabelPredictor:
         self.model = load_multilabel_model(model_dir)
         self.cuts = dict(zip(self.model.labels, self.model.thresholds, strict=True))
 
+    @property
+    def labels(self) -> list[str]:
+        return list(self.model.labels)
+
     def predict(self, texts: list[str]) -> list[MultiLabelPrediction]:
         labels, thresholds = self.model.labels, self.model.thresholds
         predictions = []
