@@ -17,15 +17,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from runner.models.inference import read_model_info
 from runner.render.predictions import prediction_record
 from runner.schemas import Prediction
 from runner.stages.predict import Predictor
+from runner.tasks.base import Predicts
 from runner.tasks.multi_label.predict import MultiLabelPrediction
 
 MAX_BATCH = 1024
@@ -88,17 +90,12 @@ RESPONSES: dict[type[BaseModel], tuple[type[BaseModel], type[BaseModel]]] = {
 }
 
 
-class Predicts(Protocol):
-    model_dir: Path
-
-    def predict(self, texts: list[str]) -> Sequence[BaseModel]: ...
-
-
 @dataclass(frozen=True)
 class Served:
-    """What /healthz and /docs say about the model: its task, kind, number of labels and, for a text classifier,
-    its abstain threshold; `prediction` is the type its predictor returns."""
+    """What /healthz and /docs say about the model: its folder, task, kind, number of labels and, for a text
+    classifier, its abstain threshold; `prediction` is the type its predictor returns."""
 
+    model_dir: Path
     task: str
     kind: str
     labels: int
@@ -115,10 +112,12 @@ class Health(BaseModel):
     threshold: float | None = Field(default=None, description="a text classifier's abstain threshold")
 
 
-def text_classifier_served(predictor: Predictor) -> Served:
-    return Served(
-        "text-classification", predictor.classifier.kind, len(predictor.labels), Prediction, predictor.threshold
-    )
+def describe(model_dir: Path, task: str, predictor: Predicts, prediction: type[BaseModel]) -> Served:
+    """What the server says about a loaded model: the kind from model/intern.json, the labels and (a text
+    classifier's) abstain threshold from its predictor."""
+    kind = str(read_model_info(model_dir).get("kind", "transformer"))
+    labels = getattr(predictor, "labels", None) or []
+    return Served(model_dir, task, kind, len(labels), prediction, getattr(predictor, "threshold", None))
 
 
 def create_app(predictor: Predicts, max_batch: int = MAX_BATCH, served: Served | None = None) -> FastAPI:
@@ -126,16 +125,16 @@ def create_app(predictor: Predicts, max_batch: int = MAX_BATCH, served: Served |
     if served is None:
         if not isinstance(predictor, Predictor):
             raise TypeError("create_app needs `served` for a predictor other than a text classifier's")
-        served = text_classifier_served(predictor)
+        served = describe(predictor.model_dir, "text-classification", predictor, Prediction)
     if served.prediction not in RESPONSES:
         raise TypeError(f"`intern serve` cannot answer with {served.prediction.__name__} predictions")
     one_out, batch_out = RESPONSES[served.prediction]
     app = FastAPI(
         title="ML Intern model server",
-        description=f"Predictions of the {served.task} model in {predictor.model_dir}, as `intern predict --json`.",
+        description=f"Predictions of the {served.task} model in {served.model_dir}, as `intern predict --json`.",
         version="1",
     )
-    model_name = Path(predictor.model_dir).resolve().name
+    model_name = Path(served.model_dir).resolve().name
 
     def score(texts: list[str]) -> Sequence[BaseModel]:
         return predictor.predict(texts)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
-
-from runner.models.inference import read_model_info
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from runner.serving.app import Predicts, Served
+    from runner.serving.app import Served
+    from runner.tasks.base import Predicts
 
 
 def serve_model(model_dir: Path, host: str, port: int, max_batch: int, log: Callable[[str], None]) -> None:
@@ -31,7 +30,7 @@ def load_served(model_dir: Path) -> tuple[Predicts, Served]:
     """The model's predictor, loaded once and warmed up on one text (so the first request is not the slow one),
     and what the server says about it. A model that does not take texts is refused with what to use instead."""
     from runner.errors import UserInputError
-    from runner.serving.app import RESPONSES, Served
+    from runner.serving.app import RESPONSES, describe
     from runner.tasks.choose import task_of_model
 
     task = task_of_model(model_dir)
@@ -44,7 +43,4 @@ def load_served(model_dir: Path) -> tuple[Predicts, Served]:
     (warm,) = predictor.predict(["warm-up"])
     if type(warm) not in RESPONSES:
         raise UserInputError(f"`intern serve` cannot serve a model for {task.title} yet: use `intern predict --json`")
-    kind = str(read_model_info(model_dir).get("kind") or "transformer")
-    labels = getattr(predictor, "labels", None) or []
-    served = Served(task.name, kind, len(labels), type(warm), getattr(predictor, "threshold", None))
-    return cast("Predicts", predictor), served
+    return predictor, describe(model_dir, task.name, predictor, type(warm))
