@@ -187,8 +187,6 @@ def load_splits(config: dict[str, Any], base_dir: str = ".") -> dict[str, tuple[
 
 def portable_source() -> str:
     """The block above, as text, for the train.py template."""
-    from pathlib import Path
+    from runner.render.script import portable_block
 
-    text = Path(__file__).read_text(encoding="utf-8")
-    begin, end = "# --- BEGIN PORTABLE", "# --- END PORTABLE ---"
-    return text[text.index(begin) : text.index(end) + len(end)]
+    return portable_block(__name__)

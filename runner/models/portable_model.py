@@ -457,7 +457,4 @@ def portable_model_source() -> str:
     """The safe loading block and the block above, as text, for the app.py templates."""
     from runner.render.script import portable_block
 
-    text = Path(__file__).read_text(encoding="utf-8")
-    begin, end = "# --- ML Intern: model loading", "# --- end of ML Intern: model loading ---"
-    model_block = text[text.index(begin) : text.index(end) + len(end)]
-    return portable_block("runner.models.portable_safe_load") + "\n\n\n" + model_block
+    return portable_block("runner.models.portable_safe_load") + "\n\n\n" + portable_block(__name__)

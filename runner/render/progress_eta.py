@@ -224,8 +224,6 @@ def is_progress_line(line: str) -> bool:
 
 def progress_source() -> str:
     """The block above, as text, for a generated script."""
-    from pathlib import Path
+    from runner.render.script import portable_block
 
-    text = Path(__file__).read_text(encoding="utf-8")
-    begin, end = "# --- ML Intern: progress", "# --- end of ML Intern: progress ---"
-    return text[text.index(begin) : text.index(end) + len(end)]
+    return portable_block(__name__)
